@@ -1,0 +1,335 @@
+"""The `loyalty` command. Exit codes: 0 done, 1 refused (reason on stderr), 2 usage, 3 failed."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from pathlib import Path
+
+from loyalty.config import load_config
+from loyalty.errors import Refused
+from loyalty.program import DEFAULT_PROGRAM, ProgramError
+
+DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
+
+
+class Failure(Exception):
+    """Something the user can fix but that is not a business refusal (missing file, no station)."""
+
+
+def _open():
+    from loyalty.store import open_database
+    config = load_config()
+    open_database(config.db_path)
+    return config
+
+
+def _station():
+    config = _open()
+    from loyalty.services import is_initialised
+    if not is_initialised():
+        raise Failure(f"no station at {config.db_path}: run `loyalty init` (or `loyalty demo`) first")
+    return config
+
+
+def _actor(args):
+    """Staff actions need a name and PIN: --staff/--pin or LOYALTY_STAFF/LOYALTY_PIN."""
+    from loyalty.services import device_id, sign_in
+    name = getattr(args, "staff", None) or os.environ.get("LOYALTY_STAFF")
+    pin = getattr(args, "pin", None) or os.environ.get("LOYALTY_PIN")
+    if not name or not pin:
+        raise Refused("staff_only")
+    return sign_in(name, pin, device_id())
+
+
+def _device_actor():
+    from loyalty.services import Actor, device_id
+    return Actor(device_id())
+
+
+def _print(value, as_json: bool) -> None:
+    def plain(obj):
+        if is_dataclass(obj):
+            return asdict(obj)
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        if isinstance(obj, (set, tuple)):
+            return list(obj)
+        raise TypeError(type(obj).__name__)
+    if as_json:
+        print(json.dumps(value, default=plain, ensure_ascii=False))
+    else:
+        data = json.loads(json.dumps(value, default=plain, ensure_ascii=False))
+        if isinstance(data, dict):
+            for key, item in data.items():
+                print(f"{key}: {item}")
+        else:
+            print(data)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+def cmd_init(args) -> int:
+    config = _open()
+    from loyalty.services import init_station
+    init_station(args.program, args.manager, args.pin)
+    print(f"station ready at {config.db_path} with program {Path(args.program).name}")
+    return DONE
+
+
+def cmd_demo(args) -> int:
+    config = _open()
+    from loyalty.services import init_station, is_initialised, load_demo
+    from loyalty.store import Member
+    if args.if_empty and is_initialised() and Member.select().exists():
+        print(f"demo data already at {config.db_path}")
+        return DONE
+    if not is_initialised():
+        init_station(args.program)
+    tokens = load_demo(args.members)
+    print(f"demo program and {len(tokens)} members at {config.db_path}")
+    print("staff: 'Chef' (manager) PIN 1234, 'Empfang' (receptionist) PIN 0000")
+    print(f"a member's card code: {tokens[0]}")
+    return DONE
+
+
+def cmd_enroll(args) -> int:
+    _station()
+    from loyalty.services import enroll
+    result = enroll(args.first_name, _device_actor(), email=args.email, phone=args.phone,
+                    last_name=args.last_name, consent_program=args.consent, consent_marketing=args.marketing,
+                    age_confirmed=args.adult, birthday_day=args.birthday[0] if args.birthday else None,
+                    birthday_month=args.birthday[1] if args.birthday else None, referrer_token=args.referrer,
+                    source="cli")
+    _print({"member_id": result.member_id, "created": result.created, "card": result.card_token,
+            "bonus_points": result.bonus_points}, args.json)
+    return DONE
+
+
+def cmd_checkin(args) -> int:
+    _station()
+    from loyalty.i18n import t
+    from loyalty.services import check_in
+    result = check_in(args.code, _device_actor())
+    if result.member is None:
+        print(t(f"checkin.{result.status}", args.lang), t("checkin.ask_desk", args.lang), file=sys.stderr)
+        return REFUSED
+    m = result.member
+    _print({"status": result.status, "first_name": m.first_name, "points": m.points,
+            "stamps": f"{m.stamps_on_card}/{m.stamps_per_card}", "full_cards": m.full_cards,
+            "tier": m.tier, "rewards_ready": m.rewards_ready, "bonus_points": result.bonus_points}, args.json)
+    return DONE
+
+
+def _member_id(ref: str) -> str:
+    """A member by id or by card code."""
+    from loyalty.services import find_card
+    if ref.upper().startswith("LY"):
+        card, problem = find_card(ref)
+        if problem:
+            raise Failure(f"card not usable: {problem}")
+        return card.member_id
+    return ref
+
+
+def cmd_award(args) -> int:
+    _station()
+    from loyalty.services import award_purchase
+    result = award_purchase(_member_id(args.member), round(args.euros * 100), _actor(args),
+                            item_code=args.item, category=args.category)
+    _print(result, args.json)
+    return DONE
+
+
+def cmd_redeem(args) -> int:
+    _station()
+    from loyalty.services import redeem
+    result = redeem(_member_id(args.member), args.reward, _actor(args), points=args.points, item_code=args.item)
+    _print(result, args.json)
+    return DONE
+
+
+def cmd_member(args) -> int:
+    _station()
+    from loyalty.services import member_status, search
+    if args.search:
+        _print([asdict(s) for s in search(args.query)], args.json)
+    else:
+        _print(member_status(_member_id(args.query)), args.json)
+    return DONE
+
+
+def cmd_card(args) -> int:
+    _station()
+    from loyalty.services import card_pdf, card_png, card_token, reissue_card
+    member_id = _member_id(args.member)
+    token = reissue_card(member_id, _actor(args), reason=args.reason) if args.reissue else card_token(member_id)
+    if args.png:
+        Path(args.png).write_bytes(card_png(token))
+    if args.pdf:
+        Path(args.pdf).write_bytes(card_pdf(token))
+    print(token)
+    return DONE
+
+
+def cmd_export(args) -> int:
+    _station()
+    from loyalty.services import export_member
+    data = export_member(_member_id(args.member), _actor(args))
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return DONE
+
+
+def cmd_erase(args) -> int:
+    _station()
+    from loyalty.services import erase_member
+    if not args.yes:
+        raise Failure("erasure cannot be undone: add --yes to confirm")
+    erase_member(_member_id(args.member), _actor(args))
+    print("personal data erased; ledger amounts kept anonymously")
+    return DONE
+
+
+def cmd_import(args) -> int:
+    _station()
+    from loyalty.services import import_balances
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    result = import_balances(text, _actor(args), dry_run=args.dry_run)
+    for error in result.errors:
+        print(f"row {error.row}: {error.message}", file=sys.stderr)
+    if not result.ok:
+        print("nothing imported: fix the rows above and try again", file=sys.stderr)
+        return REFUSED
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb} {result.rows} rows: {result.created} new members, {result.matched} matched, {result.points} points")
+    return DONE
+
+
+def cmd_expire(args) -> int:
+    _station()
+    from loyalty.services import expire_points
+    report = expire_points(_device_actor())
+    print(f"expired {report.points} points of {report.members} members")
+    return DONE
+
+
+def cmd_run(args) -> int:
+    config = _station()
+    from station.server import serve
+    serve(config, host=args.host or config.host, port=args.port or config.port)
+    return DONE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loyalty", description="QR loyalty station for clinics and shops.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        p.add_argument("--json", action="store_true", help="print JSON instead of text")
+        p.add_argument("--lang", default=os.environ.get("LOYALTY_LANG", "en"), choices=("en", "de"),
+                       help="language of messages")
+        return p
+
+    def staff(p):
+        p.add_argument("--staff", help="staff name (or LOYALTY_STAFF)")
+        p.add_argument("--pin", help="staff PIN (or LOYALTY_PIN)")
+
+    p = command("init", cmd_init, "create the station database with a program (keeps keys if it exists)")
+    p.add_argument("--program", default=str(DEFAULT_PROGRAM), help="program TOML file")
+    p.add_argument("--manager", help="name of the first manager")
+    p.add_argument("--pin", help="PIN of the first manager (4-8 digits)")
+
+    p = command("demo", cmd_demo, "create a demo program with demo members")
+    p.add_argument("--program", default=str(DEFAULT_PROGRAM))
+    p.add_argument("--members", type=int, default=12)
+    p.add_argument("--if-empty", action="store_true", help="do nothing when members exist")
+
+    p = command("enroll", cmd_enroll, "enrol a new member (returns the existing one for a known e-mail/phone)")
+    p.add_argument("first_name")
+    p.add_argument("--last-name")
+    p.add_argument("--email")
+    p.add_argument("--phone")
+    p.add_argument("--consent", action="store_true", help="the member agreed to the program terms (required)")
+    p.add_argument("--marketing", action="store_true", help="the member agreed to marketing messages")
+    p.add_argument("--adult", action="store_true", help="the member confirmed the minimum age")
+    p.add_argument("--birthday", type=int, nargs=2, metavar=("DAY", "MONTH"))
+    p.add_argument("--referrer", help="card code of the member who referred them")
+
+    p = command("checkin", cmd_checkin, "check in with a scanned card code, as the kiosk does")
+    p.add_argument("code")
+
+    p = command("award", cmd_award, "award points for a purchase")
+    p.add_argument("member", help="member id or card code")
+    p.add_argument("euros", type=float)
+    p.add_argument("--item", help="catalogue item code")
+    p.add_argument("--category", default="retail", help="category when no item is given")
+    staff(p)
+
+    p = command("redeem", cmd_redeem, "redeem a reward")
+    p.add_argument("member", help="member id or card code")
+    p.add_argument("reward", help="reward code")
+    p.add_argument("--points", type=int, help="points to use, for rewards that allow partial use")
+    p.add_argument("--item", help="the item the reward applies to")
+    staff(p)
+
+    p = command("member", cmd_member, "show a member's status, or search members")
+    p.add_argument("query", help="member id or card code, or a search text with --search")
+    p.add_argument("--search", action="store_true")
+
+    p = command("card", cmd_card, "print a member's card code, optionally as PNG/PDF, or reissue it")
+    p.add_argument("member", help="member id or card code")
+    p.add_argument("--png", help="write a printable card PNG here")
+    p.add_argument("--pdf", help="write a printable card PDF here")
+    p.add_argument("--reissue", action="store_true", help="revoke the old card and issue a new one")
+    p.add_argument("--reason", default="lost")
+    staff(p)
+
+    p = command("export", cmd_export, "export everything held about a member (GDPR), as JSON")
+    p.add_argument("member")
+    p.add_argument("--output", "-o")
+    staff(p)
+
+    p = command("erase", cmd_erase, "erase a member's personal data (GDPR); ledger amounts stay anonymous")
+    p.add_argument("member")
+    p.add_argument("--yes", action="store_true", help="confirm; erasure cannot be undone")
+    staff(p)
+
+    p = command("import-balances", cmd_import, "import members and opening balances from a CSV (all or nothing)")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    staff(p)
+
+    command("expire", cmd_expire, "expire points older than the program's expiry period")
+
+    p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Refused as exc:
+        print(exc.message(args.lang), file=sys.stderr)
+        return REFUSED
+    except ProgramError as exc:
+        print(exc, file=sys.stderr)
+        return REFUSED
+    except (Failure, FileNotFoundError, PermissionError) as exc:
+        print(f"loyalty: {exc}", file=sys.stderr)
+        return FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

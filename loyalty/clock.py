@@ -1,0 +1,31 @@
+"""The one place that reads the time, so tests and the retention scheduler can move it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+_source: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+
+def now() -> datetime:
+    return _source()
+
+
+def set_source(source: Callable[[], datetime] | None) -> None:
+    """Replace the clock (None restores the wall clock)."""
+    global _source
+    _source = source or (lambda: datetime.now(timezone.utc))
+
+
+class MovableClock:
+    """A clock for tests and simulations: starts at `start`, moves only when told."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current

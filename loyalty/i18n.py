@@ -1,0 +1,65 @@
+"""User-facing text in German and English.
+
+Catalogues are TOML files in assets/i18n/<lang>/*.toml (one per app: core, kiosk, staff ...),
+merged per language; keys are dotted paths such as "refused.invalid_email". Numbers, money and
+dates are formatted by Babel for the locale ("1.242 Punkte", "1,242 points").
+"""
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+_LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for path in sorted((_DIR / lang).glob("*.toml")):
+        _flatten(tomllib.loads(path.read_text(encoding="utf-8")), "", flat)
+    return flat
+
+
+def _flatten(table: dict, prefix: str, out: dict[str, str]) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _flatten(value, f"{prefix}{key}.", out)
+        else:
+            out[f"{prefix}{key}"] = value
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **params) -> str:
+    """Translate; a missing key falls back to English, then to the key itself (visible in tests)."""
+    text = catalogue(lang if lang in LANGUAGES else "en").get(key) or catalogue("en").get(key) or key
+    return text.format(**params) if params else text
+
+
+def fmt_number(value: int | float, lang: str) -> str:
+    return format_decimal(value, locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_money(cents: int, lang: str, currency: str = "EUR") -> str:
+    return format_currency(cents / 100, currency, locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
+    if isinstance(value, datetime):
+        return format_date(value.date(), fmt, locale=_LOCALES.get(lang, "en_GB"))
+    return format_date(value, fmt, locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_datetime(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
+    return format_datetime(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
+
+
+def _tz(name: str):
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(name)

@@ -1,0 +1,397 @@
+"""Program rules as data: loaded from TOML, validated with errors that name the key and the line."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loyalty.compliance import CATEGORIES, REWARD_KINDS, Compliance, load_profile
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_PROGRAM = ASSETS / "programs" / "clinic-de.toml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.key}: {self.message}"
+
+
+class ProgramError(ValueError):
+    def __init__(self, problems: list[Problem], source: str = "program"):
+        self.problems = problems
+        super().__init__(f"{source} is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    name: dict[str, str]
+    threshold: int
+    multiplier: float
+    perks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    name: dict[str, str]
+    category: str
+    price_cents: int
+    recall_days: int | None
+
+
+@dataclass(frozen=True)
+class Reward:
+    code: str
+    name: dict[str, str]
+    kind: str
+    cost_points: int | None
+    cost_stamps: int | None
+    value_cents: int
+    applies_to: tuple[str, ...]
+    item: str | None
+    partial: bool
+
+
+@dataclass(frozen=True)
+class Benefit:
+    code: str
+    per_period: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    name: dict[str, str]
+    price_cents: int
+    period_months: int
+    benefits: tuple[Benefit, ...]
+    perks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    currency: str
+    timezone: str
+    compliance: Compliance
+    minimum_age: int
+    points_per_euro: int
+    redeem_points: int
+    redeem_value_cents: int
+    signup_bonus: int
+    referral_bonus: int
+    birthday_bonus: int
+    expiry_months: int
+    stamps_per_card: int
+    stamp_reward: str | None
+    cooldown_hours: float
+    daily_limit: int
+    flag_transactions_per_day: int
+    tiers: tuple[Tier, ...]
+    catalogue: dict[str, Item]
+    rewards: dict[str, Reward]
+    plans: dict[str, Plan]
+    source: str = field(default="", repr=False, compare=False)
+
+    def tier_for(self, points_12m: int) -> Tier:
+        reached = [t for t in self.tiers if points_12m >= t.threshold]
+        return reached[-1]
+
+    def next_tier(self, points_12m: int) -> Tier | None:
+        return next((t for t in self.tiers if t.threshold > points_12m), None)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+_SECTIONS = {
+    "program": {"name": str, "currency": str, "timezone": str, "compliance_profile": str, "minimum_age": int},
+    "points": {"per_euro": int, "redeem_points": int, "redeem_value_cents": int, "signup_bonus": int,
+               "referral_bonus": int, "birthday_bonus": int, "expiry_months": int},
+    "stamps": {"per_card": int, "reward": str},
+    "checkin": {"cooldown_hours": (int, float), "daily_limit": int, "flag_transactions_per_day": int},
+}
+_TIER = {"code": str, "name": dict, "threshold": int, "multiplier": (int, float), "perks": list}
+_ITEM = {"code": str, "name": dict, "category": str, "price_cents": int, "recall_days": int}
+_REWARD = {"code": str, "name": dict, "kind": str, "cost_points": int, "cost_stamps": int,
+           "value_cents": int, "applies_to": list, "item": str, "partial": bool}
+_PLAN = {"code": str, "name": dict, "price_cents": int, "period_months": int, "benefits": list, "perks": list}
+_REQUIRED = {
+    "program": ("name", "compliance_profile"), "points": ("per_euro", "redeem_points", "redeem_value_cents"),
+    "stamps": ("per_card",), "checkin": ("cooldown_hours", "daily_limit"),
+}
+
+
+def load_program_file(path: str | Path) -> Program:
+    path = Path(path)
+    return parse_program(path.read_text(encoding="utf-8"), source=path.name)
+
+
+def parse_program(text: str, source: str = "program") -> Program:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ProgramError([Problem("(syntax)", line, str(exc))], source) from None
+    checker = _Checker(text)
+    program = checker.build(data)
+    if checker.problems:
+        raise ProgramError(checker.problems, source)
+    assert program is not None
+    return program
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+class _Checker:
+    def __init__(self, text: str):
+        self.text = text
+        self.problems: list[Problem] = []
+        self._lines = _index_lines(text)
+
+    def fail(self, path: tuple, message: str) -> None:
+        self.problems.append(Problem(_dotted(path), self._line(path), message))
+
+    def _line(self, path: tuple) -> int | None:
+        for cut in range(len(path), 0, -1):
+            line = self._lines.get(path[:cut])
+            if line:
+                return line
+        return None
+
+    def typed(self, table: dict, spec: dict, path: tuple) -> dict:
+        out = {}
+        for key, value in table.items():
+            if key not in spec:
+                self.fail(path + (key,), f"unknown key (expected one of: {', '.join(spec)})")
+                continue
+            want = spec[key]
+            ok = isinstance(value, want) and not (isinstance(value, bool) and want in (int, (int, float)))
+            if want is bool:
+                ok = isinstance(value, bool)
+            if not ok:
+                self.fail(path + (key,), f"must be {_type_name(want)}, not {type(value).__name__}")
+                continue
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                self.fail(path + (key,), "must not be negative")
+                continue
+            out[key] = value
+        return out
+
+    def names(self, value: dict, path: tuple) -> dict[str, str]:
+        if not all(isinstance(value.get(lang), str) and value.get(lang) for lang in ("en", "de")):
+            self.fail(path, "needs a text in English and German: { en = \"...\", de = \"...\" }")
+        return {k: str(v) for k, v in value.items()}
+
+    def build(self, data: dict) -> Program | None:
+        for key in data:
+            if key not in _SECTIONS and key not in ("tiers", "catalogue", "rewards", "plans"):
+                self.fail((key,), "unknown section")
+        sec = {}
+        for name, spec in _SECTIONS.items():
+            raw = data.get(name, {})
+            if not isinstance(raw, dict):
+                self.fail((name,), "must be a table")
+                raw = {}
+            sec[name] = self.typed(raw, spec, (name,))
+            for key in _REQUIRED.get(name, ()):
+                if key not in raw:
+                    self.fail((name, key), "is required")
+        compliance = None
+        profile = sec["program"].get("compliance_profile")
+        if profile:
+            try:
+                compliance = load_profile(profile)
+            except FileNotFoundError:
+                self.fail(("program", "compliance_profile"), f"unknown profile {profile!r} (known: de-clinic, generic)")
+        points = sec["points"]
+        if points.get("redeem_points") == 0:
+            self.fail(("points", "redeem_points"), "must be at least 1")
+        if sec["stamps"].get("per_card") == 0:
+            self.fail(("stamps", "per_card"), "must be at least 1")
+
+        tiers = self._tiers(data.get("tiers", []))
+        catalogue = self._catalogue(data.get("catalogue", []))
+        rewards = self._rewards(data.get("rewards", []), catalogue, compliance)
+        plans = self._plans(data.get("plans", []), catalogue, rewards)
+        stamp_reward = sec["stamps"].get("reward")
+        if stamp_reward and (stamp_reward not in rewards or rewards[stamp_reward].cost_stamps is None):
+            self.fail(("stamps", "reward"), f"{stamp_reward!r} is not a reward with cost_stamps")
+        for i, tier in enumerate(tiers):
+            for perk in tier.perks:
+                if perk not in rewards:
+                    self.fail(("tiers", i, "perks"), f"{perk!r} is not a reward code")
+        if self.problems or compliance is None:
+            return None
+        return Program(
+            name=sec["program"]["name"], currency=sec["program"].get("currency", "EUR"),
+            timezone=sec["program"].get("timezone", "Europe/Berlin"), compliance=compliance,
+            minimum_age=sec["program"].get("minimum_age", 0),
+            points_per_euro=points["per_euro"], redeem_points=points["redeem_points"],
+            redeem_value_cents=points["redeem_value_cents"], signup_bonus=points.get("signup_bonus", 0),
+            referral_bonus=points.get("referral_bonus", 0), birthday_bonus=points.get("birthday_bonus", 0),
+            expiry_months=points.get("expiry_months", 0), stamps_per_card=sec["stamps"]["per_card"],
+            stamp_reward=stamp_reward, cooldown_hours=float(sec["checkin"]["cooldown_hours"]),
+            daily_limit=sec["checkin"]["daily_limit"],
+            flag_transactions_per_day=sec["checkin"].get("flag_transactions_per_day", 10),
+            tiers=tuple(tiers), catalogue=catalogue, rewards=rewards, plans=plans, source=self.text,
+        )
+
+    def _list(self, raw, name: str) -> list[dict]:
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            self.fail((name,), f"must be an array of tables: [[{name}]]")
+            return []
+        return raw
+
+    def _codes(self, entries: list[dict], name: str) -> None:
+        seen = set()
+        for i, entry in enumerate(entries):
+            code = entry.get("code")
+            if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code or ""):
+                self.fail((name, i, "code"), "is required: lower-case letters, digits and '-'")
+            elif code in seen:
+                self.fail((name, i, "code"), f"{code!r} is used twice")
+            seen.add(code)
+            if "name" not in entry:
+                self.fail((name, i, "name"), "is required")
+
+    def _tiers(self, raw) -> list[Tier]:
+        entries = self._list(raw, "tiers")
+        self._codes(entries, "tiers")
+        tiers = []
+        for i, entry in enumerate(entries):
+            t = self.typed(entry, _TIER, ("tiers", i))
+            if "threshold" not in t:
+                self.fail(("tiers", i, "threshold"), "is required")
+                continue
+            tiers.append(Tier(t.get("code", ""), self.names(t.get("name", {}), ("tiers", i, "name")),
+                              t["threshold"], float(t.get("multiplier", 1.0)), tuple(t.get("perks", []))))
+        if not tiers:
+            self.fail(("tiers",), "at least one tier is required (threshold = 0)")
+        elif tiers[0].threshold != 0:
+            self.fail(("tiers", 0, "threshold"), "the first tier must start at 0")
+        for i in range(1, len(tiers)):
+            if tiers[i].threshold <= tiers[i - 1].threshold:
+                self.fail(("tiers", i, "threshold"), "thresholds must rise from tier to tier")
+        return tiers
+
+    def _catalogue(self, raw) -> dict[str, Item]:
+        entries = self._list(raw, "catalogue")
+        self._codes(entries, "catalogue")
+        items = {}
+        for i, entry in enumerate(entries):
+            t = self.typed(entry, _ITEM, ("catalogue", i))
+            category = t.get("category")
+            if category not in CATEGORIES:
+                self.fail(("catalogue", i, "category"), f"must be one of {', '.join(CATEGORIES)}")
+                continue
+            if "price_cents" not in t:
+                self.fail(("catalogue", i, "price_cents"), "is required")
+                continue
+            items[t["code"]] = Item(t["code"], self.names(t.get("name", {}), ("catalogue", i, "name")),
+                                    category, t["price_cents"], t.get("recall_days"))
+        return items
+
+    def _rewards(self, raw, catalogue: dict[str, Item], compliance: Compliance | None) -> dict[str, Reward]:
+        entries = self._list(raw, "rewards")
+        self._codes(entries, "rewards")
+        rewards = {}
+        for i, entry in enumerate(entries):
+            path = ("rewards", i)
+            t = self.typed(entry, _REWARD, path)
+            kind = t.get("kind")
+            if kind not in REWARD_KINDS:
+                self.fail(path + ("kind",), f"must be one of {', '.join(REWARD_KINDS)}")
+                continue
+            if ("cost_points" in entry) == ("cost_stamps" in entry):
+                self.fail(path + ("cost_points",), "give exactly one of cost_points or cost_stamps")
+                continue
+            applies = tuple(t.get("applies_to", []))
+            for category in applies:
+                if category not in CATEGORIES:
+                    self.fail(path + ("applies_to",), f"{category!r} is not a category")
+                elif compliance and not compliance.reward_may_apply(kind, category):
+                    self.fail(path + ("applies_to",),
+                              f"a {kind} may not apply to {category} under {compliance.code}")
+            item = t.get("item")
+            if item is not None and item not in catalogue:
+                self.fail(path + ("item",), f"{item!r} is not in the catalogue")
+            elif item is not None and compliance:
+                cat = catalogue[item].category
+                if not compliance.reward_may_apply(kind, cat):
+                    self.fail(path + ("item",), f"a {kind} may not give {cat} items under {compliance.code}")
+            if t.get("partial") and t.get("cost_points") is None:
+                self.fail(path + ("partial",), "only rewards with cost_points can be redeemed in part")
+            rewards[t.get("code", "")] = Reward(
+                t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), kind,
+                t.get("cost_points"), t.get("cost_stamps"), t.get("value_cents", 0), applies, item,
+                bool(t.get("partial", False)))
+        return rewards
+
+    def _plans(self, raw, catalogue: dict[str, Item], rewards: dict[str, Reward]) -> dict[str, Plan]:
+        entries = self._list(raw, "plans")
+        self._codes(entries, "plans")
+        plans = {}
+        for i, entry in enumerate(entries):
+            path = ("plans", i)
+            t = self.typed(entry, _PLAN, path)
+            benefits = []
+            for j, b in enumerate(t.get("benefits", [])):
+                if not isinstance(b, dict) or b.get("code") not in {**catalogue, **rewards} \
+                        or not isinstance(b.get("per_period"), int) or b["per_period"] < 1:
+                    self.fail(path + ("benefits",), f"benefit {j + 1} needs a catalogue or reward code and per_period >= 1")
+                    continue
+                benefits.append(Benefit(b["code"], b["per_period"]))
+            if t.get("period_months", 1) < 1:
+                self.fail(path + ("period_months",), "must be at least 1")
+            plans[t.get("code", "")] = Plan(
+                t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), t.get("price_cents", 0),
+                t.get("period_months", 1), tuple(benefits), tuple(t.get("perks", [])))
+        return plans
+
+
+def _type_name(want) -> str:
+    names = {str: "a text", int: "a whole number", dict: "a table", list: "a list", bool: "true or false"}
+    if isinstance(want, tuple):
+        return "a number"
+    return names.get(want, want.__name__)
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _index_lines(text: str) -> dict[tuple, int]:
+    """Map key paths to 1-based line numbers by reading table headers and `key =` lines."""
+    index: dict[tuple, int] = {}
+    counts: dict[str, int] = {}
+    table: tuple = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[["):
+            name = stripped.strip("[] ")
+            counts[name] = counts.get(name, -1) + 1
+            table = (name, counts[name])
+            index.setdefault((name,), number)
+            index.setdefault(table, number)
+        elif stripped.startswith("["):
+            table = tuple(stripped.strip("[] ").split("."))
+            index.setdefault(table, number)
+        else:
+            match = re.match(r"([A-Za-z0-9_-]+)\s*=", stripped)
+            if match:
+                index.setdefault(table + (match.group(1),), number)
+    return index

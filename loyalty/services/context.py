@@ -1,0 +1,113 @@
+"""What every service needs: who acts, the program in force, ids, audit and the outbox."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import peewee as pw
+from uuid6 import uuid7
+
+from loyalty import clock, events
+from loyalty.errors import Refused
+from loyalty.program import Program, parse_program
+from loyalty.store import AuditLog, Outbox, ProgramVersion, Setting
+
+RECEPTIONIST, MANAGER = "receptionist", "manager"
+ROLES = (RECEPTIONIST, MANAGER)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: the device always, the staff member when one is signed in."""
+    device_id: str
+    staff_id: str | None = None
+    role: str | None = None
+    name: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_id is not None
+
+
+def require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Refused("staff_only")
+
+
+def require_manager(actor: Actor) -> None:
+    if actor.role != MANAGER:
+        raise Refused("manager_only")
+
+
+def new_id() -> str:
+    return str(uuid7())
+
+
+def get_setting(key: str, default: str | None = None) -> str | None:
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row else default
+
+
+def set_setting(key: str, value: str) -> None:
+    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def device_id() -> str:
+    value = get_setting("device_id")
+    if value is None:
+        raise RuntimeError("station not initialised: run `loyalty init`")
+    return value
+
+
+def card_key() -> bytes:
+    return bytes.fromhex(get_setting("card_key") or "")
+
+
+def program_version() -> int:
+    return ProgramVersion.select(pw.fn.MAX(ProgramVersion.version)).scalar() or 0
+
+
+def current_program() -> Program:
+    """The newest accepted program; parsed once per version, so a settings change applies at once."""
+    version = program_version()
+    if not version:
+        raise RuntimeError("no program loaded: run `loyalty init`")
+    return _parsed(version)
+
+
+@lru_cache(maxsize=8)
+def _parsed(version: int) -> Program:
+    row = ProgramVersion.get_by_id(version)
+    return parse_program(row.toml, source=f"program version {version}")
+
+
+def store_program(toml_text: str, actor: Actor | None = None) -> int:
+    """Validate and keep a new program version; raises ProgramError with keys and lines."""
+    parse_program(toml_text)
+    version = program_version() + 1
+    ProgramVersion.create(version=version, toml=toml_text, created_at=clock.now(),
+                          created_by=actor.staff_id if actor else None)
+    if actor is not None:
+        audit(actor, "program_change", version=version)
+    events.publish(events.Event("program_changed", {"version": version}))
+    return version
+
+
+def record(instance: pw.Model, *, insert: bool = True, op: str = "upsert") -> pw.Model:
+    """Save a row and queue it for HQ in the caller's transaction."""
+    instance.save(force_insert=insert)
+    enqueue(instance, op)
+    return instance
+
+
+def enqueue(instance: pw.Model, op: str = "upsert") -> None:
+    payload = {name: field.db_value(instance.__data__.get(name))
+               for name, field in instance._meta.fields.items()}
+    Outbox.create(record_id=str(instance._pk), table=instance._meta.table_name, op=op,
+                  payload=json.dumps(payload, default=str), created_at=clock.now())
+
+
+def audit(actor: Actor, action: str, member_id: str | None = None, **detail) -> None:
+    record(AuditLog(id=new_id(), at=clock.now(), staff_id=actor.staff_id, device_id=actor.device_id,
+                    action=action, member_id=member_id, detail=json.dumps(detail, default=str)))

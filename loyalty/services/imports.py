@@ -1,0 +1,98 @@
+"""Opening balances from an older system: every row is checked first; one bad row writes nothing."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from loyalty import ledger
+from loyalty.contacts import normalise_email, normalise_phone
+from loyalty.errors import Refused
+from loyalty.services.context import Actor, audit, require_manager
+from loyalty.services.members import add_entry, enroll
+from loyalty.store import db
+
+COLUMNS = ("first_name", "last_name", "email", "phone", "points", "stamps", "consent")
+REQUIRED = ("first_name", "points", "consent")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int          # 1-based line in the file, header = 1
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    ok: bool
+    rows: int
+    created: int
+    matched: int      # rows whose e-mail or phone belonged to an existing member
+    points: int
+    errors: list[RowError]
+
+
+def _parse(text: str) -> tuple[list[dict], list[RowError]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        return [], [RowError(1, f"missing column(s): {', '.join(missing)}; expected {', '.join(COLUMNS)}")]
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        return [], [RowError(1, f"unknown column(s): {', '.join(unknown)}")]
+    rows, errors, seen = [], [], {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        problems = []
+        if not row.get("first_name"):
+            problems.append("first_name is empty")
+        for key in ("points", "stamps"):
+            value = row.get(key) or "0"
+            if not value.lstrip("-").isdigit():
+                problems.append(f"{key} {value!r} is not a whole number")
+            elif int(value) < 0:
+                problems.append(f"{key} must not be negative")
+        if row.get("consent", "").lower() not in ("yes", "ja", "true", "1"):
+            problems.append("consent must be yes: members are only imported with their program consent")
+        email = phone = None
+        try:
+            email = normalise_email(row["email"]) if row.get("email") else None
+            phone = normalise_phone(row["phone"]) if row.get("phone") else None
+        except Refused as exc:
+            problems.append(exc.message("en"))
+        if not row.get("email") and not row.get("phone"):
+            problems.append("needs an e-mail or a phone number")
+        for key in (email, phone):
+            if key and key in seen:
+                problems.append(f"same contact as row {seen[key]}")
+            elif key:
+                seen[key] = number
+        if problems:
+            errors.append(RowError(number, "; ".join(problems)))
+        else:
+            rows.append({**row, "email": email, "phone": phone})
+    return rows, errors
+
+
+def import_balances(csv_text: str, actor: Actor, *, dry_run: bool = False) -> ImportResult:
+    require_manager(actor)
+    rows, errors = _parse(csv_text)
+    if errors or dry_run:
+        return ImportResult(not errors, len(rows) + len(errors), 0, 0,
+                            sum(int(r.get("points") or 0) for r in rows), errors)
+    created = matched = total = 0
+    with db.atomic():
+        for row in rows:
+            result = enroll(row["first_name"], actor, email=row["email"], phone=row["phone"],
+                            last_name=row.get("last_name") or None, consent_program=True,
+                            age_confirmed=True, source="import")
+            created += result.created
+            matched += not result.created
+            points, stamps = int(row.get("points") or 0), int(row.get("stamps") or 0)
+            if points or stamps:
+                add_entry(result.member_id, ledger.IMPORT, actor, points=points, stamps=stamps,
+                          reason="opening balance")
+            total += points
+        audit(actor, "import", rows=len(rows), points=total)
+    return ImportResult(True, len(rows), created, matched, total, [])

@@ -1,0 +1,337 @@
+"""Members: enrolment, status, search, GDPR export and erasure."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import peewee as pw
+
+from loyalty import clock, ledger
+from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
+from loyalty.errors import Refused
+from loyalty.services.context import (Actor, audit, card_key, current_program, new_id, record,
+                                      require_manager, require_staff)
+from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Flag, LedgerEntry, Member,
+                           Membership, Treatment, db)
+from loyalty.store.fields import as_utc
+from loyalty.tokens import TokenError, make_token, parse_token
+from loyalty.visits import stamp_card
+
+CONSENT_PURPOSES = ("program", "marketing", "care")
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    member_id: str
+    first_name: str
+    last_name: str | None
+    points: int
+    stamps_on_card: int
+    stamps_per_card: int
+    full_cards: int
+    tier: str
+    tier_name: dict[str, str]
+    next_tier_name: dict[str, str] | None
+    points_to_next_tier: int | None
+    rewards_ready: list[str]
+    next_visit_due: datetime | None   # the earliest recall; views never name the treatment
+    plan: str | None
+    flagged: bool
+    erased: bool
+    locale: str
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    member_id: str
+    created: bool            # False: the e-mail or phone belonged to an existing member
+    card_token: str | None   # None when an existing member was found (their card stays valid)
+    bonus_points: int
+    status: MemberStatus
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    member_id: str
+    first_name: str
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    points: int
+
+
+def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: str | None = None,
+           last_name: str | None = None, consent_program: bool = False, consent_marketing: bool = False,
+           consent_care: bool = False, age_confirmed: bool = False, birthday_day: int | None = None,
+           birthday_month: int | None = None, referrer_token: str | None = None, locale: str = "de",
+           source: str = "kiosk") -> EnrollResult:
+    program = current_program()
+    first_name = (first_name or "").strip()
+    if not first_name:
+        raise Refused("first_name_required")
+    if len(first_name) > 60 or (last_name and len(last_name) > 60):
+        raise Refused("name_too_long")
+    email = normalise_email(email) if email and email.strip() else None
+    phone = normalise_phone(phone) if phone and phone.strip() else None
+    if not email and not phone:
+        raise Refused("contact_required")
+    if not consent_program:
+        raise Refused("consent_required")
+    if program.minimum_age and not age_confirmed:
+        raise Refused("age_required", age=program.minimum_age)
+    if (birthday_day is None) != (birthday_month is None) or (birthday_day and not _valid_birthday(birthday_day, birthday_month)):
+        raise Refused("invalid_birthday")
+    now = clock.now()
+    with db.atomic():
+        existing = _find_by_contact(email, phone)
+        if existing:
+            return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
+        referrer = _referrer(referrer_token) if referrer_token else None
+        member = record(Member(
+            id=new_id(), first_name=first_name, last_name=(last_name or "").strip() or None,
+            name_key=fold(f"{first_name} {last_name or ''}"), last_key=fold(last_name) if last_name else None,
+            email=email, phone=phone, phone_key=phone[1:] if phone else None,
+            birthday_day=birthday_day, birthday_month=birthday_month,
+            birthday_set_at=now if birthday_day else None, locale=locale,
+            referred_by=referrer.id if referrer else None, created_at=now, created_device=actor.device_id))
+        for purpose, granted in (("program", True), ("marketing", consent_marketing), ("care", consent_care)):
+            if granted:
+                record(ConsentEvent(id=new_id(), member=member.id, purpose=purpose, granted=True, at=now,
+                                    device_id=actor.device_id, staff_id=actor.staff_id, source=source))
+        token = issue_card(member.id)
+        bonus = 0
+        if program.signup_bonus:
+            bonus += program.signup_bonus
+            add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
+        if referrer and program.referral_bonus:
+            bonus += program.referral_bonus
+            add_entry(member.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referred", ref=referrer.id)
+            add_entry(referrer.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referral", ref=member.id)
+        if actor.is_staff:
+            audit(actor, "enroll", member.id)
+    return EnrollResult(member.id, True, token, bonus, member_status(member.id))
+
+
+def _valid_birthday(day: int, month: int) -> bool:
+    try:
+        datetime(2000, month, day)   # a leap year, so 29 February is allowed
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
+    query = Member.select().where(Member.erased_at.is_null())
+    if email and phone:
+        query = query.where((Member.email == email) | (Member.phone == phone))
+    elif email:
+        query = query.where(Member.email == email)
+    else:
+        query = query.where(Member.phone == phone)
+    return query.order_by(Member.created_at).first()
+
+
+def _referrer(token: str) -> Member:
+    try:
+        card_id = parse_token(token, card_key()).card_id
+    except TokenError:
+        raise Refused("referral_invalid") from None
+    card = Card.get_or_none((Card.id == card_id) & (Card.status == "active"))
+    if card is None:
+        raise Refused("referral_invalid")
+    return card.member
+
+
+def issue_card(member_id: str) -> str:
+    from loyalty.tokens import new_card_id
+    card = record(Card(id=new_card_id(), member=member_id, status="active", issued_at=clock.now()))
+    return make_token(card.id, card_key())
+
+
+def add_entry(member_id: str, kind: str, actor: Actor, *, points: int = 0, stamps: int = 0,
+              amount_cents: int = 0, item_code: str | None = None, reward_code: str | None = None,
+              ref: str | None = None, reason: str = "", entry_id: str | None = None,
+              at: datetime | None = None) -> LedgerEntry:
+    from loyalty.services.context import program_version
+    return record(LedgerEntry(
+        id=entry_id or new_id(), member=member_id, kind=kind, points=points, stamps=stamps,
+        amount_cents=amount_cents, item_code=item_code, reward_code=reward_code, ref=ref,
+        device_id=actor.device_id, staff_id=actor.staff_id, reason=reason, created_at=at or clock.now(),
+        config_version=program_version()))
+
+
+def get_member(member_id: str) -> Member:
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None:
+        raise Refused("member_unknown")
+    return member
+
+
+def balances(member_id: str) -> tuple[int, int]:
+    row = (LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.points), 0),
+                              pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.stamps), 0))
+           .where(LedgerEntry.member == member_id).tuples().get())
+    return int(row[0]), int(row[1])
+
+
+def tier_points(member_id: str, now: datetime | None = None) -> int:
+    since = (now or clock.now()) - timedelta(days=365)
+    return int(LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.points), 0))
+               .where((LedgerEntry.member == member_id) & (LedgerEntry.kind.in_(ledger.TIER_KINDS))
+                      & (LedgerEntry.created_at >= since)).scalar())
+
+
+def member_status(member_id: str) -> MemberStatus:
+    program = current_program()
+    member = get_member(member_id)
+    points, stamps = balances(member_id)
+    earned = tier_points(member_id)
+    tier = program.tier_for(earned)
+    upcoming = program.next_tier(earned)
+    card = stamp_card(stamps, program.stamps_per_card)
+    ready = [r.code for r in program.rewards.values()
+             if (r.cost_points is not None and points >= r.cost_points)
+             or (r.cost_stamps is not None and stamps >= r.cost_stamps)]
+    due = (Treatment.select(pw.fn.MIN(Treatment.recall_due))
+           .where((Treatment.member == member_id) & (Treatment.recall_due >= clock.now() - timedelta(days=30)))
+           .scalar())
+    plan = (Membership.select(Membership.plan_code)
+            .where((Membership.member == member_id) & (Membership.status == "active")).scalar())
+    flagged = Flag.select().where((Flag.member == member_id) & Flag.resolved_at.is_null()).exists()
+    return MemberStatus(
+        member_id=member.id, first_name=member.first_name or "", last_name=member.last_name,
+        points=points, stamps_on_card=card.on_card, stamps_per_card=card.per_card,
+        full_cards=card.full_cards, tier=tier.code, tier_name=tier.name,
+        next_tier_name=upcoming.name if upcoming else None,
+        points_to_next_tier=(upcoming.threshold - earned) if upcoming else None,
+        rewards_ready=ready, next_visit_due=as_utc(due), plan=plan, flagged=flagged,
+        erased=member.erased_at is not None, locale=member.locale)
+
+
+def search(query: str, limit: int = 20) -> list[MemberSummary]:
+    """Prefix search as you type: name (first, last or both), e-mail or phone."""
+    text = query.strip()
+    if len(text) < 2:
+        return []
+    if "@" in text:
+        cond = _prefix(Member.email, text.lower())
+    elif sum(ch.isdigit() for ch in text) >= 3 and not any(ch.isalpha() for ch in text):
+        cond = _prefix(Member.phone_key, phone_search_key(text))
+    else:
+        key = fold(text)
+        cond = _prefix(Member.name_key, key) | _prefix(Member.last_key, key) | _prefix(Member.email, text.lower())
+    members = list(Member.select().where(cond & Member.erased_at.is_null())
+                   .order_by(Member.name_key).limit(limit))
+    if not members:
+        return []
+    sums = dict(LedgerEntry.select(LedgerEntry.member, pw.fn.SUM(LedgerEntry.points))
+                .where(LedgerEntry.member.in_([m.id for m in members]))
+                .group_by(LedgerEntry.member).tuples())
+    return [MemberSummary(m.id, m.first_name or "", m.last_name, m.email, m.phone, int(sums.get(m.id) or 0))
+            for m in members]
+
+
+def _prefix(column: pw.Field, prefix: str) -> pw.Expression:
+    """A range, not LIKE, so SQLite uses the index whatever the collation."""
+    return (column >= prefix) & (column < prefix + "\uffff")
+
+
+def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:
+    if purpose not in CONSENT_PURPOSES:
+        raise Refused("consent_unknown", purpose=purpose)
+    with db.atomic():
+        get_member(member_id)
+        record(ConsentEvent(id=new_id(), member=member_id, purpose=purpose, granted=granted, at=clock.now(),
+                            device_id=actor.device_id, staff_id=actor.staff_id, source=source))
+        if actor.is_staff:
+            audit(actor, "consent", member_id, purpose=purpose, granted=granted)
+
+
+def consents(member_id: str) -> dict[str, bool]:
+    """The consent in force per purpose: the latest event wins; on a tie, withdrawal wins."""
+    state = {p: False for p in CONSENT_PURPOSES}
+    events = ConsentEvent.select().where(ConsentEvent.member == member_id).order_by(
+        ConsentEvent.at, ConsentEvent.granted.desc())
+    for event in events:
+        state[event.purpose] = event.granted
+    return state
+
+
+def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
+    """Staff edits: names, contact, birthday, note, language. Validated like enrolment."""
+    require_staff(actor)
+    allowed = {"first_name", "last_name", "email", "phone", "birthday_day", "birthday_month", "note", "locale"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise Refused("field_unknown", field=", ".join(sorted(unknown)))
+    with db.atomic():
+        member = get_member(member_id)
+        if "email" in fields:
+            fields["email"] = normalise_email(fields["email"]) if fields["email"] else None
+        if "phone" in fields:
+            fields["phone"] = normalise_phone(fields["phone"]) if fields["phone"] else None
+            member.phone_key = fields["phone"][1:] if fields["phone"] else None
+        if "first_name" in fields and not (fields["first_name"] or "").strip():
+            raise Refused("first_name_required")
+        if "birthday_day" in fields or "birthday_month" in fields:
+            day, month = fields.get("birthday_day", member.birthday_day), fields.get("birthday_month", member.birthday_month)
+            if (day is None) != (month is None) or (day and not _valid_birthday(day, month)):
+                raise Refused("invalid_birthday")
+            member.birthday_set_at = clock.now() if day else None
+        for key, value in fields.items():
+            setattr(member, key, value)
+        if not member.email and not member.phone:
+            raise Refused("contact_required")
+        member.name_key = fold(f"{member.first_name} {member.last_name or ''}")
+        member.last_key = fold(member.last_name) if member.last_name else None
+        record(member, insert=False)
+        audit(actor, "profile", member_id, fields=sorted(fields))
+    return member_status(member_id)
+
+
+def export_member(member_id: str, actor: Actor) -> dict:
+    """Everything we hold about one member (GDPR Art. 15), as JSON-ready data."""
+    require_staff(actor)
+    member = get_member(member_id)
+    def rows(query):
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in query.dicts()]
+    data = {
+        "member": rows(Member.select().where(Member.id == member_id))[0],
+        "consents": rows(ConsentEvent.select().where(ConsentEvent.member == member_id).order_by(ConsentEvent.at)),
+        "cards": rows(Card.select().where(Card.member == member_id)),
+        "ledger": rows(LedgerEntry.select().where(LedgerEntry.member == member_id).order_by(LedgerEntry.created_at)),
+        "treatments": rows(Treatment.select().where(Treatment.member == member_id)),
+        "memberships": rows(Membership.select().where(Membership.member == member_id)),
+        "benefit_uses": rows(BenefitUse.select().join(Membership).where(Membership.member == member_id)),
+        "flags": rows(Flag.select().where(Flag.member == member_id)),
+        "staff_actions": rows(AuditLog.select().where(AuditLog.member_id == member_id).order_by(AuditLog.at)),
+        "status": asdict(member_status(member_id)),
+    }
+    data["status"]["next_visit_due"] = data["status"]["next_visit_due"] and data["status"]["next_visit_due"].isoformat()
+    with db.atomic():
+        audit(actor, "export", member_id)
+    return data
+
+
+def erase_member(member_id: str, actor: Actor) -> None:
+    """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id."""
+    require_manager(actor)
+    with db.atomic():
+        member = get_member(member_id)
+        if member.erased_at:
+            raise Refused("already_erased")
+        now = clock.now()
+        for name in ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
+                     "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by"):
+            setattr(member, name, None)
+        member.erased_at = now
+        record(member, insert=False, op="erase")
+        for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
+            card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
+            record(card, insert=False)
+        LedgerEntry.update(item_code=None, reason="").where(LedgerEntry.member == member_id).execute()
+        Treatment.delete().where(Treatment.member == member_id).execute()
+        BenefitUse.delete().where(BenefitUse.membership.in_(
+            Membership.select(Membership.id).where(Membership.member == member_id))).execute()
+        Membership.delete().where(Membership.member == member_id).execute()
+        audit(actor, "erase", member_id)

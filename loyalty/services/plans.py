@@ -1,0 +1,98 @@
+"""Membership plans (Basic / Premium / VIP): tracked here, paid at the clinic's till."""
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty import clock
+from loyalty.errors import Refused
+from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
+from loyalty.services.members import get_member
+from loyalty.store import BenefitUse, Membership, db
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    membership_id: str
+    plan_code: str
+    started_at: datetime
+    period_start: datetime
+    renews_on: datetime
+    status: str
+    benefits_left: dict[str, int]
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day next month, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def current_period(started_at: datetime, period_months: int, now: datetime) -> tuple[datetime, datetime]:
+    periods = 0
+    while add_months(started_at, (periods + 1) * period_months) <= now:
+        periods += 1
+    return add_months(started_at, periods * period_months), add_months(started_at, (periods + 1) * period_months)
+
+
+def _active(member_id: str) -> Membership | None:
+    return (Membership.select().where((Membership.member == member_id) & (Membership.status == "active"))
+            .order_by(Membership.started_at.desc()).first())
+
+
+def plan_status(member_id: str) -> PlanStatus | None:
+    membership = _active(member_id)
+    if membership is None:
+        return None
+    plan = current_program().plans.get(membership.plan_code)
+    if plan is None:
+        return None
+    start, end = current_period(membership.started_at, plan.period_months, clock.now())
+    used: dict[str, int] = {}
+    for use in BenefitUse.select().where((BenefitUse.membership == membership.id) & (BenefitUse.period_start == start)):
+        used[use.benefit_code] = used.get(use.benefit_code, 0) + 1
+    left = {b.code: b.per_period - used.get(b.code, 0) for b in plan.benefits}
+    return PlanStatus(membership.id, plan.code, membership.started_at, start, end, membership.status, left)
+
+
+def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:
+    require_staff(actor)
+    if plan_code not in current_program().plans:
+        raise Refused("plan_unknown", plan=plan_code)
+    with db.atomic():
+        get_member(member_id)
+        if _active(member_id):
+            raise Refused("plan_exists")
+        record(Membership(id=new_id(), member=member_id, plan_code=plan_code, started_at=clock.now()))
+        audit(actor, "join_plan", member_id, plan=plan_code)
+    return plan_status(member_id)
+
+
+def use_benefit(member_id: str, benefit_code: str, actor: Actor) -> PlanStatus:
+    require_staff(actor)
+    with db.atomic(lock_type="IMMEDIATE"):
+        status = plan_status(member_id)
+        if status is None:
+            raise Refused("no_plan")
+        if benefit_code not in status.benefits_left:
+            raise Refused("benefit_not_in_plan", benefit=benefit_code)
+        if status.benefits_left[benefit_code] <= 0:
+            raise Refused("benefit_used_up", renews=status.renews_on.date().isoformat())
+        record(BenefitUse(id=new_id(), membership=status.membership_id, benefit_code=benefit_code,
+                          used_at=clock.now(), period_start=status.period_start, device_id=actor.device_id,
+                          staff_id=actor.staff_id))
+        audit(actor, "use_benefit", member_id, benefit=benefit_code)
+    return plan_status(member_id)
+
+
+def cancel_plan(member_id: str, actor: Actor) -> None:
+    require_staff(actor)
+    with db.atomic():
+        membership = _active(member_id)
+        if membership is None:
+            raise Refused("no_plan")
+        membership.status, membership.cancelled_at = "cancelled", clock.now()
+        record(membership, insert=False)
+        audit(actor, "cancel_plan", member_id, plan=membership.plan_code)

@@ -1,0 +1,165 @@
+"""Tables. Ids are client-generated UUIDv7 text so records from many stations merge by id."""
+from __future__ import annotations
+
+import peewee as pw
+
+from loyalty.store.db import db
+from loyalty.store.fields import UtcDateTimeField
+
+
+class Base(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Setting(Base):
+    """Station-wide values: device id, card key, language."""
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField()
+
+
+class ProgramVersion(Base):
+    """Every accepted program configuration, newest wins; HQ may push new versions."""
+    version = pw.IntegerField(primary_key=True)
+    toml = pw.TextField()
+    created_at = UtcDateTimeField()
+    created_by = pw.TextField(null=True)
+
+
+class Member(Base):
+    id = pw.TextField(primary_key=True)
+    first_name = pw.TextField(null=True)
+    last_name = pw.TextField(null=True)
+    name_key = pw.TextField(null=True, index=True)   # folded "first last" for prefix search
+    last_key = pw.TextField(null=True, index=True)   # folded last name
+    email = pw.TextField(null=True, index=True)      # normalised, lower case
+    phone = pw.TextField(null=True)                  # E.164
+    phone_key = pw.TextField(null=True, index=True)  # E.164 digits without '+', for prefix search
+    birthday_day = pw.IntegerField(null=True)
+    birthday_month = pw.IntegerField(null=True)
+    birthday_set_at = UtcDateTimeField(null=True)
+    locale = pw.TextField(default="de")
+    referred_by = pw.TextField(null=True)
+    note = pw.TextField(null=True)
+    created_at = UtcDateTimeField()
+    created_device = pw.TextField()
+    erased_at = UtcDateTimeField(null=True)
+
+
+class Card(Base):
+    id = pw.TextField(primary_key=True)   # the random card id inside the QR token
+    member = pw.ForeignKeyField(Member, backref="cards", on_delete="CASCADE")
+    status = pw.TextField(default="active")  # active | revoked
+    issued_at = UtcDateTimeField()
+    revoked_at = UtcDateTimeField(null=True)
+    revoked_reason = pw.TextField(null=True)
+
+
+class Staff(Base):
+    id = pw.TextField(primary_key=True)
+    name = pw.TextField(unique=True)
+    role = pw.TextField()                 # receptionist | manager
+    pin_hash = pw.TextField()
+    failed_pins = pw.IntegerField(default=0)
+    locked_until = UtcDateTimeField(null=True)
+    active = pw.BooleanField(default=True)
+    created_at = UtcDateTimeField()
+
+
+class LedgerEntry(Base):
+    """Append-only: every change of points or stamps. Balances are sums over these rows."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="ledger", on_delete="CASCADE")
+    kind = pw.TextField()
+    points = pw.IntegerField(default=0)
+    stamps = pw.IntegerField(default=0)
+    amount_cents = pw.IntegerField(default=0)    # purchase amount, or credit value of a redemption
+    item_code = pw.TextField(null=True)
+    reward_code = pw.TextField(null=True)
+    ref = pw.TextField(null=True)                # the entry this one refunds, undoes or expires
+    device_id = pw.TextField()
+    staff_id = pw.TextField(null=True)
+    reason = pw.TextField(default="")
+    created_at = UtcDateTimeField()
+    config_version = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("member", "created_at"), False), (("created_at",), False), (("ref",), False))
+
+
+class ConsentEvent(Base):
+    """Grant/withdraw log; the latest event per purpose is in force."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="consents", on_delete="CASCADE")
+    purpose = pw.TextField()          # program | marketing | care
+    granted = pw.BooleanField()
+    at = UtcDateTimeField()
+    device_id = pw.TextField()
+    staff_id = pw.TextField(null=True)
+    source = pw.TextField(default="")  # kiosk | staff | import | unsubscribe
+
+
+class Treatment(Base):
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="treatments", on_delete="CASCADE")
+    item_code = pw.TextField()
+    performed_at = UtcDateTimeField()
+    recall_due = UtcDateTimeField(null=True, index=True)
+    entry = pw.TextField(null=True)   # its ledger entry
+    device_id = pw.TextField()
+    staff_id = pw.TextField(null=True)
+
+
+class Membership(Base):
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="memberships", on_delete="CASCADE")
+    plan_code = pw.TextField()
+    started_at = UtcDateTimeField()
+    status = pw.TextField(default="active")  # active | cancelled
+    cancelled_at = UtcDateTimeField(null=True)
+
+
+class BenefitUse(Base):
+    id = pw.TextField(primary_key=True)
+    membership = pw.ForeignKeyField(Membership, backref="uses", on_delete="CASCADE")
+    benefit_code = pw.TextField()
+    used_at = UtcDateTimeField()
+    period_start = UtcDateTimeField()
+    device_id = pw.TextField()
+    staff_id = pw.TextField(null=True)
+
+
+class Flag(Base):
+    """Something the manager should look at: many transactions in a day, a negative balance."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="flags", on_delete="CASCADE")
+    kind = pw.TextField()
+    detail = pw.TextField(default="")
+    at = UtcDateTimeField()
+    resolved_at = UtcDateTimeField(null=True)
+
+
+class AuditLog(Base):
+    id = pw.TextField(primary_key=True)
+    at = UtcDateTimeField(index=True)
+    staff_id = pw.TextField(null=True)
+    device_id = pw.TextField()
+    action = pw.TextField()
+    member_id = pw.TextField(null=True)
+    detail = pw.TextField(default="{}")   # JSON
+
+
+class Outbox(Base):
+    """Every local write, queued for HQ in the same transaction that made it."""
+    seq = pw.AutoField()
+    record_id = pw.TextField()
+    table = pw.TextField()
+    op = pw.TextField()            # upsert | erase
+    payload = pw.TextField()       # JSON of the record
+    created_at = UtcDateTimeField()
+    sent_at = UtcDateTimeField(null=True, index=True)
+
+
+ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
+              Membership, BenefitUse, Flag, AuditLog, Outbox]

@@ -1,0 +1,63 @@
+"""Card tokens in the QR code: `LY1:<card id>:<tag>`, no personal data, QR alphanumeric mode.
+
+The card id is 80 random bits, the tag a truncated HMAC-SHA256 over version and id with the
+program's card key, both in RFC 4648 base32 (A-Z, 2-7), so the whole token is upper-case ASCII.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+VERSION = "LY1"
+_ID_CHARS = 16      # 80 bits
+_TAG_CHARS = 12     # 60 bits
+_SHAPE = re.compile(rf"LY1:([A-Z2-7]{{{_ID_CHARS}}}):([A-Z2-7]{{{_TAG_CHARS}}})")
+
+
+class TokenError(ValueError):
+    """reason: foreign (not one of ours), malformed (ours but broken), tampered (tag mismatch)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Token:
+    card_id: str
+    text: str
+
+
+def new_card_id() -> str:
+    return base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+def new_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def _tag(card_id: str, key: bytes) -> str:
+    mac = hmac.new(key, f"{VERSION}:{card_id}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac[:8]).decode()[:_TAG_CHARS]
+
+
+def make_token(card_id: str, key: bytes) -> str:
+    return f"{VERSION}:{card_id}:{_tag(card_id, key)}"
+
+
+def parse_token(text: str, key: bytes) -> Token:
+    """Check a scanned text. Raises TokenError; never touches the database."""
+    cleaned = text.strip().upper()
+    if not cleaned.startswith("LY"):
+        raise TokenError("foreign")
+    match = _SHAPE.fullmatch(cleaned)
+    if not match:
+        raise TokenError("malformed")
+    card_id, tag = match.groups()
+    if not hmac.compare_digest(tag, _tag(card_id, key)):
+        raise TokenError("tampered")
+    return Token(card_id, cleaned)
