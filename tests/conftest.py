@@ -1,0 +1,62 @@
+"""Shared fixtures: a fresh station database per test on a real SQLite file, actors, a movable clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from loyalty import clock as clock_module
+from loyalty.program import ASSETS
+from loyalty.services import Actor, create_staff, init_station, sign_in
+from loyalty.store import close_database, open_database
+
+ARTEFACTS = Path(__file__).resolve().parent.parent / "artefacts"
+
+
+@dataclass
+class Station:
+    db_path: Path
+    device: Actor          # the kiosk: no staff member
+    manager: Actor
+    receptionist: Actor
+
+
+def make_station(tmp_path: Path, program: str = "clinic-de.toml") -> Station:
+    db_path = tmp_path / "station.db"
+    open_database(db_path)
+    device = init_station(ASSETS / "programs" / program, "Maria Manager", "2468")
+    manager = sign_in("Maria Manager", "2468", device.device_id)
+    create_staff("Rita Reception", "receptionist", "1357", manager)
+    receptionist = sign_in("Rita Reception", "1357", device.device_id)
+    return Station(db_path, device, manager, receptionist)
+
+
+@pytest.fixture
+def station(tmp_path) -> Station:
+    """A clinic station (de-clinic profile) on a real SQLite file in tmp_path."""
+    yield make_station(tmp_path)
+    close_database()
+
+
+@pytest.fixture
+def shop_station(tmp_path) -> Station:
+    yield make_station(tmp_path, "shop.toml")
+    close_database()
+
+
+@pytest.fixture
+def clock():
+    """A clock that moves only when told; restored after the test."""
+    movable = clock_module.MovableClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    clock_module.set_source(movable)
+    yield movable
+    clock_module.set_source(None)
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    """Screenshots and other files a person should look at after the run."""
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS
