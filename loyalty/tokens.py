@@ -49,8 +49,29 @@ def make_token(card_id: str, key: bytes) -> str:
     return f"{VERSION}:{card_id}:{_tag(card_id, key)}"
 
 
+# A USB scanner set to a US layout, typing into a German-layout machine, swaps Y/Z and turns ':' into 'Ö'.
+_QWERTZ = str.maketrans({"Y": "Z", "Z": "Y", "Ö": ":", "ö": ":"})
+
+
 def parse_token(text: str, key: bytes) -> Token:
-    """Check a scanned text. Raises TokenError; never touches the database."""
+    """Check a scanned text. Raises TokenError; never touches the database.
+
+    A text garbled by a keyboard-layout mismatch is tried once more as re-mapped; the HMAC tag
+    decides which reading is genuine, so the re-mapping cannot accept a forged code.
+    """
+    try:
+        return _parse(text, key)
+    except TokenError as first:
+        swapped = text.translate(_QWERTZ)
+        if swapped == text:
+            raise
+        try:
+            return _parse(swapped, key)
+        except TokenError:
+            raise first from None
+
+
+def _parse(text: str, key: bytes) -> Token:
     cleaned = text.strip().upper()
     if not cleaned.startswith("LY"):
         raise TokenError("foreign")
