@@ -220,6 +220,14 @@ def cmd_expire(args) -> int:
     return DONE
 
 
+def cmd_decode(args) -> int:
+    from kiosk.decode_files import decode_file
+    results = [decode_file(path) for path in args.files]
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False))
+    return DONE if all("error" not in r and r.get("codes") for r in results) else REFUSED
+
+
 def cmd_run(args) -> int:
     config = _station()
     from station.server import serve
@@ -309,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff(p)
 
     command("expire", cmd_expire, "expire points older than the program's expiry period")
+
+    p = command("decode", cmd_decode, "decode QR codes in image or video files with the kiosk's pipeline "
+                "(one JSON line per file; exit 1 when a file has no code)")
+    p.add_argument("files", nargs="+", metavar="FILE")
 
     p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
     p.add_argument("--host")
