@@ -1,14 +1,18 @@
-"""FrameSource on real mp4 files through cv2.VideoCapture, the path a webcam uses."""
+"""FrameSource and Scanner on real mp4 files through cv2.VideoCapture, the path a webcam uses."""
 
 import os
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from imagegen import make_video
+from imagegen import TOKENS, card_clip, make_video
 from kiosk.capture import ENDED, RECONNECTING, RUNNING, FrameSource
+from kiosk.scanner import Scanner
+
+TOKEN = TOKENS[1]
 
 FPS = 20.0
 N = 30
@@ -103,3 +107,59 @@ def test_unreadable_file_keeps_retrying_without_raising(tmp_path):
         assert src.latest() is None
     finally:
         src.stop()
+
+
+# Scanner: FrameSource + decode_frame + Debouncer on a generated clip, played live at 10 fps.
+
+CLIP_FPS = 10.0
+
+
+def run_scanner(path: Path, paused: bool = False) -> tuple[list[str], list[bytes], list[str]]:
+    codes: list[str] = []
+    previews: list[bytes] = []
+    statuses: list[str] = []
+    scanner = Scanner(FrameSource(str(path)), codes.append, on_frame=previews.append, on_status=statuses.append)
+    scanner.paused = paused
+    scanner.start()
+    try:
+        assert wait_for(lambda: not scanner.running, 15.0)
+    finally:
+        scanner.stop()
+    return codes, previews, statuses
+
+
+def test_scanner_reports_a_held_card_once(tmp_path):
+    frames = card_clip(TOKEN, [(False, 5), (True, 15), (False, 5)])
+    codes, previews, statuses = run_scanner(make_video(tmp_path / "once.mp4", frames, CLIP_FPS))
+    assert codes == [TOKEN]
+    assert statuses[-2:] == [RUNNING, ENDED]
+    assert len(previews) >= 5 and previews[0][:2] == b"\xff\xd8"
+    assert cv2.imdecode(np.frombuffer(previews[0], np.uint8), cv2.IMREAD_COLOR).shape[1] == 480
+
+
+def test_scanner_reports_again_after_the_card_left_view(tmp_path):
+    frames = card_clip(TOKEN, [(False, 3), (True, 10), (False, 20), (True, 10), (False, 3)])
+    codes, _, _ = run_scanner(make_video(tmp_path / "twice.mp4", frames, CLIP_FPS))
+    assert codes == [TOKEN, TOKEN]
+
+
+def test_paused_scanner_reports_nothing(tmp_path):
+    frames = card_clip(TOKEN, [(False, 3), (True, 10), (False, 3)])
+    codes, previews, _ = run_scanner(make_video(tmp_path / "paused.mp4", frames, CLIP_FPS), paused=True)
+    assert codes == [] and previews
+
+
+def test_scanner_survives_a_failing_callback(tmp_path):
+    frames = card_clip(TOKEN, [(True, 8), (False, 20), (True, 8)])
+    seen: list[str] = []
+
+    def flaky(text: str) -> None:
+        seen.append(text)
+        raise RuntimeError("UI went away")
+
+    scanner = Scanner(FrameSource(str(make_video(tmp_path / "flaky.mp4", frames, CLIP_FPS))), flaky).start()
+    try:
+        assert wait_for(lambda: not scanner.running, 10.0)
+    finally:
+        scanner.stop()
+    assert seen == [TOKEN, TOKEN]
