@@ -37,8 +37,11 @@ class FrameSource:
 
     def __init__(self, source: int | str, *, loop: bool = False, pace: bool = True,
                  size: tuple[int, int] = (1280, 720), backoff: tuple[float, float] = (0.5, 5.0)) -> None:
-        """`pace` plays files at their own FPS (a camera paces itself); `size` is asked of webcams."""
-        self.source = source
+        """`pace` plays files at their own FPS (a camera paces itself); `size` is asked of webcams.
+
+        A digit string from a config file ("0") means that webcam index.
+        """
+        self.source: int | str = int(source) if isinstance(source, str) and source.isdigit() else source
         self.loop = loop
         self.pace = pace
         self.size = size
@@ -93,8 +96,8 @@ class FrameSource:
         return isinstance(self.source, str) and Path(self.source).is_file()
 
     def _open(self) -> cv2.VideoCapture | None:
-        if isinstance(self.source, str) and "://" not in self.source and not self._is_file():
-            return None  # a missing file: skip OpenCV's warnings, keep retrying
+        if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).exists():
+            return None  # a missing file or device: skip OpenCV's warnings, keep retrying
         cap = cv2.VideoCapture(self.source)
         if not cap.isOpened():
             cap.release()

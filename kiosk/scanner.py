@@ -27,7 +27,7 @@ class Scanner:
     While `paused` is True (welcome screen showing) frames are still decoded so a card that stays
     in view keeps its debounce lock, but nothing is accepted. `on_frame(jpeg)` gets a small preview
     (`preview_width` px, at most `preview_fps`) with decoded codes outlined; `on_status(status)`
-    gets every FrameSource status change ("running", "reconnecting", "ended").
+    gets every FrameSource status change ("starting", "running", "reconnecting", "ended").
     """
 
     def __init__(self, source: FrameSource, on_code: Callable[[str], None], *,

@@ -163,3 +163,7 @@ def test_scanner_survives_a_failing_callback(tmp_path):
     finally:
         scanner.stop()
     assert seen == [TOKEN, TOKEN]
+
+
+def test_digit_string_from_config_means_webcam_index():
+    assert FrameSource("0").source == 0 and FrameSource("/dev/video0").source == "/dev/video0"
