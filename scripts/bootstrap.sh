@@ -3,8 +3,8 @@
 # Idempotent: cheap when everything is present. Usage: scripts/bootstrap.sh [run|test]
 set -euo pipefail
 mode=${1:-run}
-need=(libzbar0)
-if [ "$mode" = test ]; then need+=(chromium postgresql fonts-dejavu-core); fi
+need=(fonts-dejavu-core)
+if [ "$mode" = test ]; then need+=(libzbar0 chromium postgresql); fi
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
