@@ -231,7 +231,11 @@ def cmd_decode(args) -> int:
 def cmd_run(args) -> int:
     config = _station()
     from station.server import serve
-    serve(config, host=args.host or config.host, port=args.port or config.port)
+    apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
+    unknown = set(apps) - {"kiosk", "staff"}
+    if unknown or not apps:
+        raise Failure(f"--apps takes kiosk, staff or both (kiosk,staff), not {args.apps!r}")
+    serve(config, host=args.host or config.host, port=args.port or config.port, apps=apps)
     return DONE
 
 
@@ -325,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--apps", default=os.environ.get("LOYALTY_APPS", "kiosk,staff"),
+                   help="which apps to serve: kiosk, staff or kiosk,staff (default; or LOYALTY_APPS)")
     return parser
 
 

@@ -10,25 +10,36 @@ from starlette.responses import RedirectResponse
 from loyalty.config import Config
 
 
-def create_app(config: Config):
-    """Both apps mounted under one FastAPI; the Flet web client is served locally (no CDN)."""
-    from kiosk.app import make_kiosk
-    from staff_app.app import make_staff_app
+APPS = ("kiosk", "staff")
 
+
+def create_app(config: Config, apps: tuple[str, ...] = APPS):
+    """The chosen apps mounted under one FastAPI; the Flet web client is served locally (no CDN).
+
+    Both apps by default, sharing one database and live events; a counter machine that only shows
+    the kiosk runs `loyalty run --apps kiosk`.
+    """
     app = flet_fastapi.FastAPI()
+
+    if "kiosk" in apps:
+        from kiosk.app import make_kiosk
+        app.mount("/kiosk", flet_fastapi.app(make_kiosk(config), no_cdn=True, app_name="Kiosk"))
+    if "staff" in apps:
+        from staff_app.app import make_staff_app
+        app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
 
     @app.get("/")
     def index():
-        return RedirectResponse("/staff/")
+        return RedirectResponse("/staff/" if "staff" in apps else "/kiosk/")
 
-    app.mount("/kiosk", flet_fastapi.app(make_kiosk(config), no_cdn=True, app_name="Kiosk"))
-    app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
     return app
 
 
-def serve(config: Config, host: str, port: int) -> None:
+def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(config)
-    print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
-    print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
+    app = create_app(config, apps)
+    if "kiosk" in apps:
+        print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
+    if "staff" in apps:
+        print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -39,8 +39,9 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = True):
-    """`loyalty run` on a free port with its own LOYALTY_HOME; yields the base URL."""
+def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = True,
+                    apps: str = "kiosk,staff"):
+    """`loyalty run --apps APPS` on a free port with its own LOYALTY_HOME; yields the base URL."""
     port = free_port()
     environ = {**os.environ, "LOYALTY_HOME": str(home), "LOYALTY_PORT": str(port),
                "LOYALTY_HOST": "127.0.0.1", **(env or {})}
@@ -49,10 +50,10 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         subprocess.run([sys.executable, "-m", "loyalty.cli", "demo", "--if-empty"], env=environ, cwd=ROOT,
                        check=True, capture_output=True)
     log = open(home / "station.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "loyalty.cli", "run"], env=environ, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "loyalty.cli", "run", "--apps", apps], env=environ,
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_http(f"http://127.0.0.1:{port}/kiosk/")
+        wait_http(f"http://127.0.0.1:{port}/{apps.split(',')[0]}/")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
