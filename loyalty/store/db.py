@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import peewee as pw
 
@@ -17,13 +16,12 @@ PRAGMAS = {
 }
 
 
-def _migration_1(database: pw.Database) -> None:
-    from loyalty.store.models import ALL_MODELS
-    database.create_tables(ALL_MODELS)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-# Append new migrations; never edit an old one. Index i brings the schema to version i + 1.
-MIGRATIONS: list[Callable[[pw.Database], None]] = [_migration_1]
+def migration_files() -> list[Path]:
+    """`NNNN_what.sql`, applied in name order; each is applied once, in one transaction."""
+    return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
 
 
 def open_database(path: str | Path) -> pw.SqliteDatabase:
@@ -37,13 +35,31 @@ def open_database(path: str | Path) -> pw.SqliteDatabase:
     return db
 
 
-def migrate(database: pw.SqliteDatabase) -> int:
-    current = database.execute_sql("PRAGMA user_version").fetchone()[0]
-    for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+def migrate(database: pw.SqliteDatabase) -> list[str]:
+    """Apply the migration files not yet recorded in `schema_migration`; returns their names.
+
+    Recorded by name, not by a counter, so migrations written on parallel branches merge.
+    """
+    database.execute_sql('CREATE TABLE IF NOT EXISTS "schema_migration" '
+                         '("name" TEXT NOT NULL PRIMARY KEY, "applied_at" TEXT NOT NULL)')
+    done = {name for (name,) in database.execute_sql('SELECT "name" FROM "schema_migration"')}
+    applied = []
+    for path in migration_files():
+        if path.stem in done:
+            continue
         with database.atomic():
-            step(database)
-            database.execute_sql(f"PRAGMA user_version = {version}")
-    return len(MIGRATIONS)
+            for statement in _statements(path.read_text(encoding="utf-8")):
+                database.execute_sql(statement)
+            database.execute_sql('INSERT INTO "schema_migration" ("name", "applied_at") '
+                                 "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (path.stem,))
+        applied.append(path.stem)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements; migrations hold plain DDL, one statement per `;` line end."""
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";")]
 
 
 def close_database() -> None:
