@@ -161,5 +161,31 @@ class Outbox(Base):
     sent_at = UtcDateTimeField(null=True, index=True)
 
 
+class Feedback(Base):
+    """A patient's answer on the kiosk after a visit: 0-10 recommendation score and an optional text."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="feedback", on_delete="CASCADE")
+    visit_entry = pw.TextField(null=True)          # the visit's ledger entry id that was rated
+    score = pw.IntegerField(null=True)             # 0-10, None when only a text was given
+    text = pw.TextField(null=True)
+    reports_problem = pw.BooleanField(default=False)   # low score or a text that reports a problem
+    at = UtcDateTimeField(index=True)
+    device_id = pw.TextField()
+
+
+class FollowUp(Base):
+    """A task for the clinical team (a low score, a reported side effect); never used for marketing."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="follow_ups", on_delete="CASCADE")
+    kind = pw.TextField()                          # low_score | problem_reported | uncertain_message
+    feedback = pw.TextField(null=True)             # the Feedback id behind it
+    detail = pw.TextField(default="")
+    created_at = UtcDateTimeField(index=True)
+    status = pw.TextField(default="open")          # open | done
+    closed_at = UtcDateTimeField(null=True)
+    closed_by = pw.TextField(null=True)            # staff id
+    note = pw.TextField(null=True)
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
-              Membership, BenefitUse, Flag, AuditLog, Outbox]
+              Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp]
