@@ -69,17 +69,21 @@ def program_version() -> int:
 
 
 def current_program() -> Program:
-    """The newest accepted program; parsed once per version, so a settings change applies at once."""
-    version = program_version()
-    if not version:
+    """The newest accepted program; a settings change applies at once.
+
+    Parsed once per text, not per version number: two databases (or a database restored from a
+    backup) may hold different programs under the same version number.
+    """
+    row = (ProgramVersion.select(ProgramVersion.version, ProgramVersion.toml)
+           .order_by(ProgramVersion.version.desc()).tuples().first())
+    if row is None:
         raise RuntimeError("no program loaded: run `loyalty init`")
-    return _parsed(version)
+    return _parsed(*row)
 
 
 @lru_cache(maxsize=8)
-def _parsed(version: int) -> Program:
-    row = ProgramVersion.get_by_id(version)
-    return parse_program(row.toml, source=f"program version {version}")
+def _parsed(version: int, toml_text: str) -> Program:
+    return parse_program(toml_text, source=f"program version {version}")
 
 
 def store_program(toml_text: str, actor: Actor | None = None) -> int:

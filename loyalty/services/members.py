@@ -11,8 +11,8 @@ from loyalty.contacts import fold, normalise_email, normalise_phone, phone_searc
 from loyalty.errors import Refused
 from loyalty.services.context import (Actor, audit, card_key, current_program, new_id, record,
                                       require_manager, require_staff)
-from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Flag, LedgerEntry, Member,
-                           Membership, Treatment, db)
+from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
+                           Member, Membership, Treatment, db)
 from loyalty.store.fields import as_utc
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
@@ -167,6 +167,14 @@ def get_member(member_id: str) -> Member:
     return member
 
 
+def active_member(member_id: str) -> Member:
+    """A member who may still earn, spend and be changed: an erased member is unknown here."""
+    member = get_member(member_id)
+    if member.erased_at is not None:
+        raise Refused("member_unknown")
+    return member
+
+
 def balances(member_id: str) -> tuple[int, int]:
     row = (LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.points), 0),
                               pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.stamps), 0))
@@ -240,7 +248,7 @@ def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, sourc
     if purpose not in CONSENT_PURPOSES:
         raise Refused("consent_unknown", purpose=purpose)
     with db.atomic():
-        get_member(member_id)
+        active_member(member_id)
         record(ConsentEvent(id=new_id(), member=member_id, purpose=purpose, granted=granted, at=clock.now(),
                             device_id=actor.device_id, staff_id=actor.staff_id, source=source))
         if actor.is_staff:
@@ -265,7 +273,7 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
     if unknown:
         raise Refused("field_unknown", field=", ".join(sorted(unknown)))
     with db.atomic():
-        member = get_member(member_id)
+        member = active_member(member_id)
         if "email" in fields:
             fields["email"] = normalise_email(fields["email"]) if fields["email"] else None
         if "phone" in fields:
@@ -304,6 +312,8 @@ def export_member(member_id: str, actor: Actor) -> dict:
         "memberships": rows(Membership.select().where(Membership.member == member_id)),
         "benefit_uses": rows(BenefitUse.select().join(Membership).where(Membership.member == member_id)),
         "flags": rows(Flag.select().where(Flag.member == member_id)),
+        "feedback": rows(Feedback.select().where(Feedback.member == member_id).order_by(Feedback.at)),
+        "follow_ups": rows(FollowUp.select().where(FollowUp.member == member_id).order_by(FollowUp.created_at)),
         "staff_actions": rows(AuditLog.select().where(AuditLog.member_id == member_id).order_by(AuditLog.at)),
         "status": asdict(member_status(member_id)),
     }
@@ -314,7 +324,12 @@ def export_member(member_id: str, actor: Actor) -> dict:
 
 
 def erase_member(member_id: str, actor: Actor) -> None:
-    """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id."""
+    """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id.
+
+    Names, contact, birthday, note, treatments, plans, item codes and feedback texts go; point and
+    stamp amounts, scores and the audit trail stay under the random member id, which no longer
+    leads to a person.
+    """
     require_manager(actor)
     with db.atomic():
         member = get_member(member_id)
@@ -329,7 +344,16 @@ def erase_member(member_id: str, actor: Actor) -> None:
         for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
             card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
             record(card, insert=False)
-        LedgerEntry.update(item_code=None, reason="").where(LedgerEntry.member == member_id).execute()
+        for entry in LedgerEntry.select().where((LedgerEntry.member == member_id)
+                                                & (LedgerEntry.item_code.is_null(False) | (LedgerEntry.reason != ""))):
+            entry.item_code, entry.reason = None, ""
+            record(entry, insert=False)
+        for answer in Feedback.select().where(Feedback.member == member_id):
+            answer.text = None            # the score stays, anonymously, in the NPS
+            record(answer, insert=False)
+        for task in FollowUp.select().where(FollowUp.member == member_id):
+            task.detail, task.note = "", None
+            record(task, insert=False)
         Treatment.delete().where(Treatment.member == member_id).execute()
         BenefitUse.delete().where(BenefitUse.membership.in_(
             Membership.select(Membership.id).where(Membership.member == member_id))).execute()

@@ -8,7 +8,7 @@ from datetime import datetime
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
-from loyalty.services.members import get_member
+from loyalty.services.members import active_member
 from loyalty.store import BenefitUse, Membership, db
 
 
@@ -62,7 +62,7 @@ def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:
     if plan_code not in current_program().plans:
         raise Refused("plan_unknown", plan=plan_code)
     with db.atomic():
-        get_member(member_id)
+        active_member(member_id)
         if _active(member_id):
             raise Refused("plan_exists")
         record(Membership(id=new_id(), member=member_id, plan_code=plan_code, started_at=clock.now()))

@@ -11,7 +11,7 @@ from loyalty.earning import points_for_purchase, refund_points
 from loyalty.errors import Refused
 from loyalty.services.checkin import flag_busy_member
 from loyalty.services.context import Actor, audit, current_program, record, require_manager, require_staff
-from loyalty.services.members import add_entry, balances, get_member, tier_points
+from loyalty.services.members import add_entry, balances, active_member, tier_points
 from loyalty.store import Flag, LedgerEntry, db
 
 UNDO_WINDOW = timedelta(minutes=1)
@@ -43,7 +43,7 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
     if not program.compliance.earns_points(category):
         raise Refused("no_points_for_category", category=category, profile=program.compliance.code)
     with db.atomic(lock_type="IMMEDIATE"):
-        get_member(member_id)
+        active_member(member_id)
         tier = program.tier_for(tier_points(member_id))
         points = points_for_purchase(amount_cents, program.points_per_euro, tier.multiplier)
         entry = add_entry(member_id, ledger.PURCHASE, actor, points=points, amount_cents=amount_cents,
@@ -86,7 +86,7 @@ def adjust(member_id: str, points: int, reason: str, actor: Actor, stamps: int =
     if points == 0 and stamps == 0:
         raise Refused("adjust_zero")
     with db.atomic(lock_type="IMMEDIATE"):
-        get_member(member_id)
+        active_member(member_id)
         entry = add_entry(member_id, ledger.ADJUST, actor, points=points, stamps=stamps, reason=reason.strip())
         audit(actor, "adjust", member_id, entry=entry.id, points=points, stamps=stamps, reason=reason.strip())
         balance = balances(member_id)[0]

@@ -8,7 +8,7 @@ from loyalty.earning import redemption_value_cents
 from loyalty.errors import Refused
 from loyalty.program import Program, Reward
 from loyalty.services.context import Actor, audit, current_program, require_staff
-from loyalty.services.members import add_entry, balances, get_member
+from loyalty.services.members import add_entry, balances, active_member
 from loyalty.store import db
 
 
@@ -77,7 +77,7 @@ def redeem(member_id: str, reward_code: str, actor: Actor, *, points: int | None
     if problem:
         raise problem
     with db.atomic(lock_type="IMMEDIATE"):
-        get_member(member_id)
+        active_member(member_id)
         balance, stamps = balances(member_id)
         if reward.cost_stamps is not None:
             if stamps < reward.cost_stamps:

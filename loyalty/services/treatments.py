@@ -8,7 +8,7 @@ from loyalty import clock, ledger
 from loyalty.earning import points_for_purchase
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
-from loyalty.services.members import add_entry, get_member, tier_points
+from loyalty.services.members import add_entry, active_member, tier_points
 from loyalty.store import Treatment, db
 
 
@@ -37,7 +37,7 @@ def record_treatment(member_id: str, item_code: str, actor: Actor, *, price_cent
     days = recall_days if recall_days is not None else item.recall_days
     due = now + timedelta(days=days) if days else None
     with db.atomic(lock_type="IMMEDIATE"):
-        get_member(member_id)
+        active_member(member_id)
         earns = program.compliance.earns_points(item.category)
         points = 0
         if earns:
