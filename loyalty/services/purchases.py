@@ -60,8 +60,11 @@ def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None
         purchase = LedgerEntry.get_or_none(LedgerEntry.id == purchase_entry_id)
         if purchase is None or purchase.kind != ledger.PURCHASE:
             raise Refused("refund_not_purchase")
-        before = (LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(-LedgerEntry.amount_cents), 0))
-                  .where((LedgerEntry.ref == purchase.id) & (LedgerEntry.kind == ledger.REFUND)).scalar())
+        if _undone(purchase.id):
+            raise Refused("refund_done")
+        refunded = (LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.amount_cents), 0))
+                    .where((LedgerEntry.ref == purchase.id) & (LedgerEntry.kind == ledger.REFUND)).scalar())
+        before = -refunded
         left = purchase.amount_cents - before
         amount = left if amount_cents is None else amount_cents
         if left <= 0:
@@ -102,13 +105,19 @@ def undo(entry_id: str, actor: Actor) -> PointsResult:
             raise Refused("undo_not_allowed")
         if clock.now() - entry.created_at > UNDO_WINDOW:
             raise Refused("undo_too_late")
-        if LedgerEntry.select().where((LedgerEntry.ref == entry.id) & (LedgerEntry.kind == ledger.UNDO)).exists():
+        if _undone(entry.id):
             raise Refused("undo_done")
+        if LedgerEntry.select().where((LedgerEntry.ref == entry.id) & (LedgerEntry.kind == ledger.REFUND)).exists():
+            raise Refused("undo_not_allowed")    # refunded in part: undoing too would take points back twice
         reversal = add_entry(entry.member_id, ledger.UNDO, actor, points=-entry.points, stamps=-entry.stamps,
                              amount_cents=-entry.amount_cents, ref=entry.id, reason=f"undo {entry.kind}")
         audit(actor, "undo", entry.member_id, entry=reversal.id, undone=entry.id)
         balance = balances(entry.member_id)[0]
     return PointsResult(reversal.id, entry.member_id, -entry.points, -entry.stamps, balance)
+
+
+def _undone(entry_id: str) -> bool:
+    return LedgerEntry.select().where((LedgerEntry.ref == entry_id) & (LedgerEntry.kind == ledger.UNDO)).exists()
 
 
 def flag_negative(member_id: str, balance: int) -> None:
