@@ -14,6 +14,7 @@ from loyalty.store import db
 
 COLUMNS = ("first_name", "last_name", "email", "phone", "points", "stamps", "consent")
 REQUIRED = ("first_name", "points", "consent")
+MAX_NAME = 60     # as at enrolment
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
         problems = []
         if not row.get("first_name"):
             problems.append("first_name is empty")
+        for key in ("first_name", "last_name"):
+            if len(row.get(key) or "") > MAX_NAME:
+                problems.append(f"{key} has more than {MAX_NAME} characters")
         for key in ("points", "stamps"):
             value = row.get(key) or "0"
             if not value.lstrip("-").isdigit():

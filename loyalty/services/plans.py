@@ -21,6 +21,8 @@ class PlanStatus:
     renews_on: datetime
     status: str
     benefits_left: dict[str, int]
+    benefits_used: dict[str, int]    # this period
+    price_cents: int
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -54,7 +56,9 @@ def plan_status(member_id: str) -> PlanStatus | None:
     for use in BenefitUse.select().where((BenefitUse.membership == membership.id) & (BenefitUse.period_start == start)):
         used[use.benefit_code] = used.get(use.benefit_code, 0) + 1
     left = {b.code: b.per_period - used.get(b.code, 0) for b in plan.benefits}
-    return PlanStatus(membership.id, plan.code, membership.started_at, start, end, membership.status, left)
+    used = {b.code: used.get(b.code, 0) for b in plan.benefits}
+    return PlanStatus(membership.id, plan.code, membership.started_at, start, end, membership.status, left, used,
+                      plan.price_cents)
 
 
 def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:
