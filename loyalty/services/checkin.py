@@ -1,15 +1,12 @@
 """Kiosk check-in: a scanned code becomes a visit stamp, or a clear reason why not."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import peewee as pw
+from dataclasses import dataclass, replace
 
 from loyalty import clock, events, ledger
-from loyalty.services.context import Actor, audit, card_key, current_program, new_id, record
-from loyalty.services.members import MemberStatus, add_entry, member_status
-from loyalty.store import Card, Flag, LedgerEntry, Member, db
-from loyalty.store.fields import as_utc
+from loyalty.services.context import Actor, card_key, current_program, new_id, program_in_force, record
+from loyalty.services.members import MemberStatus, add_entry, build_status, ledger_summary, member_with_extras
+from loyalty.store import Card, Flag, LedgerEntry, db, queries
 from loyalty.tokens import TokenError, parse_token
 from loyalty.visits import birthday_bonus_due, local_day_start, visit_refusal
 
@@ -35,7 +32,7 @@ def find_card(card_code: str) -> tuple[Card | None, str | None]:
         card_id = parse_token(card_code, card_key()).card_id
     except TokenError as exc:
         return None, exc.reason
-    card = Card.get_or_none(Card.id == card_id)
+    card = queries.card(card_id)
     if card is None:
         return None, "unknown"
     if card.status != "active":
@@ -44,28 +41,35 @@ def find_card(card_code: str) -> tuple[Card | None, str | None]:
 
 
 def check_in(card_code: str, actor: Actor) -> CheckInResult:
+    """A stamp, a birthday bonus when due, or the status only; a handful of queries in one transaction."""
     card, problem = find_card(card_code)
     if problem:
         return CheckInResult(status=problem)
-    program = current_program()
+    version, program = program_in_force()
     member_id = card.member_id
     now = clock.now()
+    day_start = local_day_start(now, program.timezone)
     with db.atomic(lock_type="IMMEDIATE"):
-        last_visit = (LedgerEntry.select(pw.fn.MAX(LedgerEntry.created_at))
-                      .where((LedgerEntry.member == member_id) & (LedgerEntry.kind == ledger.VISIT)).scalar())
-        last_visit = as_utc(last_visit)
-        day_start = local_day_start(now, program.timezone)
-        visits_today = (LedgerEntry.select().where(
-            (LedgerEntry.member == member_id) & (LedgerEntry.kind == ledger.VISIT)
-            & (LedgerEntry.created_at >= day_start)).count())
-        refusal = visit_refusal(last_visit, visits_today, now, program.cooldown_hours, program.daily_limit)
+        member = member_with_extras(member_id, now)
+        summary = ledger_summary(member_id, now, day_start)
+        before = build_status(program, member, summary)
+        refusal = visit_refusal(summary.last_visit, summary.visits_today, now, program.cooldown_hours,
+                                program.daily_limit)
         if refusal:
-            return CheckInResult(status=ALREADY, member=member_status(member_id), refusal=refusal)
-        before = member_status(member_id)
-        add_entry(member_id, ledger.VISIT, actor, stamps=1, reason="check-in")
-        bonus = _birthday_bonus(member_id, actor, program, now)
-        flag_busy_member(member_id, program.flag_transactions_per_day)
-    after = member_status(member_id)
+            return CheckInResult(status=ALREADY, member=before, refusal=refusal)
+        add_entry(member_id, ledger.VISIT, actor, stamps=1, reason="check-in", config_version=version)
+        bonus = 0
+        if program.birthday_bonus and birthday_bonus_due(now, program.timezone, member.birthday_day,
+                                                         member.birthday_month, member.birthday_set_at,
+                                                         summary.last_birthday_bonus):
+            bonus = program.birthday_bonus
+            add_entry(member_id, ledger.BIRTHDAY, actor, points=bonus, reason="birthday bonus",
+                      config_version=version)
+        busy = _flag_if_busy(member_id, summary.entries_today + 1 + bool(bonus),
+                             program.flag_transactions_per_day, day_start)
+        after = build_status(program, member, replace(summary, points=summary.points + bonus,
+                                                      stamps=summary.stamps + 1),
+                             flagged=before.flagged or busy)
     result = CheckInResult(status=CHECKED_IN, member=after, stamps_added=1, bonus_points=bonus,
                            card_completed=after.full_cards > before.full_cards)
     events.publish(events.Event("checked_in", {"member_id": member_id, "first_name": after.first_name,
@@ -74,30 +78,22 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
     return result
 
 
-def _birthday_bonus(member_id: str, actor: Actor, program, now) -> int:
-    if not program.birthday_bonus:
-        return 0
-    member = Member.get_by_id(member_id)
-    last = (LedgerEntry.select(pw.fn.MAX(LedgerEntry.created_at))
-            .where((LedgerEntry.member == member_id) & (LedgerEntry.kind == ledger.BIRTHDAY)).scalar())
-    last = as_utc(last)
-    if not birthday_bonus_due(now, program.timezone, member.birthday_day, member.birthday_month,
-                              member.birthday_set_at, last):
-        return 0
-    add_entry(member_id, ledger.BIRTHDAY, actor, points=program.birthday_bonus, reason="birthday bonus")
-    return program.birthday_bonus
-
-
 def flag_busy_member(member_id: str, limit: int) -> None:
     """Unusually many ledger entries today: flag once a day for the manager (possible misuse)."""
     program = current_program()
     day_start = local_day_start(clock.now(), program.timezone)
     today = LedgerEntry.select().where((LedgerEntry.member == member_id)
                                        & (LedgerEntry.created_at >= day_start)).count()
-    if today <= limit:
-        return
+    _flag_if_busy(member_id, today, limit, day_start)
+
+
+def _flag_if_busy(member_id: str, entries_today: int, limit: int, day_start) -> bool:
+    """True when the member is (now) flagged for today."""
+    if entries_today <= limit:
+        return False
     already = Flag.select().where((Flag.member == member_id) & (Flag.kind == "many_transactions")
                                   & (Flag.at >= day_start)).exists()
     if not already:
         record(Flag(id=new_id(), member=member_id, kind="many_transactions",
-                    detail=f"{today} transactions today", at=clock.now()))
+                    detail=f"{entries_today} transactions today", at=clock.now()))
+    return True

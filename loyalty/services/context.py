@@ -11,7 +11,7 @@ from uuid6 import uuid7
 from loyalty import clock, events
 from loyalty.errors import Refused
 from loyalty.program import Program, parse_program
-from loyalty.store import AuditLog, Outbox, ProgramVersion, Setting
+from loyalty.store import AuditLog, Outbox, ProgramVersion, Setting, queries
 
 RECEPTIONIST, MANAGER = "receptionist", "manager"
 ROLES = (RECEPTIONIST, MANAGER)
@@ -45,8 +45,8 @@ def new_id() -> str:
 
 
 def get_setting(key: str, default: str | None = None) -> str | None:
-    row = Setting.get_or_none(Setting.key == key)
-    return row.value if row else default
+    value = queries.setting(key)
+    return default if value is None else value
 
 
 def set_setting(key: str, value: str) -> None:
@@ -74,11 +74,15 @@ def current_program() -> Program:
     Parsed once per text, not per version number: two databases (or a database restored from a
     backup) may hold different programs under the same version number.
     """
-    row = (ProgramVersion.select(ProgramVersion.version, ProgramVersion.toml)
-           .order_by(ProgramVersion.version.desc()).tuples().first())
+    return program_in_force()[1]
+
+
+def program_in_force() -> tuple[int, Program]:
+    """The newest program and its version number, in one query."""
+    row = queries.newest_program()
     if row is None:
         raise RuntimeError("no program loaded: run `loyalty init`")
-    return _parsed(*row)
+    return row[0], _parsed(*row)
 
 
 @lru_cache(maxsize=8)

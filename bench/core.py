@@ -1,0 +1,154 @@
+"""Check-in and search latency on a station with many members: `python -m bench.core`.
+
+Builds a temporary station with --members members (default 100,000, the issue's size) and
+--entries ledger entries (default 1,000,000) by bulk inserts in one transaction, then times
+--ops check-ins (real ones: each writes its stamp, audit-free, through the services) and --ops
+searches (name, last name, e-mail and phone prefixes as a receptionist types them).
+Targets on a 2-core machine: check-in p99 under 5 ms, search p99 under 20 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from loyalty import clock, ledger
+from loyalty.contacts import fold
+from loyalty.program import DEFAULT_PROGRAM
+from loyalty.services import Actor, check_in, init_station, search
+from loyalty.services.context import card_key, program_version
+from loyalty.store import close_database, db, open_database
+from loyalty.store.fields import UtcDateTimeField
+from loyalty.tokens import make_token, new_card_id
+
+FIRST = ["Anna", "Lukas", "Sophie", "Jonas", "Marie", "Leon", "Emma", "Paul", "Mia", "Felix", "Lea", "Ben",
+         "Hannah", "Elias", "Lina", "Noah", "Emilia", "Finn", "Clara", "Luis", "Ida", "Henry", "Lena", "Theo",
+         "Johanna", "Anton", "Greta", "Jakob", "Frieda", "Max", "Ella", "Oskar", "Mila", "Karl", "Nora", "Emil"]
+LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+        "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+        "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
+        "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber",
+        "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Schubert"]
+KINDS = [ledger.VISIT] * 6 + [ledger.PURCHASE] * 3 + [ledger.REDEEM]
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+
+
+def build(path: Path, members: int, entries: int, seed: int = 1) -> tuple[list[str], float]:
+    """A station with `members` members, one card each, and `entries` ledger entries; returns the tokens.
+
+    Rows go in through the sqlite3 cursor's executemany in one transaction (peewee's per-row field
+    conversion would take minutes here); the station itself is made by the ordinary services.
+    """
+    rng = random.Random(seed)
+    open_database(path)
+    clock.set_source(lambda: T0)
+    device = init_station(DEFAULT_PROGRAM).device_id
+    started = time.perf_counter()
+    key, version = card_key(), program_version()
+    stamp = UtcDateTimeField().db_value
+    ids = [f"m{i:07d}" for i in range(members)]
+    cards = [new_card_id() for _ in range(members)]
+    db.execute_sql("PRAGMA synchronous=OFF")         # the build only; measuring runs with FULL
+    db.execute_sql("PRAGMA cache_size=-400000")
+    minutes = [stamp(T0 - timedelta(days=1, minutes=m)) for m in range(0, 700 * 24 * 60, 7)]
+    with db.atomic():
+        cursor = db.cursor()
+        rows = []
+        for i, member_id in enumerate(ids):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            phone = f"4917{rng.randrange(10**8):08d}"
+            rows.append((member_id, first, last, fold(f"{first} {last}"), fold(last),
+                         f"{fold(first)}.{fold(last)}.{i}@example.org", f"+{phone}", phone, "de",
+                         rng.choice(minutes), device))
+        cursor.executemany('INSERT INTO member (id, first_name, last_name, name_key, last_key, email, phone, '
+                           'phone_key, locale, created_at, created_device) VALUES (?,?,?,?,?,?,?,?,?,?,?)', rows)
+        issued = stamp(T0 - timedelta(days=700))
+        cursor.executemany("INSERT INTO card (id, member_id, status, issued_at) VALUES (?,?,'active',?)",
+                           [(c, m, issued) for c, m in zip(cards, ids)])
+        batch = []
+        sql = ("INSERT INTO ledger_entry (id, member_id, kind, points, stamps, amount_cents, device_id, reason, "
+               "created_at, config_version) VALUES (?,?,?,?,?,?,?,?,?,?)")
+        for n in range(entries):
+            kind = rng.choice(KINDS)
+            points = rng.randrange(10, 300) if kind == ledger.PURCHASE else -rng.randrange(1, 10) if kind == ledger.REDEEM else 0
+            batch.append((f"e{n:08d}", ids[n % members], kind, points, int(kind == ledger.VISIT),
+                          points * 100 if kind == ledger.PURCHASE else 0, device, kind, rng.choice(minutes), version))
+            if len(batch) == 20000:
+                cursor.executemany(sql, batch)
+                batch = []
+        cursor.executemany(sql, batch)
+    db.execute_sql("ANALYZE")
+    db.execute_sql("PRAGMA synchronous=FULL")
+    db.execute_sql("PRAGMA cache_size=-32000")
+    return [make_token(c, key) for c in cards], time.perf_counter() - started
+
+
+def _ms(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+def measure(tokens: list[str], ops: int, seed: int = 2) -> list[tuple[str, int, float, float, float]]:
+    rng = random.Random(seed)
+    device = Actor(db.execute_sql("SELECT value FROM setting WHERE key='device_id'").fetchone()[0])
+    now = T0
+    clock.set_source(lambda: now)
+    rows = []
+    times = []
+    for token in rng.sample(tokens, min(ops, len(tokens))):
+        now += timedelta(seconds=7)
+        start = time.perf_counter()
+        result = check_in(token, device)
+        times.append(time.perf_counter() - start)
+        assert result.status == "checked_in", result.status
+    rows.append(("check-in (stamp written)", len(times), *_ms(times), 5.0))
+    again = []
+    for token in rng.sample(tokens, min(ops // 4, len(tokens))):
+        start = time.perf_counter()
+        check_in(token, device)
+        again.append(time.perf_counter() - start)
+    rows.append(("check-in (within cool-down)", len(again), *_ms(again), 5.0))
+    queries = {
+        "search first name (2-4 letters)": lambda: rng.choice(FIRST).lower()[: rng.randint(2, 4)],
+        "search last name (3-6 letters)": lambda: rng.choice(LAST)[: rng.randint(3, 6)],
+        "search 'first last' prefix": lambda: f"{rng.choice(FIRST)} {rng.choice(LAST)[:2]}",
+        "search e-mail prefix": lambda: f"{fold(rng.choice(FIRST))}.{fold(rng.choice(LAST))[:3]}",
+        "search phone prefix (0171 ...)": lambda: f"017{rng.randrange(10)} {rng.randrange(1000):03d}",
+        "search no match": lambda: "zq" + "".join(rng.choice("xyz") for _ in range(3)),
+    }
+    for label, make in queries.items():
+        samples = []
+        for _ in range(max(1, ops // len(queries))):
+            text = make()
+            start = time.perf_counter()
+            search(text)
+            samples.append(time.perf_counter() - start)
+        rows.append((label, len(samples), *_ms(samples), 20.0))
+    clock.set_source(None)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.core", description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--ops", type=int, default=3000, help="check-ins and searches to time")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        tokens, seconds = build(Path(folder) / "bench.db", args.members, args.entries)
+        size = (Path(folder) / "bench.db").stat().st_size / 1e6
+        print(f"built {args.members:,} members, {args.members:,} cards, {args.entries:,} ledger entries "
+              f"in {seconds:.1f} s ({size:.0f} MB)")
+        rows = measure(tokens, args.ops)
+        close_database()
+    print(f"{'operation':34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10}  ok")
+    for label, n, p50, p99, target in rows:
+        print(f"{label:34} {n:>6} {p50:>8.2f} {p99:>8.2f} {target:>10.0f}  {'yes' if p99 < target else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
