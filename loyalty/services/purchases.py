@@ -93,6 +93,8 @@ def adjust(member_id: str, points: int, reason: str, actor: Actor, stamps: int =
         entry = add_entry(member_id, ledger.ADJUST, actor, points=points, stamps=stamps, reason=reason.strip())
         audit(actor, "adjust", member_id, entry=entry.id, points=points, stamps=stamps, reason=reason.strip())
         balance = balances(member_id)[0]
+        if balance < 0:
+            flag_negative(member_id, balance)
     return PointsResult(entry.id, member_id, points, stamps, balance)
 
 
@@ -113,6 +115,8 @@ def undo(entry_id: str, actor: Actor) -> PointsResult:
                              amount_cents=-entry.amount_cents, ref=entry.id, reason=f"undo {entry.kind}")
         audit(actor, "undo", entry.member_id, entry=reversal.id, undone=entry.id)
         balance = balances(entry.member_id)[0]
+        if balance < 0:
+            flag_negative(entry.member_id, balance)
     return PointsResult(reversal.id, entry.member_id, -entry.points, -entry.stamps, balance)
 
 

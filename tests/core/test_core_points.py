@@ -239,6 +239,13 @@ def test_undo_of_a_refunded_purchase_and_refund_of_an_undone_one_are_refused(sta
     assert balances(anna)[0] == 50 + 100 - 50
 
 
+def test_undo_of_a_spent_purchase_flags_the_negative_balance(station, anna, clock):
+    purchase = award_purchase(anna, 30000, station.receptionist)
+    redeem(anna, "long-consult", station.receptionist)
+    assert undo(purchase.entry_id, station.receptionist).balance == -250
+    assert Flag.get(Flag.member == anna).kind == "negative_balance"
+
+
 def test_undo_redeem_gives_the_points_back(station, anna, clock):
     award_purchase(anna, 30000, station.receptionist)
     spent = redeem(anna, "long-consult", station.receptionist)
