@@ -7,7 +7,10 @@ import os
 import sys
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+import peewee as pw
 
 from loyalty.config import load_config
 from loyalty.errors import Refused
@@ -18,6 +21,21 @@ DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
 
 class Failure(Exception):
     """Something the user can fix but that is not a business refusal (missing file, no station)."""
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not fit together."""
+
+
+def euros(text: str) -> int:
+    """An amount in euros ("49.90" or "49,90") as integer cents; argparse reports a bad one as usage."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount in euros: {text!r}") from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise argparse.ArgumentTypeError(f"not an amount in euros with at most two decimals: {text!r}")
+    return int(value * 100)
 
 
 def _open():
@@ -73,6 +91,8 @@ def _print(value, as_json: bool) -> None:
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_init(args) -> int:
+    if bool(args.manager) != bool(args.pin):
+        raise UsageError("--manager and --pin go together")
     config = _open()
     from loyalty.services import init_station
     init_station(args.program, args.manager, args.pin)
@@ -130,7 +150,7 @@ def _member_id(ref: str) -> str:
     if ref.upper().startswith("LY"):
         card, problem = find_card(ref)
         if problem:
-            raise Failure(f"card not usable: {problem}")
+            raise Refused(f"card_{problem}")
         return card.member_id
     return ref
 
@@ -138,7 +158,7 @@ def _member_id(ref: str) -> str:
 def cmd_award(args) -> int:
     _station()
     from loyalty.services import award_purchase
-    result = award_purchase(_member_id(args.member), round(args.euros * 100), _actor(args),
+    result = award_purchase(_member_id(args.member), args.euros, _actor(args),
                             item_code=args.item, category=args.category)
     _print(result, args.json)
     return DONE
@@ -191,7 +211,7 @@ def cmd_erase(args) -> int:
     _station()
     from loyalty.services import erase_member
     if not args.yes:
-        raise Failure("erasure cannot be undone: add --yes to confirm")
+        raise UsageError("erasure cannot be undone: add --yes to confirm")
     erase_member(_member_id(args.member), _actor(args))
     print("personal data erased; ledger amounts kept anonymously")
     return DONE
@@ -200,7 +220,10 @@ def cmd_erase(args) -> int:
 def cmd_import(args) -> int:
     _station()
     from loyalty.services import import_balances
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise Failure(f"{args.file} is not a UTF-8 text (CSV) file") from None
     result = import_balances(text, _actor(args), dry_run=args.dry_run)
     for error in result.errors:
         print(f"row {error.row}: {error.message}", file=sys.stderr)
@@ -281,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("award", cmd_award, "award points for a purchase")
     p.add_argument("member", help="member id or card code")
-    p.add_argument("euros", type=float)
+    p.add_argument("euros", type=euros, help="amount paid, e.g. 49.90")
     p.add_argument("--item", help="catalogue item code")
     p.add_argument("--category", default="retail", help="category when no item is given")
     staff(p)
@@ -344,8 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     except ProgramError as exc:
         print(exc, file=sys.stderr)
         return REFUSED
-    except (Failure, FileNotFoundError, PermissionError) as exc:
+    except UsageError as exc:
+        print(f"loyalty {args.command}: {exc}", file=sys.stderr)
+        return USAGE
+    except (Failure, OSError) as exc:
         print(f"loyalty: {exc}", file=sys.stderr)
+        return FAILED
+    except pw.DatabaseError as exc:
+        print(f"loyalty: the database at {load_config().db_path} cannot be used: {exc}", file=sys.stderr)
         return FAILED
 
 

@@ -102,8 +102,9 @@ class Program:
     source: str = field(default="", repr=False, compare=False)
 
     def tier_for(self, points_12m: int) -> Tier:
+        """A refund of a purchase older than the window can push the 12-month sum below 0: first tier."""
         reached = [t for t in self.tiers if points_12m >= t.threshold]
-        return reached[-1]
+        return reached[-1] if reached else self.tiers[0]
 
     def next_tier(self, points_12m: int) -> Tier | None:
         return next((t for t in self.tiers if t.threshold > points_12m), None)

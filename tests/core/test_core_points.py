@@ -64,6 +64,13 @@ def test_tier_multiplier_over_a_rolling_twelve_months(station, anna, clock):
     assert award_purchase(anna, 10000, station.receptionist).points == 100
 
 
+def test_refund_of_a_purchase_older_than_the_tier_window(station, anna, clock):
+    purchase = award_purchase(anna, 100, station.receptionist)
+    clock.advance(days=400)
+    refund(purchase.entry_id, station.receptionist)
+    assert member_status(anna).tier == "member"
+
+
 def test_treatment_records_the_recall_and_earns_only_where_allowed(station, anna, clock):
     botox = record_treatment(anna, "botox", station.receptionist)
     assert botox.points == 0 and botox.note == "no_points_for_category"
