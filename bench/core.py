@@ -94,31 +94,36 @@ def build(path: Path, members: int, entries: int, seed: int = 1) -> tuple[list[s
     return [make_token(c, key) for c in cards], time.perf_counter() - started
 
 
-def _ms(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+def _timed(fn, items) -> tuple[int, float, float, float]:
+    """n, wall p50 and p99, CPU p99 (ms): the machine is shared, so CPU time shows what the code costs."""
+    wall, cpu = [], []
+    for item in items:
+        start, used = time.perf_counter(), time.process_time()
+        fn(item)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - used)
+    wall.sort()
+    cpu.sort()
+    p99 = lambda xs: xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1000  # noqa: E731
+    return len(wall), statistics.median(wall) * 1000, p99(wall), p99(cpu)
 
 
-def measure(tokens: list[str], ops: int, seed: int = 2) -> list[tuple[str, int, float, float, float]]:
+def measure(tokens: list[str], ops: int, seed: int = 2) -> list[tuple]:
     rng = random.Random(seed)
     device = Actor(db.execute_sql("SELECT value FROM setting WHERE key='device_id'").fetchone()[0])
-    now = T0
-    clock.set_source(lambda: now)
-    rows = []
-    times = []
-    for token in rng.sample(tokens, min(ops, len(tokens))):
-        now += timedelta(seconds=7)
-        start = time.perf_counter()
-        result = check_in(token, device)
-        times.append(time.perf_counter() - start)
-        assert result.status == "checked_in", result.status
-    rows.append(("check-in (stamp written)", len(times), *_ms(times), 5.0))
-    again = []
-    for token in rng.sample(tokens, min(ops // 4, len(tokens))):
-        start = time.perf_counter()
-        check_in(token, device)
-        again.append(time.perf_counter() - start)
-    rows.append(("check-in (within cool-down)", len(again), *_ms(again), 5.0))
+    now = [T0]
+    clock.set_source(lambda: now[0])
+    visited = rng.sample(tokens, min(ops, len(tokens)))
+
+    def visit(token: str) -> None:
+        now[0] += timedelta(seconds=7)
+        assert check_in(token, device).status == "checked_in"
+
+    def again(token: str) -> None:
+        assert check_in(token, device).status == "already_checked_in"
+
+    rows = [("check-in (stamp written)", *_timed(visit, visited), 5.0),
+            ("check-in (within cool-down)", *_timed(again, visited[: max(1, ops // 4)]), 5.0)]
     queries = {
         "search first name (2-4 letters)": lambda: rng.choice(FIRST).lower()[: rng.randint(2, 4)],
         "search last name (3-6 letters)": lambda: rng.choice(LAST)[: rng.randint(3, 6)],
@@ -128,13 +133,8 @@ def measure(tokens: list[str], ops: int, seed: int = 2) -> list[tuple[str, int, 
         "search no match": lambda: "zq" + "".join(rng.choice("xyz") for _ in range(3)),
     }
     for label, make in queries.items():
-        samples = []
-        for _ in range(max(1, ops // len(queries))):
-            text = make()
-            start = time.perf_counter()
-            search(text)
-            samples.append(time.perf_counter() - start)
-        rows.append((label, len(samples), *_ms(samples), 20.0))
+        texts = [make() for _ in range(max(1, ops // len(queries)))]
+        rows.append((label, *_timed(search, texts), 20.0))
     clock.set_source(None)
     return rows
 
@@ -152,9 +152,11 @@ def main(argv: list[str] | None = None) -> None:
               f"in {seconds:.1f} s ({size:.0f} MB)")
         rows = measure(tokens, args.ops)
         close_database()
-    print(f"{'operation':34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10}  ok")
-    for label, n, p50, p99, target in rows:
-        print(f"{label:34} {n:>6} {p50:>8.2f} {p99:>8.2f} {target:>10.0f}  {'yes' if p99 < target else 'NO'}")
+    print(f"{'operation':34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'cpu p99':>8} {'target':>7}  p99 ok")
+    for label, n, p50, p99, cpu99, target in rows:
+        print(f"{label:34} {n:>6} {p50:>8.2f} {p99:>8.2f} {cpu99:>8.2f} {target:>7.0f}  {'yes' if p99 < target else 'NO'}")
+    print("p50/p99: wall-clock per call; cpu p99: this process's CPU time (the machine is shared, and a "
+          "written check-in waits for its fsync: synchronous=FULL)")
 
 
 if __name__ == "__main__":
