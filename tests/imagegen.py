@@ -151,6 +151,26 @@ def phone_screen(text: str, seed: int = 0) -> np.ndarray:
     return jpeg(paste(background(seed=seed), phone, corners), 75)
 
 
+def far_soft(text: str, seed: int = 0) -> np.ndarray:
+    """Card far away and out of focus (autofocus on the face behind it): 2.5 px modules, blurred."""
+    scene = paste(background(seed=seed), card(text), square(900, 260, 110, 4))
+    return jpeg(cv2.GaussianBlur(scene, (0, 0), 1.25), 85)
+
+
+def crumpled(text: str, seed: int = 0, amplitude: float = 7.0) -> np.ndarray:
+    """A paper card that was crumpled in a pocket: a smooth random warp of up to `amplitude` px
+    across its 8 px modules and uneven light on the creases. Most are readable only in part."""
+    c = card(text)
+    h, w = c.shape[:2]
+    rng = np.random.default_rng(100 + seed)
+    fields = [cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 25) for _ in range(3)]
+    dx, dy, light = (f / (np.abs(f).max() + 1e-6) for f in fields)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    warped = cv2.remap(c, xx + amplitude * dx, yy + amplitude * dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped = np.clip(warped * (1 + 0.3 * light[..., None]), 0, 255).astype(np.uint8)
+    return jpeg(paste(background(seed=seed), warped, square(640, 360, 400, 3)))
+
+
 VARIANTS: dict[str, Callable[[str, int], np.ndarray]] = {
     "perspective": perspective,
     "rotated": rotated,
@@ -160,7 +180,12 @@ VARIANTS: dict[str, Callable[[str, int], np.ndarray]] = {
     "mirrored": mirrored,
     "small_far": small_far,
     "phone_screen": phone_screen,
+    "far_soft": far_soft,
 }
+"""Each reads in full at 1280x720; tests/test_decoding.py checks every one with every token."""
+
+HARD: dict[str, Callable[[str, int], np.ndarray]] = {"crumpled": crumpled}
+"""Frames the cascade reads only in part; bench.decode measures them over many seeds."""
 
 
 def empty_frame(seed: int = 0, size: tuple[int, int] = FRAME) -> np.ndarray:

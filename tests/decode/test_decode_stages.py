@@ -1,0 +1,120 @@
+"""Each fallback stage of the decode cascade reads generated frames the stages before it missed,
+and no stage invents a code where there is none."""
+
+import cv2
+import numpy as np
+import pytest
+
+import imagegen
+from kiosk import decoding
+from kiosk.decoding import decode_frame
+
+CRUMPLED_SEED = 9
+"""A crumpled card (tests/imagegen.py) that only OpenCV's curved decoder reads."""
+CRUMPLED_ZOOM_SEED = 16
+"""A crumpled card that the sharpened zoom reads and zxing-cpp alone does not."""
+
+
+def gray(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def earlier_stages_miss(g: np.ndarray, text: str, stage) -> None:
+    """zxing-cpp sees a symbol but reads no text, and no fallback before `stage` reads it."""
+    results = decoding._zxing(g)
+    assert results and not any(b.valid for b in results)
+    crops = decoding._crops(g, results)
+    for earlier in decoding.FALLBACKS[:decoding.FALLBACKS.index(stage)]:
+        assert text not in [t for _, t, _ in earlier(g, crops)], earlier.__name__
+
+
+@pytest.mark.parametrize("index", range(len(imagegen.TOKENS)))
+def test_sharpened_zoom_reads_far_soft_codes_the_global_threshold_misses(index):
+    text = imagegen.TOKENS[index]
+    frame = imagegen.far_soft(text, index)
+    earlier_stages_miss(gray(frame), text, decoding._stage_sharpen_zoom)
+    (d,) = decode_frame(frame)
+    assert (d.text, d.decoder) == (text, "zxing-cpp-zoom")
+    xs, ys = zip(*d.points)
+    # the card is centred at (900, 260), about 110 px wide; the code is its middle part
+    assert 840 < min(xs) < 900 < max(xs) < 960 and 200 < min(ys) < 260 < max(ys) < 320
+
+
+def test_sharpened_zoom_reads_a_crumpled_card():
+    text = imagegen.TOKENS[CRUMPLED_ZOOM_SEED % 3]
+    frame = imagegen.crumpled(text, CRUMPLED_ZOOM_SEED)
+    earlier_stages_miss(gray(frame), text, decoding._stage_sharpen_zoom)
+    assert [(d.text, d.decoder) for d in decode_frame(frame)] == [(text, "zxing-cpp-zoom")]
+
+
+def test_curved_decoder_reads_a_crumpled_card_the_zxing_stages_miss():
+    text = imagegen.TOKENS[CRUMPLED_SEED % 3]
+    frame = imagegen.crumpled(text, CRUMPLED_SEED)
+    earlier_stages_miss(gray(frame), text, decoding._stage_curved)
+    (d,) = decode_frame(frame)
+    assert (d.text, d.decoder) == (text, "opencv-curved")
+    xs, ys = zip(*d.points)
+    # corners mapped back from the crop into the frame: around the card centred at (640, 360)
+    assert 440 < min(xs) < 640 < max(xs) < 840 and 160 < min(ys) < 360 < max(ys) < 560
+
+
+def test_stages_run_in_order_and_stop_at_the_first_read(monkeypatch):
+    calls: list[str] = []
+
+    def spying(stage):
+        def spy(g, crops):
+            calls.append(stage.__name__)
+            return stage(g, crops)
+        return spy
+
+    monkeypatch.setattr(decoding, "FALLBACKS", tuple(spying(s) for s in decoding.FALLBACKS))
+    text = imagegen.TOKENS[0]
+    assert [d.text for d in decode_frame(imagegen.far_soft(text, 0))] == [text]
+    assert calls == ["_stage_global", "_stage_sharpen_zoom"]
+
+
+def finder_only_frame(seed: int) -> np.ndarray:
+    """A QR-looking symbol with random modules and wrong format bits: zxing-cpp reports a symbol it
+    cannot decode, so every fallback runs on it and must still find nothing."""
+    rng = np.random.default_rng(seed)
+    code = imagegen.render_qr(imagegen.TOKENS[seed % 3], module_px=1, border=0)
+    n = code.shape[0]
+    noise = np.where(rng.random((n, n)) < 0.5, 0, 255).astype(np.uint8)
+    keep = np.zeros((n, n), bool)
+    for y, x in ((0, 0), (0, n - 7), (n - 7, 0)):
+        keep[max(0, y - 1):y + 8, max(0, x - 1):x + 8] = True
+    keep[6, :] = keep[:, 6] = True  # timing patterns
+    sym = np.where(keep, code, noise)
+    sym = cv2.copyMakeBorder(sym, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=255)
+    card = cv2.cvtColor(cv2.resize(sym, None, fx=10, fy=10, interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR)
+    scene = imagegen.paste(imagegen.background(seed=seed), card, imagegen.square(640, 360, 400, 5))
+    return imagegen.jpeg(cv2.GaussianBlur(scene, (0, 0), 1.0) if seed % 2 else scene)
+
+
+def test_no_stage_invents_a_code_on_unreadable_symbols():
+    seen = 0
+    for seed in range(8):
+        frame = finder_only_frame(seed)
+        seen += bool(decoding._zxing(gray(frame)))
+        assert decode_frame(frame) == []
+        assert decode_frame(frame[:, ::-1]) == [] and decode_frame(255 - frame) == []
+    assert seen >= 4, "the frames must reach the fallbacks to test them"
+
+
+def test_no_false_reads_on_frames_without_a_code():
+    rng = np.random.default_rng(3)
+    frames = [imagegen.empty_frame(s) for s in range(6)]
+    frames.append(np.full((720, 1280, 3), 255, np.uint8))
+    frames.append(rng.integers(0, 256, (480, 640), dtype=np.uint8))
+    board = np.kron((np.indices((36, 64)).sum(0) % 2) * 255, np.ones((20, 20))).astype(np.uint8)
+    frames.append(board)  # a tiled floor or a checked shirt
+    for frame in frames:
+        assert decode_frame(frame) == []
+
+
+def test_mirrored_inverted_far_code_reads():
+    """A selfie camera showing a dark-mode code held far away: all three at once."""
+    text = imagegen.TOKENS[2]
+    scene = imagegen.paste(imagegen.background(seed=4), 255 - imagegen.card(text), imagegen.square(350, 250, 150, -7))
+    frame = imagegen.jpeg(scene[:, ::-1], 90)
+    assert [d.text for d in decode_frame(frame)] == [text]
