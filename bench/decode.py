@@ -53,15 +53,24 @@ def read_pyzbar(img: np.ndarray) -> list[str]:
 
 
 _aruco = cv2.QRCodeDetectorAruco()
+_opencv = cv2.QRCodeDetector()
 
 
-def read_opencv(img: np.ndarray) -> list[str]:
+def _opencv_multi(detector: cv2.QRCodeDetector, img: np.ndarray) -> list[str]:
     """OpenCV raises on payloads that are not UTF-8; that counts as no read."""
     try:
-        ok, texts, _, _ = _aruco.detectAndDecodeMulti(img)
+        ok, texts, _, _ = detector.detectAndDecodeMulti(img)
     except (cv2.error, UnicodeDecodeError):
         return []
     return [t for t in texts if t] if ok else []
+
+
+def read_opencv(img: np.ndarray) -> list[str]:
+    return _opencv_multi(_aruco, img)
+
+
+def read_opencv_plain(img: np.ndarray) -> list[str]:
+    return _opencv_multi(_opencv, img)
 
 
 def read_cascade(img: np.ndarray) -> list[str]:
@@ -71,29 +80,50 @@ def read_cascade(img: np.ndarray) -> list[str]:
 READERS: dict[str, Reader] = {
     "zxing-cpp": read_zxing,
     "pyzbar": read_pyzbar,
+    "opencv": read_opencv_plain,
     "opencv-aruco": read_opencv,
     "cascade": read_cascade,
 }
 
 
-def _gray_zxing(gray: np.ndarray, binarizer: zxingcpp.Binarizer) -> list[str]:
+def _gray_zxing(gray: np.ndarray, binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage) -> list[str]:
     return [b.text for b in decoding._zxing(gray, binarizer) if b.valid]
 
 
-FALLBACKS: dict[str, Callable[[np.ndarray], list[str]]] = {
-    "zxing-cpp global threshold": lambda g: _gray_zxing(g, zxingcpp.Binarizer.GlobalHistogram),
-    "zxing-cpp 2x upscaled": lambda g: _gray_zxing(cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
-                                                   zxingcpp.Binarizer.LocalAverage),
-    "pyzbar": _pyzbar_gray,
-    "pyzbar inverted": lambda g: _pyzbar_gray(255 - g),
-    "opencv-aruco": lambda g: read_opencv(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)),
+Stage = Callable[[np.ndarray, list], list[str]]
+"""A fallback: (working gray frame, crops around the unread symbols) -> texts read."""
+
+
+def _on_crops(read: Callable[[np.ndarray], list[str]]) -> Stage:
+    return lambda gray, crops: [t for c in crops for t in read(c.gray)]
+
+
+_clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+
+CASCADE_STAGES: dict[str, Stage] = {
+    stage.__name__.removeprefix("_stage_"): lambda g, c, stage=stage: [text for _, text, _ in stage(g, c)]
+    for stage in decoding.FALLBACKS
 }
-"""Candidate cascade stages, tried on frames where zxing-cpp saw a symbol but read nothing right."""
+"""The kiosk cascade's own fallback stages, each run alone."""
+REJECTED: dict[str, Stage] = {
+    "zxing-cpp 2x upscaled frame": lambda g, c: _gray_zxing(cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)),
+    "zxing-cpp CLAHE": lambda g, c: _gray_zxing(_clahe.apply(g)),
+    "zxing-cpp median 3x3": lambda g, c: _gray_zxing(cv2.medianBlur(g, 3)),
+    "zxing-cpp crop, global threshold": _on_crops(lambda g: _gray_zxing(g, zxingcpp.Binarizer.GlobalHistogram)),
+    "pyzbar": lambda g, c: _pyzbar_gray(g),
+    "pyzbar inverted": lambda g, c: _pyzbar_gray(255 - g),
+    "opencv-aruco": lambda g, c: read_opencv(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)),
+    "opencv-aruco crop": _on_crops(lambda g: read_opencv(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR))),
+}
+"""Candidates measured and left out: they read nothing the cascade's stages do not (second table)."""
 
 
 def letterbox(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Fit img into size keeping its aspect; pad by repeating the edge so quiet zones stay light
-    (or dark, for inverted codes) instead of gaining a black border."""
+    """Fit img into size keeping its aspect, padded with the median colour of the image's edge.
+
+    Many samples are cropped to the code with no quiet zone; repeating their edge pixels would smear
+    the finder patterns outwards. The edge's median keeps a light surround light (and a dark one,
+    for inverted codes, dark), as the paper or screen around a code is in a real camera view."""
     w, h = size
     ih, iw = img.shape[:2]
     s = min(w / iw, h / ih)
@@ -101,7 +131,9 @@ def letterbox(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     r = cv2.resize(img, (round(iw * s), round(ih * s)), interpolation=interp)
     rh, rw = r.shape[:2]
     top, left = (h - rh) // 2, (w - rw) // 2
-    return cv2.copyMakeBorder(r, top, h - rh - top, left, w - rw - left, cv2.BORDER_REPLICATE)
+    edge = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    colour = np.median(edge, axis=0).tolist()
+    return cv2.copyMakeBorder(r, top, h - rh - top, left, w - rw - left, cv2.BORDER_CONSTANT, value=colour)
 
 
 def sample_images() -> list[tuple[str, np.ndarray, str]]:
@@ -113,13 +145,20 @@ def sample_images() -> list[tuple[str, np.ndarray, str]]:
         if img is None:
             print(f"  cannot read {path}, skipped")
             continue
-        out.append((str(path.relative_to(SAMPLES)), img, path.with_suffix(".txt").read_text(encoding="utf-8")))
+        out.append((str(path.relative_to(SAMPLES)), img, path.with_suffix(".txt").read_bytes().decode("utf-8")))
     return out
 
 
 def generated_images() -> list[tuple[str, np.ndarray, str]]:
     return [(f"{name}-{i}", make(text, i), text)
             for name, make in imagegen.VARIANTS.items() for i, text in enumerate(imagegen.TOKENS)]
+
+
+def hard_images(seeds: int) -> list[tuple[str, np.ndarray, str]]:
+    """The generated frames the cascade reads only in part (crumpled cards), `seeds` of each."""
+    tokens = imagegen.TOKENS
+    return [(f"{name}-{s}", make(tokens[s % len(tokens)], s), tokens[s % len(tokens)])
+            for name, make in imagegen.HARD.items() for s in range(seeds)]
 
 
 def run_set(label: str, images: list[tuple[str, np.ndarray, str]], size: tuple[int, int]) -> list[str]:
@@ -151,42 +190,54 @@ def run_set(label: str, images: list[tuple[str, np.ndarray, str]], size: tuple[i
 
 
 def fallback_rows(label: str, images: list[tuple[str, np.ndarray, str]], size: tuple[int, int]) -> list[str]:
-    """How many of zxing-cpp's seen-but-missed frames each candidate reads, alone and beyond the cascade."""
+    """On zxing-cpp's seen-but-missed frames: what each fallback reads alone, and what only it reads.
+
+    "only this" counts frames no cascade stage other than this candidate reads; for a cascade
+    stage that is what the cascade would lose without it.
+    """
     missed = []
     for _, img, expected in images:
-        frame = letterbox(img, size)
-        results = decoding._zxing(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        gray = cv2.cvtColor(letterbox(img, size), cv2.COLOR_BGR2GRAY)
+        results = decoding._zxing(gray)
         if any(not b.valid for b in results) and expected not in [b.text for b in results if b.valid]:
-            missed.append((frame, expected))
+            missed.append((gray, decoding._crops(gray, results), expected))
     if not missed:
-        return [f"| {label} {size[0]}x{size[1]} | 0 | - | - | - |"]
-    cascade_hits = [expected in read_cascade(frame) for frame, expected in missed]
+        return [f"| {label} {size[0]}x{size[1]} | 0 | - | - | - | - |"]
+    hits: dict[str, list[bool]] = {}
+    ms: dict[str, float] = {}
+    for name, stage in {**CASCADE_STAGES, **REJECTED}.items():
+        t0 = time.perf_counter()
+        hits[name] = [expected in stage(gray, crops) for gray, crops, expected in missed]
+        ms[name] = (time.perf_counter() - t0) * 1000 / len(missed)
     rows = []
-    for name, reader in FALLBACKS.items():
-        hits = [expected in reader(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)) for frame, expected in missed]
-        beyond = sum(h and not c for h, c in zip(hits, cascade_hits))
-        rows.append(f"| {label} {size[0]}x{size[1]} | {len(missed)} | {name} | {sum(hits)} | {beyond} |")
+    for name in hits:
+        others = [hits[o] for o in CASCADE_STAGES if o != name]
+        only = sum(h and not any(o[i] for o in others) for i, h in enumerate(hits[name]))
+        kind = "cascade" if name in CASCADE_STAGES else "left out"
+        rows.append(f"| {label} {size[0]}x{size[1]} | {len(missed)} | {name} ({kind}) | {sum(hits[name])} "
+                    f"| {only} | {ms[name]:.1f} |")
     return rows
 
 
-def main() -> None:
+def main(sizes: tuple[tuple[int, int], ...] = SIZES, hard_seeds: int = 24) -> None:
     sets = []
     if SAMPLES.is_dir():
         sets.append(("qr-samples", sample_images()))
     else:
         print(f"{SAMPLES} not found: real-photo rows skipped")
     sets.append(("generated", generated_images()))
+    sets.append(("generated crumpled", hard_images(hard_seeds)))
     print("| images | decoder | read | rate | median ms | + vs zxing (symbol seen) | cascade reads by stage |")
     print("|---|---|---:|---:|---:|---|---|")
     for label, images in sets:
-        for size in SIZES:
+        for size in sizes:
             for row in run_set(label, images, size):
                 print(row)
     print()
-    print("| images | symbol seen, not read | fallback stage | reads | beyond the cascade |")
-    print("|---|---:|---|---:|---:|")
+    print("| images | symbol seen, not read | fallback stage | reads | only this | ms per frame |")
+    print("|---|---:|---|---:|---:|---:|")
     for label, images in sets:
-        for size in SIZES:
+        for size in sizes:
             for row in fallback_rows(label, images, size):
                 print(row)
 
