@@ -24,6 +24,8 @@ MAX_SIDE = 1280
 """Frames are shrunk to this long side first: halves zxing-cpp's time and costs it almost no reads."""
 CROP_MARGIN = 0.25
 """Margin around a reported symbol when cropping, as a share of its size: keeps the quiet zone."""
+ZOOM_MAX_SIDE = 1000
+"""The zoomed crop's long side at most: the zoom is for small codes, and a big crop would cost more."""
 CURVED_MAX_SIDE = 480
 """OpenCV's curved-code decoder is slow; its crop is shrunk to this long side first."""
 
@@ -125,8 +127,9 @@ def _stage_sharpen_zoom(gray: np.ndarray, crops: list[_Crop]) -> Found:
     for crop in crops:
         soft = cv2.GaussianBlur(crop.gray, (0, 0), 1.5)
         sharp = cv2.addWeighted(crop.gray, 2.0, soft, -1.0, 0)
-        big = cv2.resize(sharp, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-        found += [("zxing-cpp-zoom", b.text, crop.to_frame(_zxing_quad(b), 2.0)) for b in _zxing(big) if b.valid]
+        zoom = max(1.0, min(2.0, ZOOM_MAX_SIDE / max(crop.gray.shape)))
+        big = sharp if zoom == 1.0 else cv2.resize(sharp, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        found += [("zxing-cpp-zoom", b.text, crop.to_frame(_zxing_quad(b), zoom)) for b in _zxing(big) if b.valid]
     return found
 
 

@@ -193,6 +193,42 @@ def empty_frame(seed: int = 0, size: tuple[int, int] = FRAME) -> np.ndarray:
     return jpeg(background(size, seed))
 
 
+def unreadable_symbol(seed: int = 0) -> np.ndarray:
+    """A QR-looking symbol (finder and timing patterns) filled with random modules: zxing-cpp
+    reports a symbol it cannot decode, so every fallback stage runs on it and must find nothing.
+    Odd seeds are slightly blurred."""
+    rng = np.random.default_rng(seed)
+    code = render_qr(TOKENS[seed % len(TOKENS)], module_px=1, border=0)
+    n = code.shape[0]
+    noise = np.where(rng.random((n, n)) < 0.5, 0, 255).astype(np.uint8)
+    keep = np.zeros((n, n), bool)
+    for y, x in ((0, 0), (0, n - 7), (n - 7, 0)):
+        keep[max(0, y - 1):y + 8, max(0, x - 1):x + 8] = True
+    keep[6, :] = keep[:, 6] = True
+    sym = cv2.copyMakeBorder(np.where(keep, code, noise), 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=255)
+    patch = cv2.cvtColor(cv2.resize(sym, None, fx=10, fy=10, interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR)
+    scene = paste(background(seed=seed), patch, square(640, 360, 400, 5))
+    return jpeg(cv2.GaussianBlur(scene, (0, 0), 1.0) if seed % 2 else scene)
+
+
+def empty_scenes(n: int = 8) -> list[np.ndarray]:
+    """Frames a kiosk camera sees with no card in view: rooms, sensor noise, a checked pattern."""
+    frames = [empty_frame(s) for s in range(n)]
+    frames.append(np.random.default_rng(3).integers(0, 256, (720, 1280, 3), dtype=np.uint8))
+    board = np.kron((np.indices((36, 64)).sum(0) % 2) * 255, np.ones((20, 20))).astype(np.uint8)
+    frames.append(cv2.cvtColor(board, cv2.COLOR_GRAY2BGR))
+    return frames
+
+
+def unreadable_symbols(n: int = 8) -> list[np.ndarray]:
+    """`unreadable_symbol` for n seeds, each also mirrored and inverted."""
+    frames = []
+    for s in range(n):
+        sym = unreadable_symbol(s)
+        frames += [sym, np.ascontiguousarray(sym[:, ::-1]), 255 - sym]
+    return frames
+
+
 def card_clip(text: str, spans: Sequence[tuple[bool, int]], size: tuple[int, int] = (640, 480)) -> list[np.ndarray]:
     """Frames of a clip: for each (card_visible, n_frames) span, n empty or card frames.
 
