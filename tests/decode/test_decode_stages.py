@@ -88,3 +88,27 @@ def test_mirrored_inverted_far_code_reads():
     scene = imagegen.paste(imagegen.background(seed=4), 255 - imagegen.card(text), imagegen.square(350, 250, 150, -7))
     frame = imagegen.jpeg(scene[:, ::-1], 90)
     assert [d.text for d in decode_frame(frame)] == [text]
+
+
+def test_contact_sheet_of_what_each_stage_reads(artefacts):
+    """artefacts/decode-stages.png: every generated kind of frame, outlined where read, with the stage."""
+    tiles = []
+    frames = [(name, make(imagegen.TOKENS[0], 0)) for name, make in imagegen.VARIANTS.items()]
+    frames += [(f"crumpled {s}", imagegen.crumpled(imagegen.TOKENS[s % 3], s)) for s in (CRUMPLED_ZOOM_SEED, CRUMPLED_SEED)]
+    frames.append(("unreadable", imagegen.unreadable_symbol(1)))
+    for name, frame in frames:
+        decoded = decode_frame(frame)
+        tile = frame.copy()
+        for d in decoded:
+            cv2.polylines(tile, [np.array(d.points).round().astype(np.int32)], True, (40, 220, 40), 6)
+        label = f"{name}: " + (", ".join(d.decoder for d in decoded) or "nothing")
+        tile = cv2.resize(tile, (480, 270), interpolation=cv2.INTER_AREA)
+        cv2.rectangle(tile, (0, 0), (480, 30), (0, 0, 0), -1)
+        cv2.putText(tile, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+        tiles.append(tile)
+        assert bool(decoded) == (name != "unreadable"), name
+    while len(tiles) % 4:
+        tiles.append(np.zeros_like(tiles[0]))
+    sheet = np.vstack([np.hstack(tiles[i:i + 4]) for i in range(0, len(tiles), 4)])
+    path = artefacts / "decode-stages.png"
+    assert cv2.imwrite(str(path), sheet) and path.stat().st_size > 0
