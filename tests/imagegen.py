@@ -7,6 +7,7 @@ pass through JPEG compression, as webcam MJPG streams do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -35,6 +36,12 @@ def render_qr(text: str, module_px: int = 8, border: int = 4) -> np.ndarray:
 
 def background(size: tuple[int, int] = FRAME, seed: int = 0) -> np.ndarray:
     """A dull counter/room scene: lighting gradient, a few blurry objects and sensor noise."""
+    return _background(tuple(size), seed).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _background(size: tuple[int, int], seed: int) -> np.ndarray:
+    """Cached: the blur makes a scene cost about 0.1 s, and clips use one scene for every frame."""
     rng = np.random.default_rng(seed)
     w, h = size
     gx = np.linspace(0, 1, w, dtype=np.float32)[None, :]
