@@ -69,7 +69,7 @@ def test_stalled_camera_reports_reconnecting_and_recovers(mjpeg_camera):
         src.stop()
 
 
-def test_scanner_reads_a_card_once_the_camera_is_back(mjpeg_camera):
+def test_scanner_reads_a_card_once_the_camera_is_back_and_hears_of_a_stall(mjpeg_camera):
     mjpeg_camera.show([imagegen.background((640, 480), 1)])
     mjpeg_camera.plug()
     codes: list[str] = []
@@ -85,6 +85,8 @@ def test_scanner_reads_a_card_once_the_camera_is_back(mjpeg_camera):
         assert wait_for(lambda: codes == [TOKEN], 10.0)
         assert scanner.running and statuses[-1] == RUNNING
         assert statuses.index(RUNNING) < statuses.index(RECONNECTING) < len(statuses) - 1
+        mjpeg_camera.stalled.set()  # the preview would freeze: the kiosk must hear about it
+        assert wait_for(lambda: statuses[-1] == RECONNECTING, 4.0)
     finally:
         scanner.stop()
 
