@@ -9,7 +9,6 @@ frames the stages before it missed; see /work/shared/DECODING-NOTES.md for figur
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +17,12 @@ import cv2
 import numpy as np
 import zxingcpp
 
-log = logging.getLogger(__name__)
-
 MAX_SIDE = 1280
 """Frames are shrunk to this long side first: halves zxing-cpp's time and costs it almost no reads."""
 CROP_MARGIN = 0.25
 """Margin around a reported symbol when cropping, as a share of its size: keeps the quiet zone."""
 ZOOM_MAX_SIDE = 1000
 """The zoomed crop's long side at most: the zoom is for small codes, and a big crop would cost more."""
-CURVED_MAX_SIDE = 480
-"""OpenCV's curved-code decoder is slow; its crop is shrunk to this long side first."""
 
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
@@ -133,31 +128,13 @@ def _stage_sharpen_zoom(gray: np.ndarray, crops: list[_Crop]) -> Found:
     return found
 
 
-_curved = cv2.QRCodeDetector()
+FALLBACKS: tuple[Callable[[np.ndarray, list[_Crop]], Found], ...] = (_stage_global, _stage_sharpen_zoom)
+"""Tried in order while nothing is read, only after zxing-cpp reported a symbol it could not decode.
 
-
-def _stage_curved(gray: np.ndarray, crops: list[_Crop]) -> Found:
-    """OpenCV's decoder for codes on a curved surface (bent card, crumpled paper), on the crop only.
-
-    OpenCV raises on payloads that are not UTF-8 and has raised on odd images: that counts as no read.
-    """
-    found: Found = []
-    for crop in crops:
-        zoom = min(1.0, CURVED_MAX_SIDE / max(crop.gray.shape))
-        img = crop.gray if zoom == 1.0 else cv2.resize(crop.gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
-        try:
-            text, pts, _ = _curved.detectAndDecodeCurved(img)
-        except (cv2.error, UnicodeDecodeError) as exc:
-            log.debug("OpenCV curved decoder raised %r", exc)
-            continue
-        if text and pts is not None:
-            tl, tr, br, bl = (tuple(map(float, p)) for p in np.asarray(pts, np.float64).reshape(-1, 2)[:4])
-            found.append(("opencv-curved", text, crop.to_frame((tl, tr, br, bl), zoom)))
-    return found
-
-
-FALLBACKS: tuple[Callable[[np.ndarray, list[_Crop]], Found], ...] = (_stage_global, _stage_sharpen_zoom, _stage_curved)
-"""Tried in order while nothing is read, only after zxing-cpp reported a symbol it could not decode."""
+OpenCV's curved-code decoder (QRCodeDetector.detectAndDecodeCurved) read one more real photo and
+crumpled generated cards, but it segfaulted in a soak run (OpenCV 5.0.0, call 1766 of random crops
+of unreadable symbols; cf. opencv#19626, #22892). A crash would take the whole station process
+down, so it is measured in bench.decode only, not run here."""
 
 
 def decode_frame(frame: np.ndarray) -> list[Decoded]:

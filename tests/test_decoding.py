@@ -88,7 +88,6 @@ def test_damaged_code_gets_the_fallback_but_no_false_text(zxing_calls):
     code[h // 3:2 * h // 3, h // 4:3 * h // 4] = 255  # far beyond level M's error correction
     assert decode_frame(code) == []
     # the first read, the global threshold on the frame, the sharpened zoom on the symbol's crop
-    # (OpenCV's curved decoder is the last stage and not a zxing-cpp call)
     assert len(zxing_calls) == 3, "a seen-but-unreadable symbol earns one call per zxing-cpp fallback"
 
 
