@@ -3,7 +3,8 @@
 Backends queue frames, so a decoder slower than the camera would see ever older images
 (opencv#13145). A reader thread therefore drains the camera continuously and keeps only the newest
 frame. A video file can stand in for the camera (demo, tests): it is paced at its own frame rate
-so it behaves like one, and either loops or ends.
+so it behaves like one, and either loops or ends. A camera that stays connected but stops
+delivering frames (a hung driver, a stalled network stream) counts as reconnecting, not running.
 """
 
 from __future__ import annotations
@@ -30,24 +31,29 @@ DEFAULT_FPS = 25.0
 class FrameSource:
     """Reads `source` (webcam index, file path or stream URL) in a background thread.
 
-    `status` is "starting", then "running", "reconnecting" (cannot open / read failed; retried
-    with exponential backoff) or "ended" (file finished without `loop`, or `stop()` called).
-    Nothing here raises into the caller.
+    `status` is "starting", then "running", "reconnecting" (cannot open / read failed / no new
+    frame for `stall_s`; retried with exponential backoff) or "ended" (file finished without
+    `loop`, or `stop()` called). Nothing here raises into the caller.
     """
 
     def __init__(self, source: int | str, *, loop: bool = False, pace: bool = True,
-                 size: tuple[int, int] = (1280, 720), backoff: tuple[float, float] = (0.5, 5.0)) -> None:
+                 size: tuple[int, int] = (1280, 720), backoff: tuple[float, float] = (0.5, 5.0),
+                 stall_s: float = 3.0) -> None:
         """`pace` plays files at their own FPS (a camera paces itself); `size` is asked of webcams.
 
-        A digit string from a config file ("0") means that webcam index.
+        A digit string from a config file ("0") means that webcam index. `stall_s` is how long a
+        running camera may go without a new frame before it reports "reconnecting"; a stream URL
+        is also opened with that read timeout, so its reader gives up and reconnects.
         """
         self.source: int | str = int(source) if isinstance(source, str) and source.isdigit() else source
         self.loop = loop
         self.pace = pace
         self.size = size
         self.backoff = backoff
+        self.stall_s = stall_s
         self._status = STARTING
         self._frame: np.ndarray | None = None
+        self._frame_at = 0.0
         self._seq = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -55,7 +61,10 @@ class FrameSource:
 
     @property
     def status(self) -> str:
-        return self._status
+        with self._cond:
+            if self._status == RUNNING and time.monotonic() - self._frame_at > self.stall_s:
+                return RECONNECTING
+            return self._status
 
     def start(self) -> FrameSource:
         if self._thread is None:
@@ -98,7 +107,12 @@ class FrameSource:
     def _open(self) -> cv2.VideoCapture | None:
         if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).exists():
             return None  # a missing file or device: skip OpenCV's warnings, keep retrying
-        cap = cv2.VideoCapture(self.source)
+        if isinstance(self.source, str) and "://" in self.source:
+            ms = round(self.stall_s * 1000)
+            cap = cv2.VideoCapture(self.source, cv2.CAP_ANY,
+                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
+        else:
+            cap = cv2.VideoCapture(self.source)
         if not cap.isOpened():
             cap.release()
             return None
@@ -159,6 +173,7 @@ class FrameSource:
             n += 1
             with self._cond:
                 self._frame = frame
+                self._frame_at = time.monotonic()
                 self._seq += 1
                 self._cond.notify_all()
             if n == 1:

@@ -11,7 +11,7 @@ import cv2
 
 from kiosk.capture import DEFAULT_FPS
 from kiosk.debounce import Debouncer
-from kiosk.decoding import decode_frame
+from kiosk.decoding import Decoded, decode_frame
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -20,9 +20,10 @@ def decode_file(path: str | Path) -> dict[str, Any]:
     """Decode an image or a video file; JSON-ready dict, with an "error" key if it cannot be read.
 
     Image: {"file", "codes": [{"text", "points", "decoder"}], "ms"}.
-    Video: {"file", "codes": [{"text", "first_frame", "frames_seen"}], "check_ins": [{"text",
-    "frame"}] (what the kiosk's debounce would accept, on the file's own clock), "frames",
-    "median_ms"}. Every frame is decoded; none is skipped as a live camera would.
+    Video: {"file", "codes": [{"text", "points", "decoder", "first_frame", "frames_seen"}] (points
+    and decoder of the first sighting), "check_ins": [{"text", "frame"}] (what the kiosk's debounce
+    would accept, on the file's own clock), "frames", "ms" (all frames), "median_ms" (per frame)}.
+    Every frame is decoded; none is skipped as a live camera would.
     """
     path = Path(path)
     if not path.is_file():
@@ -39,9 +40,12 @@ def _decode_image(path: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     decoded = decode_frame(img)
     ms = (time.perf_counter() - t0) * 1000
-    codes = [{"text": d.text, "points": [[round(x, 1), round(y, 1)] for x, y in d.points], "decoder": d.decoder}
-             for d in decoded]
+    codes = [{"text": d.text, "points": _points(d), "decoder": d.decoder} for d in decoded]
     return {"file": str(path), "codes": codes, "ms": round(ms, 2)}
+
+
+def _points(d: Decoded) -> list[list[float]]:
+    return [[round(x, 1), round(y, 1)] for x, y in d.points]
 
 
 def _decode_video(path: Path) -> dict[str, Any]:
@@ -62,10 +66,12 @@ def _decode_video(path: Path) -> dict[str, Any]:
             if not ok:
                 break
             t0 = time.perf_counter()
-            texts = {d.text for d in decode_frame(frame)}
+            decoded = decode_frame(frame)
             times.append((time.perf_counter() - t0) * 1000)
-            for text in texts:
-                codes.setdefault(text, {"text": text, "first_frame": frames, "frames_seen": 0})["frames_seen"] += 1
+            for d in decoded:
+                codes.setdefault(d.text, {"text": d.text, "points": _points(d), "decoder": d.decoder,
+                                          "first_frame": frames, "frames_seen": 0})["frames_seen"] += 1
+            texts = {d.text for d in decoded}
             check_ins += [{"text": text, "frame": frames} for text in debouncer.feed(texts, frames / fps)]
             frames += 1
     finally:
@@ -73,4 +79,4 @@ def _decode_video(path: Path) -> dict[str, Any]:
     if frames == 0:
         return {"file": str(path), "error": "no frames could be read"}
     return {"file": str(path), "codes": list(codes.values()), "check_ins": check_ins, "frames": frames,
-            "median_ms": round(statistics.median(times), 2)}
+            "ms": round(sum(times), 2), "median_ms": round(statistics.median(times), 2)}

@@ -7,6 +7,7 @@ pass through JPEG compression, as webcam MJPG streams do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -35,6 +36,12 @@ def render_qr(text: str, module_px: int = 8, border: int = 4) -> np.ndarray:
 
 def background(size: tuple[int, int] = FRAME, seed: int = 0) -> np.ndarray:
     """A dull counter/room scene: lighting gradient, a few blurry objects and sensor noise."""
+    return _background(tuple(size), seed).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _background(size: tuple[int, int], seed: int) -> np.ndarray:
+    """Cached: the blur makes a scene cost about 0.1 s, and clips use one scene for every frame."""
     rng = np.random.default_rng(seed)
     w, h = size
     gx = np.linspace(0, 1, w, dtype=np.float32)[None, :]
@@ -151,6 +158,26 @@ def phone_screen(text: str, seed: int = 0) -> np.ndarray:
     return jpeg(paste(background(seed=seed), phone, corners), 75)
 
 
+def far_soft(text: str, seed: int = 0) -> np.ndarray:
+    """Card far away and out of focus (autofocus on the face behind it): 2.5 px modules, blurred."""
+    scene = paste(background(seed=seed), card(text), square(900, 260, 110, 4))
+    return jpeg(cv2.GaussianBlur(scene, (0, 0), 1.25), 85)
+
+
+def crumpled(text: str, seed: int = 0, amplitude: float = 7.0) -> np.ndarray:
+    """A paper card that was crumpled in a pocket: a smooth random warp of up to `amplitude` px
+    across its 8 px modules and uneven light on the creases. Most are readable only in part."""
+    c = card(text)
+    h, w = c.shape[:2]
+    rng = np.random.default_rng(100 + seed)
+    fields = [cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 25) for _ in range(3)]
+    dx, dy, light = (f / (np.abs(f).max() + 1e-6) for f in fields)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    warped = cv2.remap(c, xx + amplitude * dx, yy + amplitude * dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped = np.clip(warped * (1 + 0.3 * light[..., None]), 0, 255).astype(np.uint8)
+    return jpeg(paste(background(seed=seed), warped, square(640, 360, 400, 3)))
+
+
 VARIANTS: dict[str, Callable[[str, int], np.ndarray]] = {
     "perspective": perspective,
     "rotated": rotated,
@@ -160,12 +187,53 @@ VARIANTS: dict[str, Callable[[str, int], np.ndarray]] = {
     "mirrored": mirrored,
     "small_far": small_far,
     "phone_screen": phone_screen,
+    "far_soft": far_soft,
 }
+"""Each reads in full at 1280x720; tests/test_decoding.py checks every one with every token."""
+
+HARD: dict[str, Callable[[str, int], np.ndarray]] = {"crumpled": crumpled}
+"""Frames the cascade reads only in part; bench.decode measures them over many seeds."""
 
 
 def empty_frame(seed: int = 0, size: tuple[int, int] = FRAME) -> np.ndarray:
     """A scene without any code."""
     return jpeg(background(size, seed))
+
+
+def unreadable_symbol(seed: int = 0) -> np.ndarray:
+    """A QR-looking symbol (finder and timing patterns) filled with random modules: zxing-cpp
+    reports a symbol it cannot decode, so every fallback stage runs on it and must find nothing.
+    Odd seeds are slightly blurred."""
+    rng = np.random.default_rng(seed)
+    code = render_qr(TOKENS[seed % len(TOKENS)], module_px=1, border=0)
+    n = code.shape[0]
+    noise = np.where(rng.random((n, n)) < 0.5, 0, 255).astype(np.uint8)
+    keep = np.zeros((n, n), bool)
+    for y, x in ((0, 0), (0, n - 7), (n - 7, 0)):
+        keep[max(0, y - 1):y + 8, max(0, x - 1):x + 8] = True
+    keep[6, :] = keep[:, 6] = True
+    sym = cv2.copyMakeBorder(np.where(keep, code, noise), 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=255)
+    patch = cv2.cvtColor(cv2.resize(sym, None, fx=10, fy=10, interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR)
+    scene = paste(background(seed=seed), patch, square(640, 360, 400, 5))
+    return jpeg(cv2.GaussianBlur(scene, (0, 0), 1.0) if seed % 2 else scene)
+
+
+def empty_scenes(n: int = 8) -> list[np.ndarray]:
+    """Frames a kiosk camera sees with no card in view: rooms, sensor noise, a checked pattern."""
+    frames = [empty_frame(s) for s in range(n)]
+    frames.append(np.random.default_rng(3).integers(0, 256, (720, 1280, 3), dtype=np.uint8))
+    board = np.kron((np.indices((36, 64)).sum(0) % 2) * 255, np.ones((20, 20))).astype(np.uint8)
+    frames.append(cv2.cvtColor(board, cv2.COLOR_GRAY2BGR))
+    return frames
+
+
+def unreadable_symbols(n: int = 8) -> list[np.ndarray]:
+    """`unreadable_symbol` for n seeds, each also mirrored and inverted."""
+    frames = []
+    for s in range(n):
+        sym = unreadable_symbol(s)
+        frames += [sym, np.ascontiguousarray(sym[:, ::-1]), 255 - sym]
+    return frames
 
 
 def card_clip(text: str, spans: Sequence[tuple[bool, int]], size: tuple[int, int] = (640, 480)) -> list[np.ndarray]:
