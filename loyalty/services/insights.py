@@ -497,7 +497,7 @@ def to_csv(rows: list[ListRow], lang: str = "de") -> str:
     list uses. Text a spreadsheet would run as a formula gets a leading apostrophe."""
     columns = [c for c in _CSV_COLUMNS if c in ("first_name", "last_name", "email", "phone")
                or any(getattr(r, c) is not None for r in rows)]
-    program = current_program()
+    program = current_program() if "item_code" in columns else None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([t(f"insights.csv.{c}", lang) for c in columns])
