@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -76,7 +78,6 @@ class WeekPoint:
     week_end: date
     enrolments: int
     visits: int
-    visitors: int                  # members with at least one visit that week
     redemptions: int
     revenue_cents: int
 
@@ -113,38 +114,26 @@ def dashboard(start: date, end: date) -> Dashboard:
     tz = program.timezone
     lo, hi = kpis.local_midnight(start, tz), kpis.local_midnight(end + timedelta(days=1), tz)
     now = clock.now()
-    active_span = timedelta(days=kpis.ACTIVE_DAYS)
+    last_month = min(end, kpis.local_date(now, tz)).replace(day=1)
+    p = _member_pass(lo, hi, now, kpis.month_buckets(start, max(end, last_month)), tz)
     figures: list[Figure] = []
 
     enrolments = _one('SELECT COUNT(*) FROM member WHERE created_at >= ? AND created_at < ?',
                       (_ts(lo), _ts(hi)))[0]
     figures.append(Figure("enrolments_per_week", kpis.per_week(enrolments, days), "per_week",
                           {"enrolments": enrolments, "days": days}))
-
-    at_start, at_end, both = _active_counts(lo - active_span, lo, hi - active_span, hi)
-    figures.append(Figure("active_members", at_end, "count", {"active": at_end, "days": kpis.ACTIVE_DAYS}))
-
-    visitors, repeat = _one(
-        f"SELECT COUNT(*), COALESCE(SUM(n >= 2), 0) FROM (SELECT COUNT(*) AS n FROM ledger_entry "
-        f"WHERE kind = 'visit' AND created_at >= ? AND created_at < ? AND id NOT IN ({_UNDONE}) "
-        f"GROUP BY member_id)", (_ts(lo), _ts(hi)))
-    figures.append(Figure("repeat_visit_rate", kpis.repeat_visit_rate(visitors, repeat), "rate",
-                          {"visitors": visitors, "repeat": repeat}))
-
-    new = at_end - both
-    figures.append(Figure("retention_rate", kpis.retention_rate(at_start, at_end, new), "rate",
-                          {"start": at_start, "end": at_end, "new": new}))
-
-    first_timers, returned = _first_visit_returns(lo, hi, now)
-    figures.append(Figure("first_visit_return_rate", kpis.first_visit_return_rate(first_timers, returned),
-                          "rate", {"first_timers": first_timers, "returned": returned,
+    figures.append(Figure("active_members", p.at_end, "count", {"active": p.at_end, "days": kpis.ACTIVE_DAYS}))
+    figures.append(Figure("repeat_visit_rate", kpis.repeat_visit_rate(p.visitors, p.repeat), "rate",
+                          {"visitors": p.visitors, "repeat": p.repeat}))
+    new = p.at_end - p.both
+    figures.append(Figure("retention_rate", kpis.retention_rate(p.at_start, p.at_end, new), "rate",
+                          {"start": p.at_start, "end": p.at_end, "new": new}))
+    figures.append(Figure("first_visit_return_rate", kpis.first_visit_return_rate(p.first_timers, p.returned),
+                          "rate", {"first_timers": p.first_timers, "returned": p.returned,
                                    "days": kpis.RETURN_DAYS}))
-
-    revenue = _one(f"SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN "
-                   f"({_kinds(REVENUE_KINDS)}) AND created_at < ? AND id NOT IN ({_UNDONE})", (_ts(hi),))[0]
     members = _one("SELECT COUNT(*) FROM member WHERE created_at < ?", (_ts(hi),))[0]
-    figures.append(Figure("average_lifetime_value", kpis.average_lifetime_value(revenue, members), "cents",
-                          {"revenue_cents": revenue, "members": members}))
+    figures.append(Figure("average_lifetime_value", kpis.average_lifetime_value(p.revenue, members), "cents",
+                          {"revenue_cents": p.revenue, "members": members}))
 
     rebooking = _rebooking(program, lo, hi, now)
     treated, rebooked = sum(r.treatments for r in rebooking), sum(r.rebooked for r in rebooking)
@@ -161,15 +150,10 @@ def dashboard(start: date, end: date) -> Dashboard:
                   f"AND created_at >= ? AND created_at < ? AND id NOT IN ({_UNDONE})", (_ts(lo), _ts(hi)))[0]
     figures.append(Figure("redemption_rate", kpis.redemption_rate(spent, earned), "rate",
                           {"redeemed": spent, "earned": earned}))
-
-    outstanding = _one(
-        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT member_id, SUM(points) AS balance FROM ledger_entry "
-        "WHERE created_at < ? GROUP BY member_id HAVING balance > 0) b "
-        "JOIN member m ON m.id = b.member_id WHERE m.erased_at IS NULL", (_ts(hi),))[0]
     figures.append(Figure("points_liability",
-                          kpis.points_liability_cents(outstanding, program.redeem_points,
+                          kpis.points_liability_cents(p.outstanding, program.redeem_points,
                                                       program.redeem_value_cents), "cents",
-                          {"points": outstanding, "redeem_points": program.redeem_points,
+                          {"points": p.outstanding, "redeem_points": program.redeem_points,
                            "redeem_value_cents": program.redeem_value_cents}))
 
     responses, promoters, detractors = _one(
@@ -178,47 +162,110 @@ def dashboard(start: date, end: date) -> Dashboard:
     figures.append(Figure("nps", kpis.nps_from_counts(responses, promoters, detractors), "score",
                           {"responses": responses, "promoters": promoters, "detractors": detractors}))
 
-    last_month = min(end, kpis.local_date(now, tz)).replace(day=1)
     return Dashboard(start=start, end=end, timezone=tz, figures={f.key: f for f in figures},
-                     weekly=_weekly(start, end, tz), cohorts=_cohorts(start, end, last_month, tz),
+                     weekly=_weekly(start, end, tz), cohorts=kpis.cohort_retention(p.cohort_sizes, p.cohort_active,
+                                                                                   last_month),
                      rebooking=rebooking)
 
 
-def _active_counts(start_lo, start_hi, end_lo, end_hi) -> tuple[int, int, int]:
-    """Members with a visit in each window, and in both."""
-    params = (_ts(start_lo), _ts(start_hi), _ts(end_lo), _ts(end_hi))
-    window = (f"SELECT DISTINCT member_id FROM ledger_entry WHERE kind = 'visit' AND created_at >= ? "
-              f"AND created_at < ? AND id NOT IN ({_UNDONE})")
-    at_start = _one(f"SELECT COUNT(*) FROM ({window})", params[:2])[0]
-    at_end = _one(f"SELECT COUNT(*) FROM ({window})", params[2:])[0]
-    both = _one(f"SELECT COUNT(*) FROM ({window} INTERSECT {window})", params)[0]
-    return at_start, at_end, both
+@dataclass(frozen=True)
+class _Pass:
+    at_start: int          # members with a visit in the ACTIVE_DAYS before the period
+    at_end: int            # ... before its end
+    both: int
+    visitors: int          # members with a visit in the period
+    repeat: int            # ... with two or more
+    first_timers: int      # first visit ever in the period, return window closed or already back
+    returned: int
+    revenue: int           # cents up to the period end
+    outstanding: int       # positive balances at the period end, members not erased
+    cohort_sizes: dict[date, int]
+    cohort_active: dict[tuple[date, int], int]
 
 
-_FIRSTS = f"""
-SELECT v.member_id AS member_id, MIN(v.created_at) AS first FROM ledger_entry v
-WHERE v.kind = 'visit' AND v.created_at >= :lo AND v.created_at < :hi AND v.id NOT IN ({_UNDONE})
-GROUP BY v.member_id
-HAVING NOT EXISTS (SELECT 1 FROM ledger_entry p WHERE p.member_id = v.member_id AND p.kind = 'visit'
-                   AND p.created_at < :lo AND p.id NOT IN ({_UNDONE}))
-"""
+def _undone(kinds: tuple[str, ...]) -> str:
+    """A JSON array of the ids of entries of these kinds that were undone: usually empty or short,
+    so the queries test it only when there is something in it (see _not_undone)."""
+    ids = [i for (i,) in _rows(
+        f"SELECT o.id FROM ledger_entry u JOIN ledger_entry o ON o.id = u.ref "
+        f"WHERE u.kind = 'undo' AND o.kind IN ({_kinds(kinds)})")]
+    return json.dumps(ids) if ids else ""
 
 
-def _first_visit_returns(lo: datetime, hi: datetime, now: datetime) -> tuple[int, int]:
-    """First-time patients of the period whose return window has closed (or who came back), and
-    how many of them visited again within it."""
-    row = _one(f"""
-        WITH firsts AS ({_FIRSTS}),
-        seconds AS (SELECT f.first, (SELECT MIN(w.created_at) FROM ledger_entry w
-                                     WHERE w.member_id = f.member_id AND w.kind = 'visit'
-                                     AND w.created_at > f.first AND w.id NOT IN ({_UNDONE})) AS second
-                    FROM firsts f),
-        judged AS (SELECT second IS NOT NULL
-                          AND julianday(second) - julianday(first) <= :days AS came_back, first FROM seconds)
-        SELECT COALESCE(SUM(came_back OR julianday(:now) - julianday(first) >= :days), 0),
-               COALESCE(SUM(came_back), 0) FROM judged""",
-               {"lo": _ts(lo), "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS})
-    return int(row[0]), int(row[1])
+def _not_undone(column: str, undone: str, name: str) -> str:
+    return f" AND {column} NOT IN (SELECT value FROM json_each(:{name}))" if undone else ""
+
+
+def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], tz: str) -> _Pass:
+    """The member-wise figures, each from as few index entries as possible: visits of the activity
+    windows (ledger_entry_kind_created_at), one stream through the member/kind index for balances,
+    and index lookups for the first-time patients' earlier and second visits."""
+    span = timedelta(days=kpis.ACTIVE_DAYS)
+    params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
+                                    "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
+                                    "visits_undone": _undone((ledger.VISIT,)),
+                                    "revenue_undone": _undone(REVENUE_KINDS)}
+    for k, m in enumerate(months):
+        params.update({f"m{k}": m.isoformat(), f"m{k}_lo": _ts(kpis.local_midnight(m, tz)),
+                       f"m{k}_hi": _ts(kpis.local_midnight(kpis.add_months(m, 1), tz))})
+    values = ", ".join(f"(:m{k}, :m{k}_lo, :m{k}_hi)" for k in range(len(months)))
+    undone_v = params["visits_undone"]
+    rows = _rows(f"""
+        WITH months(label, lo, hi) AS (VALUES {values}),
+        win AS MATERIALIZED (
+          SELECT member_id, MAX(created_at < :lo) AS at_start, MAX(created_at >= :end_lo) AS at_end,
+                 SUM(created_at >= :lo) AS visits, MIN(CASE WHEN created_at >= :lo THEN created_at END) AS first
+          FROM ledger_entry WHERE kind = 'visit' AND created_at >= :win_lo AND created_at < :hi
+               {_not_undone("id", undone_v, "visits_undone")}
+          GROUP BY member_id),
+        firsts AS MATERIALIZED (
+          SELECT w.member_id, w.first FROM win w WHERE w.visits > 0 AND w.at_start = 0
+            AND NOT EXISTS (SELECT 1 FROM ledger_entry p WHERE p.member_id = w.member_id AND p.kind = 'visit'
+                            AND p.created_at < :lo {_not_undone("p.id", undone_v, "visits_undone")})),
+        judged AS (
+          SELECT f.first, s.second IS NOT NULL AND julianday(s.second) - julianday(f.first) <= :days AS back
+          FROM firsts f JOIN (SELECT f2.member_id,
+                                     (SELECT MIN(n.created_at) FROM ledger_entry n
+                                      WHERE n.member_id = f2.member_id AND n.kind = 'visit' AND n.created_at > f2.first
+                                      {_not_undone("n.id", undone_v, "visits_undone")}) AS second
+                              FROM firsts f2) s ON s.member_id = f.member_id),
+        cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)
+        SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
+        FROM win
+        UNION ALL
+        SELECT 'returns', SUM(back OR julianday(:now) - julianday(first) >= :days), SUM(back), NULL, NULL, NULL
+        FROM judged
+        UNION ALL
+        SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
+        UNION ALL
+        SELECT 'later', c.label, m.label, COUNT(DISTINCT c.member_id), NULL, NULL
+        FROM cohort c JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit'
+             {_not_undone("w.id", undone_v, "visits_undone")}
+        JOIN months m ON w.created_at >= m.lo AND w.created_at < m.hi AND m.label > c.label
+        GROUP BY c.label, m.label""", params)
+    totals, returns = [0] * 5, [0, 0]
+    sizes: dict[date, int] = {}
+    active: dict[tuple[date, int], int] = {}
+    for row in rows:
+        if row[0] == "all":
+            totals = [int(v or 0) for v in row[1:]]
+        elif row[0] == "returns":
+            returns = [int(v or 0) for v in row[1:3]]
+        elif row[0] == "size":
+            sizes[date.fromisoformat(row[1])] = row[2]
+        else:
+            first = date.fromisoformat(row[1])
+            active[(first, kpis.months_between(first, date.fromisoformat(row[2])))] = row[3]
+    revenue = _one(f"SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
+                   f"AND created_at < :hi {_not_undone('id', params['revenue_undone'], 'revenue_undone')}", params)[0]
+    # Balances are plain sums (an undo is its own reversing entry); one stream in member order.
+    outstanding = _one(
+        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT member_id, SUM(points) AS balance "
+        "FROM ledger_entry INDEXED BY ledger_entry_member_id_kind WHERE created_at < :hi GROUP BY member_id) "
+        "WHERE balance > 0 AND member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)", params)[0]
+    at_start, at_end, both, visitors, repeat = totals
+    return _Pass(at_start, at_end, both, visitors, repeat, returns[0], returns[1], int(revenue), int(outstanding),
+                 sizes, active)
 
 
 def _values(buckets: list[tuple[str, datetime, datetime]]) -> tuple[str, list[str]]:
@@ -236,50 +283,19 @@ def _weekly(start: date, end: date, tz: str) -> list[WeekPoint]:
     cte = f"WITH weeks(label, lo, hi) AS (VALUES {values})"
     enrolments = dict(_rows(f"{cte} SELECT w.label, COUNT(m.id) FROM weeks w JOIN member m "
                             f"ON m.created_at >= w.lo AND m.created_at < w.hi GROUP BY w.label", params))
-    visits = {label: (n, d) for label, n, d in _rows(
-        f"{cte} SELECT w.label, COUNT(*), COUNT(DISTINCT e.member_id) FROM weeks w JOIN ledger_entry e "
-        f"ON e.kind = 'visit' AND e.created_at >= w.lo AND e.created_at < w.hi "
-        f"WHERE e.id NOT IN ({_UNDONE}) GROUP BY w.label", params)}
-    redemptions = dict(_rows(
-        f"{cte} SELECT w.label, COUNT(*) FROM weeks w JOIN ledger_entry e ON e.kind = 'redeem' "
-        f"AND e.created_at >= w.lo AND e.created_at < w.hi WHERE e.id NOT IN ({_UNDONE}) GROUP BY w.label",
-        params))
-    revenue = dict(_rows(
-        f"{cte} SELECT w.label, SUM(e.amount_cents) FROM weeks w JOIN ledger_entry e "
-        f"ON e.kind IN ({_kinds(REVENUE_KINDS)}) AND e.created_at >= w.lo AND e.created_at < w.hi "
-        f"WHERE e.id NOT IN ({_UNDONE}) GROUP BY w.label", params))
+    per_kind = {}
+    for label, kind, n, cents in _rows(
+            f"{cte} SELECT w.label, e.kind, COUNT(*), SUM(e.amount_cents) FROM weeks w JOIN ledger_entry e "
+            f"ON e.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) AND e.created_at >= w.lo AND e.created_at < w.hi "
+            f"WHERE e.id NOT IN ({_UNDONE}) GROUP BY w.label, e.kind", params):
+        per_kind[(label, kind)] = (n, cents)
     out = []
     for a, b in weeks:
         label = a.isoformat()
-        n, d = visits.get(label, (0, 0))
-        out.append(WeekPoint(a, b, enrolments.get(label, 0), n, d, redemptions.get(label, 0),
-                             int(revenue.get(label) or 0)))
+        revenue = sum(per_kind.get((label, k), (0, 0))[1] or 0 for k in REVENUE_KINDS)
+        out.append(WeekPoint(a, b, enrolments.get(label, 0), per_kind.get((label, "visit"), (0, 0))[0],
+                             per_kind.get((label, "redeem"), (0, 0))[0], int(revenue)))
     return out
-
-
-def _cohorts(start: date, end: date, last_month: date, tz: str) -> list[kpis.Cohort]:
-    """First-time patients of the period by month of their first visit, and the months they came back in."""
-    months = kpis.month_buckets(start, max(end, last_month))
-    buckets = [(m.isoformat(), kpis.local_midnight(m, tz), kpis.local_midnight(kpis.add_months(m, 1), tz))
-               for m in months]
-    values, params = _values(buckets)
-    lo, hi = kpis.local_midnight(start, tz), kpis.local_midnight(end + timedelta(days=1), tz)
-    cte = (f"WITH months(label, lo, hi) AS (VALUES {values}), "
-           f"firsts AS ({_FIRSTS.replace(':lo', '?').replace(':hi', '?')}), "
-           f"cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)")
-    first_params = params + [_ts(lo), _ts(hi), _ts(lo)]
-    sizes = {date.fromisoformat(label): n for label, n in _rows(
-        f"{cte} SELECT label, COUNT(*) FROM cohort GROUP BY label", tuple(first_params))}
-    later = _rows(
-        f"{cte} SELECT c.label, m.label, COUNT(DISTINCT c.member_id) FROM cohort c "
-        f"JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit' AND w.id NOT IN ({_UNDONE}) "
-        f"JOIN months m ON w.created_at >= m.lo AND w.created_at < m.hi AND m.label > c.label "
-        f"GROUP BY c.label, m.label", tuple(first_params))
-    active = {}
-    for cohort, month, n in later:
-        first = date.fromisoformat(cohort)
-        active[(first, kpis.months_between(first, date.fromisoformat(month)))] = n
-    return kpis.cohort_retention(sizes, active, last_month)
 
 
 def _rebooking(program, lo: datetime, hi: datetime, now: datetime) -> list[Rebooking]:
@@ -424,63 +440,66 @@ def at_risk() -> list[ListRow]:
     return members_in_segment(segments.AT_RISK)
 
 
-@dataclass(frozen=True)
-class _Facts:
-    member_id: str
-    first_name: str
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    last_seen: date           # last visit, or enrolment when there was none (local date)
-    recency: int
-    enrolled_days: int
-    visits_year: int
-    revenue_year: int
+class _DayIndex:
+    """Whole local days from a stored UTC text to today, in the program's calendar. Text order is
+    time order, so bisecting the list of local midnights replaces a time-zone conversion per row."""
+
+    def __init__(self, today: date, tz: str, oldest: str | None):
+        self.today = today
+        self.span = max((today - kpis.local_date(as_utc(oldest), tz)).days + 1, 1) if oldest else 1
+        self.bounds = [_ts(kpis.local_midnight(today - timedelta(days=k), tz)) for k in range(self.span, -1, -1)]
+
+    def days_ago(self, text: str) -> int:
+        return max(self.span + 1 - bisect_right(self.bounds, text), 0)
 
 
-def _member_facts(thresholds: segments.Thresholds) -> list[_Facts]:
-    """One row per member not erased: what segments and RFM scores are computed from."""
+def _member_facts(with_contact: bool) -> list[tuple]:
+    """One row per member not erased: (member id, days since enrolment, recency days, visits in the
+    last 365 days[, first name, last name, e-mail, phone]). Recency counts from the last visit, or
+    from enrolment for a member who has not visited."""
     tz = current_program().timezone
     now = clock.now()
-    today = kpis.local_date(now, tz)
-    year_ago = _ts(now - timedelta(days=365))
-    per_member = {mid: (last, visits, revenue) for mid, last, visits, revenue in _rows(f"""
-        SELECT member_id, MAX(CASE WHEN kind = 'visit' THEN created_at END),
-               SUM(kind = 'visit' AND created_at >= :year),
-               SUM(CASE WHEN kind != 'visit' AND created_at >= :year THEN amount_cents ELSE 0 END)
-        FROM ledger_entry WHERE kind IN ('visit', {_kinds(REVENUE_KINDS)}) AND id NOT IN ({_UNDONE})
-        GROUP BY member_id""", {"year": year_ago})}
-    out = []
-    for mid, first, last, email, phone, created in _rows(
-            f"SELECT {_MEMBER_COLS}, m.created_at FROM member m WHERE m.erased_at IS NULL"):
-        last_visit, visits, revenue = per_member.get(mid, (None, 0, 0))
-        enrolled = kpis.local_date(as_utc(created), tz)
-        seen = kpis.local_date(as_utc(last_visit), tz) if last_visit else enrolled
-        out.append(_Facts(mid, first or "", last, email, phone, seen, (today - seen).days,
-                          (today - enrolled).days, int(visits or 0), int(revenue or 0)))
-    return out
+    oldest = _one(f"SELECT MIN(t) FROM (SELECT MIN(created_at) AS t FROM member UNION ALL "
+                  f"SELECT MIN(created_at) FROM ledger_entry WHERE kind = 'visit')")[0]
+    days = _DayIndex(kpis.local_date(now, tz), tz, oldest)
+    contact = ", m.first_name, m.last_name, m.email, m.phone" if with_contact else ""
+    rows = _rows(f"""
+        SELECT m.id, m.created_at, v.last, v.visits{contact} FROM member m
+        LEFT JOIN (SELECT member_id, MAX(created_at) AS last, SUM(created_at >= ?) AS visits
+                   FROM ledger_entry INDEXED BY ledger_entry_member_id_kind
+                   WHERE kind = 'visit' AND id NOT IN ({_UNDONE}) GROUP BY member_id) v ON v.member_id = m.id
+        WHERE m.erased_at IS NULL""", (_ts(now - timedelta(days=365)),))
+    ago = days.days_ago
+    return [(r[0], ago(r[1]), ago(r[2] or r[1]), r[3] or 0) + r[4:] for r in rows]
 
 
 def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[str, int]:
     """Members not erased per segment, every segment present (zero included)."""
     counts = {name: 0 for name in segments.SEGMENTS}
-    for f in _member_facts(thresholds):
-        counts[segments.segment(f.enrolled_days, f.recency, f.visits_year, thresholds)] += 1
+    segment = segments.segment
+    for _, enrolled, recency, visits in _member_facts(with_contact=False):
+        counts[segment(enrolled, recency, visits, thresholds)] += 1
     return counts
 
 
 def members_in_segment(name: str, thresholds: segments.Thresholds = segments.DEFAULT,
                        limit: int | None = None) -> list[ListRow]:
-    """The members of one segment with their RFM scores (ranked among all members), longest absent first."""
+    """The members of one segment with their RFM scores (ranked among all members not erased:
+    recency, visits and revenue in the last 365 days), longest absent first."""
     if name not in segments.SEGMENTS:
         raise Refused("segment_unknown", segment=name)
-    facts = _member_facts(thresholds)
-    scores = segments.rfm_scores([f.recency for f in facts], [f.visits_year for f in facts],
-                                 [f.revenue_year for f in facts])
-    rows = [ListRow(f.member_id, f.first_name, f.last_name, f.email, f.phone, when=f.last_seen, days=f.recency,
+    facts = _member_facts(with_contact=True)
+    revenue = dict(_rows(
+        f"SELECT member_id, SUM(amount_cents) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
+        f"AND created_at >= ? AND id NOT IN ({_UNDONE}) GROUP BY member_id",
+        (_ts(clock.now() - timedelta(days=365)),)))
+    scores = segments.rfm_scores([f[2] for f in facts], [f[3] for f in facts],
+                                 [revenue.get(f[0]) or 0 for f in facts])
+    today = kpis.local_date(clock.now(), current_program().timezone)
+    rows = [ListRow(mid, first or "", last, email, phone, when=today - timedelta(days=recency), days=recency,
                     segment=name, rfm=str(score))
-            for f, score in zip(facts, scores)
-            if segments.segment(f.enrolled_days, f.recency, f.visits_year, thresholds) == name]
+            for (mid, enrolled, recency, visits, first, last, email, phone), score in zip(facts, scores)
+            if segments.segment(enrolled, recency, visits, thresholds) == name]
     rows.sort(key=lambda r: (-r.days, r.last_name or "", r.first_name))
     return rows[:limit]
 
