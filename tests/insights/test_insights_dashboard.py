@@ -150,3 +150,26 @@ def test_bad_periods_are_refused():
     with pytest.raises(Refused) as exc:
         insights.dashboard(date(2020, 1, 1), date(2026, 1, 1))
     assert exc.value.code == "period_too_long"
+
+
+def test_an_undone_visit_counts_nowhere(clock, station):
+    from loyalty.services import check_in, enroll, undo
+    from loyalty.store import LedgerEntry
+    desk = station.receptionist
+    ids = {}
+    for name in ("Ute", "Vera"):
+        result = enroll(name, desk, email=f"{name.lower()}@example.org", consent_program=True, age_confirmed=True)
+        check_in(result.card_token, desk)
+        ids[name] = result.member_id
+    mistake = LedgerEntry.get((LedgerEntry.member == ids["Ute"]) & (LedgerEntry.kind == "visit"))
+    clock.advance(seconds=20)
+    undo(mistake.id, desk)
+    # 2 March: both joined, only Vera's visit stands
+    d = insights.dashboard(date(2026, 3, 1), date(2026, 3, 7))
+    assert d.figures["active_members"].value == 1
+    assert d.figures["repeat_visit_rate"].parts == {"visitors": 1, "repeat": 0}
+    assert [w.visits for w in d.weekly] == [0, 1]          # Sun 1 Mar; Mon 2 - Sat 7 Mar
+    assert insights.segment_counts()["new"] == 2
+    clock.advance(days=100)
+    # Ute's recency counts from her enrolment, Vera's from her visit: both 100 days -> lost
+    assert insights.segment_counts()["lost"] == 2
