@@ -32,6 +32,20 @@ EARNING_KINDS = (ledger.SIGNUP, ledger.VISIT, ledger.PURCHASE, ledger.TREATMENT,
                  ledger.BIRTHDAY, ledger.REFUND)
 
 _UNDONE = "SELECT ref FROM ledger_entry WHERE kind = 'undo' AND ref IS NOT NULL"
+
+
+def _undone_ids() -> str:
+    """Every entry that was undone, as a JSON array for json_each, or "" when there is none (the
+    usual case). Probing a list for every row costs more than the rest of a query, so the queries
+    carry the condition only when there is something to leave out."""
+    ids = [ref for (ref,) in _rows(_UNDONE)]
+    return json.dumps(ids).replace("'", "''") if ids else ""
+
+
+def _skip(column: str, undone: str) -> str:
+    if not undone:
+        return ""
+    return f" AND ({column} IS NULL OR {column} NOT IN (SELECT value FROM json_each('{undone}')))"
 _TS = UtcDateTimeField()
 
 
@@ -140,14 +154,15 @@ def dashboard(start: date, end: date) -> Dashboard:
     figures.append(Figure("rebooking_rate", kpis.rebooking_rate(treated, rebooked), "rate",
                           {"treatments": treated, "rebooked": rebooked, "grace": kpis.REBOOK_GRACE_DAYS}))
 
+    undone = _undone_ids()
     count, spent, value = _one(
         f"SELECT COUNT(*), COALESCE(-SUM(points), 0), COALESCE(SUM(amount_cents), 0) FROM ledger_entry "
-        f"WHERE kind = 'redeem' AND created_at >= ? AND created_at < ? AND id NOT IN ({_UNDONE})",
+        f"WHERE kind = 'redeem' AND created_at >= ? AND created_at < ? {_skip('id', undone)}",
         (_ts(lo), _ts(hi)))
     figures.append(Figure("redemptions", count, "count",
                           {"redemptions": count, "points": spent, "value_cents": value}))
     earned = _one(f"SELECT COALESCE(SUM(points), 0) FROM ledger_entry WHERE kind IN ({_kinds(EARNING_KINDS)}) "
-                  f"AND created_at >= ? AND created_at < ? AND id NOT IN ({_UNDONE})", (_ts(lo), _ts(hi)))[0]
+                  f"AND created_at >= ? AND created_at < ? {_skip('id', undone)}", (_ts(lo), _ts(hi)))[0]
     figures.append(Figure("redemption_rate", kpis.redemption_rate(spent, earned), "rate",
                           {"redeemed": spent, "earned": earned}))
     figures.append(Figure("points_liability",
@@ -197,9 +212,10 @@ def _not_undone(column: str, undone: str, name: str) -> str:
 
 
 def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], tz: str) -> _Pass:
-    """The member-wise figures, each from as few index entries as possible: visits of the activity
-    windows (ledger_entry_kind_created_at), one stream through the member/kind index for balances,
-    and index lookups for the first-time patients' earlier and second visits."""
+    """The member-wise figures from index seeks, not sorts: per member, a handful of lookups in the
+    member/kind index of migration 0006 (a visit in each activity window, visits in the period, the
+    first visit ever), so the cost follows the number of members, not the length of the period;
+    then the first-time patients' second visits, and one stream through the same index for balances."""
     span = timedelta(days=kpis.ACTIVE_DAYS)
     params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
                                     "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
@@ -209,29 +225,33 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         params.update({f"m{k}": m.isoformat(), f"m{k}_lo": _ts(kpis.local_midnight(m, tz)),
                        f"m{k}_hi": _ts(kpis.local_midnight(kpis.add_months(m, 1), tz))})
     values = ", ".join(f"(:m{k}, :m{k}_lo, :m{k}_hi)" for k in range(len(months)))
-    undone_v = params["visits_undone"]
+    def nu(column: str) -> str:
+        return _not_undone(column, params["visits_undone"], "visits_undone")
+
     rows = _rows(f"""
         WITH months(label, lo, hi) AS (VALUES {values}),
-        win AS MATERIALIZED (
-          SELECT member_id, MAX(created_at < :lo) AS at_start, MAX(created_at >= :end_lo) AS at_end,
-                 SUM(created_at >= :lo) AS visits, MIN(CASE WHEN created_at >= :lo THEN created_at END) AS first
-          FROM ledger_entry WHERE kind = 'visit' AND created_at >= :win_lo AND created_at < :hi
-               {_not_undone("id", undone_v, "visits_undone")}
-          GROUP BY member_id),
-        firsts AS MATERIALIZED (
-          SELECT w.member_id, w.first FROM win w WHERE w.visits > 0 AND w.at_start = 0
-            AND NOT EXISTS (SELECT 1 FROM ledger_entry p WHERE p.member_id = w.member_id AND p.kind = 'visit'
-                            AND p.created_at < :lo {_not_undone("p.id", undone_v, "visits_undone")})),
+        per_member AS MATERIALIZED (
+          SELECT m.id AS member_id,
+                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                         AND x.created_at >= :win_lo AND x.created_at < :lo {nu("x.id")}) AS at_start,
+                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                         AND x.created_at >= :end_lo AND x.created_at < :hi {nu("x.id")}) AS at_end,
+                 (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                  AND x.created_at >= :lo AND x.created_at < :hi {nu("x.id")}) AS visits,
+                 (SELECT MIN(x.created_at) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                  {nu("x.id")}) AS first
+          FROM member m),
+        firsts AS MATERIALIZED (SELECT member_id, first FROM per_member WHERE first >= :lo AND first < :hi),
         judged AS (
           SELECT f.first, s.second IS NOT NULL AND julianday(s.second) - julianday(f.first) <= :days AS back
           FROM firsts f JOIN (SELECT f2.member_id,
                                      (SELECT MIN(n.created_at) FROM ledger_entry n
                                       WHERE n.member_id = f2.member_id AND n.kind = 'visit' AND n.created_at > f2.first
-                                      {_not_undone("n.id", undone_v, "visits_undone")}) AS second
+                                      {nu("n.id")}) AS second
                               FROM firsts f2) s ON s.member_id = f.member_id),
         cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)
         SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
-        FROM win
+        FROM per_member
         UNION ALL
         SELECT 'returns', SUM(back OR julianday(:now) - julianday(first) >= :days), SUM(back), NULL, NULL, NULL
         FROM judged
@@ -239,8 +259,7 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
         UNION ALL
         SELECT 'later', c.label, m.label, COUNT(DISTINCT c.member_id), NULL, NULL
-        FROM cohort c JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit'
-             {_not_undone("w.id", undone_v, "visits_undone")}
+        FROM cohort c JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit' {nu("w.id")}
         JOIN months m ON w.created_at >= m.lo AND w.created_at < m.hi AND m.label > c.label
         GROUP BY c.label, m.label""", params)
     totals, returns = [0] * 5, [0, 0]
@@ -287,7 +306,7 @@ def _weekly(start: date, end: date, tz: str) -> list[WeekPoint]:
     for label, kind, n, cents in _rows(
             f"{cte} SELECT w.label, e.kind, COUNT(*), SUM(e.amount_cents) FROM weeks w JOIN ledger_entry e "
             f"ON e.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) AND e.created_at >= w.lo AND e.created_at < w.hi "
-            f"WHERE e.id NOT IN ({_UNDONE}) GROUP BY w.label, e.kind", params):
+            f"WHERE 1 {_skip('e.id', _undone_ids())} GROUP BY w.label, e.kind", params):
         per_kind[(label, kind)] = (n, cents)
     out = []
     for a, b in weeks:
@@ -301,17 +320,18 @@ def _weekly(start: date, end: date, tz: str) -> list[WeekPoint]:
 def _rebooking(program, lo: datetime, hi: datetime, now: datetime) -> list[Rebooking]:
     """Per treatment with a recall interval: treatments of the period that could have been rebooked
     by now, and those followed by the same treatment by the recall date plus the grace days."""
+    undone = _undone_ids()
     rows = _rows(f"""
         WITH done AS (
           SELECT t.item_code,
                  EXISTS (SELECT 1 FROM treatment n WHERE n.member_id = t.member_id AND n.item_code = t.item_code
                          AND n.performed_at > t.performed_at
                          AND julianday(n.performed_at) <= julianday(t.recall_due) + :grace
-                         AND (n.entry IS NULL OR n.entry NOT IN ({_UNDONE}))) AS rebooked,
+                         {_skip("n.entry", undone)}) AS rebooked,
                  julianday(t.recall_due) + :grace <= julianday(:now) AS closed
           FROM treatment t
           WHERE t.performed_at >= :lo AND t.performed_at < :hi AND t.recall_due IS NOT NULL
-            AND (t.entry IS NULL OR t.entry NOT IN ({_UNDONE})))
+            {_skip("t.entry", undone)})
         SELECT item_code, COALESCE(SUM(rebooked OR closed), 0), COALESCE(SUM(rebooked), 0)
         FROM done GROUP BY item_code""",
         {"lo": _ts(lo), "hi": _ts(hi), "now": _ts(now), "grace": kpis.REBOOK_GRACE_DAYS})
@@ -389,13 +409,14 @@ def recall_due(within_days: int = 14) -> list[ListRow]:
     today = _today(tz)
     lo = kpis.local_midnight(today - timedelta(days=RECALL_OVERDUE_DAYS), tz)
     hi = kpis.local_midnight(today + timedelta(days=within_days + 1), tz)
+    undone = _undone_ids()
     rows = _rows(f"""
         SELECT {_MEMBER_COLS}, t.item_code, t.recall_due FROM treatment t JOIN member m ON m.id = t.member_id
         WHERE t.recall_due >= ? AND t.recall_due < ? AND m.erased_at IS NULL
-          AND (t.entry IS NULL OR t.entry NOT IN ({_UNDONE}))
+          {_skip("t.entry", undone)}
           AND NOT EXISTS (SELECT 1 FROM treatment l WHERE l.member_id = t.member_id
                           AND l.item_code = t.item_code AND l.performed_at > t.performed_at
-                          AND (l.entry IS NULL OR l.entry NOT IN ({_UNDONE})))
+                          {_skip("l.entry", undone)})
         ORDER BY t.recall_due, m.name_key""", (_ts(lo), _ts(hi)))
     out = []
     for mid, first, last, email, phone, item, due in rows:
@@ -467,7 +488,7 @@ def _member_facts(with_contact: bool) -> list[tuple]:
         SELECT m.id, m.created_at, v.last, v.visits{contact} FROM member m
         LEFT JOIN (SELECT member_id, MAX(created_at) AS last, SUM(created_at >= ?) AS visits
                    FROM ledger_entry INDEXED BY ledger_entry_member_id_kind
-                   WHERE kind = 'visit' AND id NOT IN ({_UNDONE}) GROUP BY member_id) v ON v.member_id = m.id
+                   WHERE kind = 'visit' {_skip("id", _undone_ids())} GROUP BY member_id) v ON v.member_id = m.id
         WHERE m.erased_at IS NULL""", (_ts(now - timedelta(days=365)),))
     ago = days.days_ago
     return [(r[0], ago(r[1]), ago(r[2] or r[1]), r[3] or 0) + r[4:] for r in rows]
@@ -491,7 +512,7 @@ def members_in_segment(name: str, thresholds: segments.Thresholds = segments.DEF
     facts = _member_facts(with_contact=True)
     revenue = dict(_rows(
         f"SELECT member_id, SUM(amount_cents) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
-        f"AND created_at >= ? AND id NOT IN ({_UNDONE}) GROUP BY member_id",
+        f"AND created_at >= ? {_skip('id', _undone_ids())} GROUP BY member_id",
         (_ts(clock.now() - timedelta(days=365)),)))
     scores = segments.rfm_scores([f[2] for f in facts], [f[3] for f in facts],
                                  [revenue.get(f[0]) or 0 for f in facts])
