@@ -3,10 +3,9 @@
 Builds a temporary station database with bulk inserts (one prepared statement per table) (two years of history: sign-ups, visits,
 purchases, treatments with recalls, redemptions, refunds, a few undos, feedback, negative-balance
 flags), then times the dashboard for the last quarter and every list, each the median of a few runs.
-It then drops the indexes of migration 0006 and times the same calls again, so the table shows what
-those indexes buy on this machine in the same run.
+The queries name the member/kind index of migration 0006 (INDEXED BY), so there is no run without it.
 
-`python -m bench.insights [members] [entries]`
+`python -m bench.insights [members] [entries] [runs]`
 """
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from loyalty.program import ASSETS
 from loyalty.services import init_station
 from loyalty.services import insights
 from loyalty.store import close_database, db, open_database
-from loyalty.store.db import MIGRATIONS_DIR
 from loyalty.store.fields import UtcDateTimeField
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -158,16 +156,7 @@ def calls() -> list[tuple[str, object]]:
     ]
 
 
-def index_names() -> list[str]:
-    names = []
-    for path in MIGRATIONS_DIR.glob("0006_*.sql"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("CREATE INDEX"):
-                names.append(line.split('"')[1])
-    return names
-
-
-def main(members: int = 100_000, entries: int = 1_000_000, runs: int = 3) -> None:
+def main(members: int = 100_000, entries: int = 1_000_000, runs: int = 2) -> None:
     clock.set_source(lambda: NOW)
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -178,18 +167,15 @@ def main(members: int = 100_000, entries: int = 1_000_000, runs: int = 3) -> Non
         for label, call in calls():
             result = call()
             sizes[label] = len(result) if isinstance(result, (list, str)) else ""
-        with_indexes = {label: _median_ms(call, runs) for label, call in calls()}
-        for name in index_names():
-            db.execute_sql(f'DROP INDEX "{name}"')
-        without = {label: _median_ms(call, 1) for label, call in calls()}
+        timed = {label: _median_ms(call, runs) for label, call in calls()}
         close_database()
     clock.set_source(None)
-    print(f"{'call':<28} {'rows':>7} {'wall ms':>8} {'cpu ms':>7} {'< 1 s':>6} {'wall ms, no 0006':>17}")
+    print(f"{'call':<28} {'rows':>7} {'wall ms':>8} {'cpu ms':>7} {'< 1 s':>6}")
     for label, _ in calls():
-        wall, cpu = with_indexes[label]
+        wall, cpu = timed[label]
         ok = "yes" if wall < 1000 else ("cpu" if cpu < 1000 else "no")
-        print(f"{label:<28} {sizes[label]!s:>7} {wall:>8.0f} {cpu:>7.0f} {ok:>6} {without[label][0]:>17.0f}")
+        print(f"{label:<28} {sizes[label]!s:>7} {wall:>8.0f} {cpu:>7.0f} {ok:>6}")
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    main(*(int(a) for a in sys.argv[1:4]))
