@@ -19,3 +19,27 @@ def enrol(station):
                         birthday_day=day, birthday_month=month)
         return result.member_id, result.card_token
     return make
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    """One aiosmtpd server per test module; each test gets it emptied (see `smtp`)."""
+    from retention_smtp import SmtpSink
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    with smtp_server.lock:
+        smtp_server.received.clear()
+    smtp_server.on_data = None
+    yield smtp_server
+    smtp_server.on_data = None
+
+
+@pytest.fixture
+def email_channel(smtp):
+    from loyalty.channels import SmtpChannel
+    return {"email": SmtpChannel.from_settings(smtp.settings)}
