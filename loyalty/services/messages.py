@@ -109,32 +109,45 @@ def plan_messages(now: datetime | None = None, triggers: tuple[str, ...] = TRIGG
     return PlanReport(counts)
 
 
+_COLUMNS = ("id", "key", "member_id", "trigger", "step", "purpose", "params", "due_at", "expires_at", "status",
+            "attempts", "created_at")
+_INSERT = (f'INSERT OR IGNORE INTO "message" ({", ".join(_COLUMNS)}) '
+           f'VALUES ({", ".join("?" for _ in _COLUMNS)})')
+
+
 def _insert(rows: list[dict], trigger: str, now: datetime) -> int:
+    """INSERT OR IGNORE on the unique key: a message planned before is left as it is."""
+    keys = [r["key"] for r in rows]
+    known = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        known.update(k for (k,) in db.execute_sql(
+            f'SELECT "key" FROM "message" WHERE "key" IN ({", ".join("?" for _ in chunk)})', chunk))
+    rows = [r for r in rows if r["key"] not in known]
     if not rows:
         return 0
-    before = Message.select().where(Message.trigger == trigger).count()
+    ts = Message.due_at.db_value
+    values = [(new_id(), r["key"], r["member"], trigger, r.get("step"), PURPOSE[trigger],
+               json.dumps(r.get("params", {})), ts(r["due_at"]), ts(r["expires_at"]), "planned", 0, ts(now))
+              for r in rows]
     with db.atomic():
-        for start in range(0, len(rows), 400):
-            chunk = [{"id": new_id(), "trigger": trigger, "purpose": PURPOSE[trigger], "status": "planned",
-                      "attempts": 0, "created_at": now, "step": None, **row,
-                      "params": json.dumps(row.get("params", {}))} for row in rows[start:start + 400]]
-            Message.insert_many(chunk).on_conflict_ignore().execute()
-    return Message.select().where(Message.trigger == trigger).count() - before
+        connection = db.connection()
+        before = connection.total_changes
+        connection.executemany(_INSERT, values)
+        return connection.total_changes - before
 
 
 def _reachable_members() -> set[str]:
-    return {m for (m,) in Member.select(Member.id).where(
-        Member.erased_at.is_null() & (Member.email.is_null(False) | Member.phone.is_null(False))).tuples()}
+    return {m for (m,) in db.execute_sql(
+        'SELECT id FROM member WHERE erased_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)')}
 
 
 def _consenting(purpose: str) -> set[str]:
     """Members whose latest consent event for the purpose grants it (on a tie, withdrawal wins)."""
-    state: dict[str, bool] = {}
-    query = (ConsentEvent.select(ConsentEvent.member, ConsentEvent.granted)
-             .where(ConsentEvent.purpose == purpose)
-             .order_by(ConsentEvent.at, ConsentEvent.granted.desc()).tuples())
-    for member_id, granted in query:
-        state[member_id] = bool(granted)
+    state: dict[str, int] = {}
+    for member_id, granted in db.execute_sql(
+            'SELECT member_id, granted FROM consent_event WHERE purpose = ? ORDER BY at, granted DESC', (purpose,)):
+        state[member_id] = granted
     return {m for m, granted in state.items() if granted}
 
 
@@ -168,20 +181,21 @@ def _expiry(now, program, policy):
     """Points that expire within 30 days: one warning per member and month of expiry."""
     if not program.expiry_months:
         return
-    soon = add_months(now + recall.EXPIRY_WARNING, -program.expiry_months)
-    already = add_months(now, -program.expiry_months)
-    candidates = {m for (m,) in LedgerEntry.select(LedgerEntry.member).where(
-        (LedgerEntry.points > 0) & (LedgerEntry.created_at >= already) & (LedgerEntry.created_at < soon))
-        .distinct().tuples()}
+    ts = LedgerEntry.created_at.db_value
+    soon = ts(add_months(now + recall.EXPIRY_WARNING, -program.expiry_months))
+    already = ts(add_months(now, -program.expiry_months))
+    rows = db.execute_sql(
+        'SELECT id, member_id, points, created_at FROM ledger_entry WHERE member_id IN '
+        '(SELECT member_id FROM ledger_entry WHERE points > 0 AND created_at >= ? AND created_at < ?)',
+        (already, soon))
     by_member = defaultdict(list)
-    if candidates:
-        for entry in LedgerEntry.select().where(LedgerEntry.member.in_(list(candidates))):
-            by_member[entry.member_id].append(entry)
+    for entry_id, member_id, points, created in rows:   # times stay ISO text: text order is time order
+        by_member[member_id].append(_Entry(entry_id, points, created))
     for member_id, entries in by_member.items():
         lots = [lot for lot in ledger.open_lots(entries) if already <= lot.earned_at < soon]
         if not lots:
             continue
-        first = min(lot.earned_at for lot in lots)
+        first = as_utc(min(lot.earned_at for lot in lots))
         expires = add_months(first, program.expiry_months)
         month = _local_day(expires, policy.timezone).strftime("%Y-%m")
         yield {"member": member_id, "key": f"expiry:{member_id}:{month}",
@@ -190,20 +204,29 @@ def _expiry(now, program, policy):
                           "date": _local_day(expires, policy.timezone).isoformat()}}
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """Just what ledger.open_lots reads, without building model rows for thousands of entries."""
+    id: str
+    points: int
+    created_at: str
+
+
 def _reward_ready(now, program, policy):
     point_costs = [r.cost_points for r in program.rewards.values() if r.cost_points]
     stamp_costs = [r.cost_stamps for r in program.rewards.values() if r.cost_stamps]
     cheapest_points = min(point_costs) if point_costs else None
     cheapest_stamps = min(stamp_costs) if stamp_costs else None
-    redeemed = dict(LedgerEntry.select(LedgerEntry.member, pw.fn.COUNT(LedgerEntry.id))
-                    .where(LedgerEntry.kind == ledger.REDEEM).group_by(LedgerEntry.member).tuples())
-    sums = (LedgerEntry.select(LedgerEntry.member, pw.fn.SUM(LedgerEntry.points), pw.fn.SUM(LedgerEntry.stamps))
-            .group_by(LedgerEntry.member).tuples())
-    for member_id, points, stamps in sums:
-        if (cheapest_points and (points or 0) >= cheapest_points) or \
-                (cheapest_stamps and (stamps or 0) >= cheapest_stamps):
-            yield {"member": member_id, "key": f"reward_ready:{member_id}:{redeemed.get(member_id, 0)}",
-                   "due_at": _send_time_today(now, policy), "expires_at": now + timedelta(days=14)}
+    if not cheapest_points and not cheapest_stamps:
+        return
+    redeemed = dict(db.execute_sql("SELECT member_id, COUNT(*) FROM ledger_entry WHERE kind = ? GROUP BY member_id",
+                                   (ledger.REDEEM,)))
+    due, expires = _send_time_today(now, policy), now + timedelta(days=14)
+    for (member_id,) in db.execute_sql(
+            "SELECT member_id FROM ledger_entry GROUP BY member_id HAVING SUM(points) >= ? OR SUM(stamps) >= ?",
+            (cheapest_points or 2 ** 62, cheapest_stamps or 2 ** 62)):
+        yield {"member": member_id, "key": f"reward_ready:{member_id}:{redeemed.get(member_id, 0)}",
+               "due_at": due, "expires_at": expires}
 
 
 def _win_back(now, program, policy):
@@ -213,11 +236,12 @@ def _win_back(now, program, policy):
     query = (LedgerEntry.select(LedgerEntry.member, last).where(LedgerEntry.kind.in_(RETURN_KINDS))
              .group_by(LedgerEntry.member)
              .having((last <= now - timedelta(days=low)) & (last >= now - timedelta(days=high + 1))).tuples())
+    due, expires = _send_time_today(now, policy), now + timedelta(days=14)
     for member_id, at in query:
         at = as_utc(at)
         if recall.at_risk(at, now):
             yield {"member": member_id, "key": f"win_back:{member_id}:{at.date().isoformat()}",
-                   "due_at": _send_time_today(now, policy), "expires_at": now + timedelta(days=14)}
+                   "due_at": due, "expires_at": expires}
 
 
 def _tier(now, program, policy):
