@@ -13,7 +13,6 @@ AFTERCARE_STEPS = ("care_tips", "how_are_you", "result_check", "next_session")
 DEFAULT_AFTERCARE = {"care_tips": 1, "how_are_you": 3, "result_check": 14, "next_session": 56}
 RECALL_LEAD = timedelta(days=7)       # the recall reminder goes out a week before the date, to book
 RECALL_GAP = timedelta(days=7)        # an aftercare step this close to the recall is left to the recall
-AT_RISK_DAYS = (60, 90)               # "we miss you": last visit 60-90 days ago
 EXPIRY_WARNING = timedelta(days=30)   # points about to expire: warn 30 days before
 
 # The optional [messages] section of the program TOML, with its defaults.
@@ -93,13 +92,6 @@ def birthday_on(year: int, day: int, month: int) -> date:
         return date(year, month, day)
     except ValueError:
         return date(year, 2, 28)
-
-
-def at_risk(last_visit: datetime | None, now: datetime) -> bool:
-    if last_visit is None:
-        return False
-    days = (now - last_visit).days
-    return AT_RISK_DAYS[0] <= days <= AT_RISK_DAYS[1]
 
 
 def marketing_allowed(sent: list[datetime], now: datetime, policy: MessagePolicy) -> bool:

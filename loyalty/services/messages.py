@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import peewee as pw
 
-from loyalty import clock, ledger, recall
+from loyalty import clock, ledger, recall, segments
 from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.services.context import Actor, card_key, current_program, device_id, new_id
 from loyalty.services.followups import open_follow_up
@@ -230,17 +230,20 @@ def _reward_ready(now, program, policy):
 
 
 def _win_back(now, program, policy):
-    """At risk: the last visit, purchase or treatment 60-90 days ago; once per lapse."""
-    low, high = recall.AT_RISK_DAYS
-    last = pw.fn.MAX(LedgerEntry.created_at)
-    query = (LedgerEntry.select(LedgerEntry.member, last).where(LedgerEntry.kind.in_(RETURN_KINDS))
-             .group_by(LedgerEntry.member)
-             .having((last <= now - timedelta(days=low)) & (last >= now - timedelta(days=high + 1))).tuples())
+    """The at-risk segment (loyalty.segments: 60-90 days without a visit); once per absence."""
+    tz = policy.timezone
+    today = _local_day(now, tz)
+    ts = LedgerEntry.created_at.db_value
+    visits = {m: (last, count) for m, last, count in db.execute_sql(
+        "SELECT member_id, MAX(created_at), SUM(created_at >= ?) FROM ledger_entry WHERE kind = ? "
+        "GROUP BY member_id", (ts(now - timedelta(days=365)), ledger.VISIT))}
     due, expires = _send_time_today(now, policy), now + timedelta(days=14)
-    for member_id, at in query:
-        at = as_utc(at)
-        if recall.at_risk(at, now):
-            yield {"member": member_id, "key": f"win_back:{member_id}:{at.date().isoformat()}",
+    for member_id, created in db.execute_sql("SELECT id, created_at FROM member WHERE erased_at IS NULL"):
+        last, count = visits.get(member_id, (None, 0))
+        enrolled = _local_day(as_utc(created), tz)
+        seen = _local_day(as_utc(last), tz) if last else enrolled
+        if segments.segment((today - enrolled).days, (today - seen).days, int(count or 0)) == segments.AT_RISK:
+            yield {"member": member_id, "key": f"win_back:{member_id}:{seen.isoformat()}",
                    "due_at": due, "expires_at": expires}
 
 

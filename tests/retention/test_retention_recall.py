@@ -7,7 +7,7 @@ import pytest
 
 from loyalty.errors import Refused
 from loyalty.program import DEFAULT_PROGRAM, ProgramError, parse_program
-from loyalty.recall import (aftercare_schedule, at_risk, backoff, birthday_on, is_quiet, marketing_allowed,
+from loyalty.recall import (aftercare_schedule, backoff, birthday_on, is_quiet, marketing_allowed,
                             message_policy, quiet_until, recall_reminder_at)
 from loyalty.services import record_treatment
 from loyalty.services.recalls import set_recall_override
@@ -55,12 +55,9 @@ def test_marketing_cap_counts_the_window_only():
     assert not marketing_allowed([T0 - timedelta(days=3), T0 - timedelta(days=20)], T0, policy)
 
 
-def test_birthday_29_february_and_at_risk_window():
+def test_birthday_29_february():
     assert birthday_on(2027, 29, 2).isoformat() == "2027-02-28"
     assert birthday_on(2028, 29, 2).isoformat() == "2028-02-29"
-    assert not at_risk(T0 - timedelta(days=59), T0)
-    assert at_risk(T0 - timedelta(days=60), T0) and at_risk(T0 - timedelta(days=90), T0)
-    assert not at_risk(T0 - timedelta(days=91), T0) and not at_risk(None, T0)
 
 
 def test_backoff_doubles_up_to_six_hours():
