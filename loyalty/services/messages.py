@@ -195,7 +195,7 @@ def _expiry(now, program, policy):
         lots = [lot for lot in ledger.open_lots(entries) if already <= lot.earned_at < soon]
         if not lots:
             continue
-        first = as_utc(min(lot.earned_at for lot in lots))
+        first = datetime.fromisoformat(min(lot.earned_at for lot in lots))
         expires = add_months(first, program.expiry_months)
         month = _local_day(expires, policy.timezone).strftime("%Y-%m")
         yield {"member": member_id, "key": f"expiry:{member_id}:{month}",
@@ -234,14 +234,18 @@ def _win_back(now, program, policy):
     tz = policy.timezone
     today = _local_day(now, tz)
     ts = LedgerEntry.created_at.db_value
-    visits = {m: (last, count) for m, last, count in db.execute_sql(
-        "SELECT member_id, MAX(created_at), SUM(created_at >= ?) FROM ledger_entry WHERE kind = ? "
-        "GROUP BY member_id", (ts(now - timedelta(days=365)), ledger.VISIT))}
     due, expires = _send_time_today(now, policy), now + timedelta(days=14)
-    for member_id, created in db.execute_sql("SELECT id, created_at FROM member WHERE erased_at IS NULL"):
-        last, count = visits.get(member_id, (None, 0))
-        enrolled = _local_day(as_utc(created), tz)
-        seen = _local_day(as_utc(last), tz) if last else enrolled
+    window = (ts(now - timedelta(days=segments.DEFAULT.lost_days + 2)),
+              ts(now - timedelta(days=segments.DEFAULT.at_risk_days - 2)))   # a coarse cut in SQL first
+    rows = db.execute_sql(
+        "SELECT m.id, m.created_at, v.last, v.visits FROM member m LEFT JOIN "
+        "(SELECT member_id, MAX(created_at) AS last, SUM(created_at >= ?) AS visits FROM ledger_entry "
+        " WHERE kind = ? GROUP BY member_id) v ON v.member_id = m.id "
+        "WHERE m.erased_at IS NULL AND COALESCE(v.last, m.created_at) BETWEEN ? AND ?",
+        (ts(now - timedelta(days=365)), ledger.VISIT, *window))
+    for member_id, created, last, count in rows:
+        enrolled = _local_day(datetime.fromisoformat(created), tz)
+        seen = _local_day(datetime.fromisoformat(last), tz) if last else enrolled
         if segments.segment((today - enrolled).days, (today - seen).days, int(count or 0)) == segments.AT_RISK:
             yield {"member": member_id, "key": f"win_back:{member_id}:{seen.isoformat()}",
                    "due_at": due, "expires_at": expires}
@@ -288,12 +292,14 @@ def _recall(now, program, policy):
 
 
 def _aftercare(now, program, policy):
+    """Touch points after each recent treatment, on the day they fall (program time zone)."""
     longest = max([max((i.aftercare or recall.DEFAULT_AFTERCARE).values(), default=0)
                    for i in program.catalogue.values()] or [0])
-    query = (Treatment.select(Treatment.id, Treatment.member, Treatment.item_code, Treatment.performed_at,
-                              Treatment.recall_due)
-             .where(Treatment.performed_at >= now - timedelta(days=longest + 2)).tuples())
-    for treatment_id, member_id, item_code, performed, recall_due in query:
+    rows = db.execute_sql("SELECT id, member_id, item_code, performed_at, recall_due FROM treatment "
+                          "WHERE performed_at >= ?", (Treatment.performed_at.db_value(now - timedelta(days=longest + 2)),))
+    for treatment_id, member_id, item_code, performed, recall_due in rows:
+        performed = datetime.fromisoformat(performed)
+        recall_due = datetime.fromisoformat(recall_due) if recall_due else None
         item = program.catalogue.get(item_code)
         steps = item.aftercare if item else {}
         for step, at in recall.aftercare_schedule(performed, steps, recall_due):
