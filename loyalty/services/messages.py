@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,11 +21,14 @@ import peewee as pw
 
 from loyalty import clock, ledger, recall, segments
 from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
-from loyalty.services.context import Actor, card_key, current_program, device_id, new_id
+from loyalty.contacts import normalise_phone
+from loyalty.errors import Refused
+from loyalty.services.context import (Actor, audit, card_key, current_program, device_id, new_id,
+                                      require_staff)
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
 from loyalty.services.plans import add_months
-from loyalty.store import ConsentEvent, LedgerEntry, Member, Treatment, db
+from loyalty.store import LedgerEntry, Member, Treatment, db
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.templates import render, template_for
@@ -458,12 +461,10 @@ def recover_stale(now: datetime | None = None) -> int:
 
 def resolve_uncertain(message_id: str, delivered: bool, actor: Actor) -> None:
     """Staff checked (mail log, asked the patient): mark it sent, or plan it again on purpose."""
-    from loyalty.services.context import audit, require_staff
     require_staff(actor)
     with db.atomic():
         message = Message.get_or_none(Message.id == message_id)
         if message is None or message.status != "uncertain":
-            from loyalty.errors import Refused
             raise Refused("message_not_uncertain")
         now = clock.now()
         if delivered:
@@ -510,8 +511,6 @@ def sms_reply(phone: str, text: str) -> bool:
     """An SMS answer from a member: STOP withdraws care and marketing messages. True if it did."""
     if (text or "").strip().upper().rstrip(".!") not in STOP_WORDS:
         return False
-    from loyalty.contacts import normalise_phone
-    from loyalty.errors import Refused
     try:
         phone = normalise_phone(phone)
     except Refused:

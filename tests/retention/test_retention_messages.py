@@ -177,3 +177,29 @@ def test_marketing_cap(station, clock, enrol, smtp, email_channel):
     assert report.skipped == 1 and report.sent == 1          # the welcome is not marketing
     assert Message.get(Message.trigger == "birthday").last_error == "marketing_cap"
     assert [m.subject for m in smtp.received] == ["Willkommen bei Praxis Vital Bonusprogramm, Anna"]
+
+
+def test_staff_resolve_an_uncertain_message(station, clock, enrol, smtp, email_channel):
+    from loyalty.errors import Refused
+    from loyalty.services.messages import resolve_uncertain
+    at_berlin(clock, 0, 11)
+    enrol("Anna")
+    enrol("Ben")
+    plan_messages()
+    with pytest.raises(KeyboardInterrupt):
+        send_due({"email": CrashAfterSend(email_channel["email"])}, BASE)
+    with pytest.raises(KeyboardInterrupt):
+        send_due({"email": CrashAfterSend(email_channel["email"])}, BASE)
+    clock.advance(minutes=10)
+    assert send_due(email_channel, BASE).uncertain == 2
+    first, second = Message.select().order_by(Message.key)
+    with pytest.raises(Refused):
+        resolve_uncertain(first.id, True, station.device)          # staff only
+    resolve_uncertain(first.id, True, station.receptionist)        # found in the mail log: it went out
+    resolve_uncertain(second.id, False, station.receptionist)      # the patient got nothing: send it again
+    assert Message.get_by_id(first.id).status == "sent"
+    assert send_due(email_channel, BASE).sent == 1
+    assert len(smtp.received) == 3                                 # two before the crashes, one on purpose
+    with pytest.raises(Refused) as refused:
+        resolve_uncertain(first.id, False, station.receptionist)
+    assert refused.value.code == "message_not_uncertain" and "Prüfung" in refused.value.message("de")
