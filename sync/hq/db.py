@@ -164,8 +164,12 @@ HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Conf
 
 def open_hq(url: str) -> pw.Database:
     """Bind the models to the database at `url` and create the tables once (safe for many processes)."""
-    database = database_for(url)
-    hq_db.initialize(database)
+    if getattr(hq_db.obj, "url", None) != url:
+        close_hq()
+        database = database_for(url)
+        database.url = url
+        hq_db.initialize(database)
+    database = hq_db.obj
     with hq_db.connection_context():
         with _schema_lock():
             hq_db.create_tables(HQ_MODELS, safe=True)
