@@ -12,6 +12,7 @@ import peewee as pw
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.hq.db import close_hq, open_hq
 from sync.hq.errors import ApiError
@@ -45,6 +46,10 @@ def create_app(database_url: str) -> FastAPI:
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
         return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc: StarletteHTTPException):
+        return _error(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, exc: RequestValidationError):
