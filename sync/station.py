@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from loyalty import clock
 from loyalty.errors import Refused
@@ -21,7 +22,8 @@ from sync.client import HqClient, HqError
 from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
 
 URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", "hq.secret", "hq.cursor", "hq.config_version"
-LAST_SUCCESS, LAST_ERROR, LAST_ATTEMPT = "hq.last_success_at", "hq.last_error", "hq.last_attempt_at"
+LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
+SUCCESS_REFRESH = timedelta(seconds=60)
 NOT_PULLED = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration", "staff", "audit_log"})
 _MODELS = {model._meta.table_name: model for model in ALL_MODELS}
 
@@ -56,8 +58,11 @@ def client_for_station(url: str | None = None, **options) -> HqClient | None:
 
 
 def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 500) -> RoundResult:
-    """Push until the outbox is empty, then pull until HQ has nothing more; raises HqError."""
-    set_setting(LAST_ATTEMPT, clock.now().isoformat())
+    """Push until the outbox is empty, then pull until HQ has nothing more; raises HqError.
+
+    An idle round writes nothing locally (at most the time of success once a minute), so a scan's
+    transaction on the same SQLite file is not disturbed by the sync thread.
+    """
     pushed = rejected = pulled = 0
     while True:
         events = pending_events(batch_size)
@@ -81,10 +86,16 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
         pulled += apply_page(page)
         if not page.has_more:
             break
-    with db.atomic():
-        set_setting(LAST_SUCCESS, clock.now().isoformat())
-        set_setting(LAST_ERROR, "")
+    _note_success(busy=bool(pushed or pulled))
     return RoundResult(pushed, rejected, pulled)
+
+
+def _note_success(busy: bool) -> None:
+    now, last = clock.now(), get_setting(LAST_SUCCESS)
+    if busy or get_setting(LAST_ERROR) or not last or now - datetime.fromisoformat(last) > SUCCESS_REFRESH:
+        with db.atomic(lock_type="IMMEDIATE"):
+            set_setting(LAST_SUCCESS, now.isoformat())
+            set_setting(LAST_ERROR, "")
 
 
 def pending_events(limit: int) -> list[Event]:
@@ -98,7 +109,7 @@ def pending_events(limit: int) -> list[Event]:
 def mark_receipts(receipts, server_hlc: int) -> int:
     """Record HQ's answer per event; a rejected event is kept with its reason and not resent."""
     now = clock.now()
-    with db.atomic():
+    with db.atomic(lock_type="IMMEDIATE"):
         for status in ("accepted", "duplicate", "rejected"):
             ids = [r.id for r in receipts if r.status == status and status in STORED]
             for start in range(0, len(ids), 500):
@@ -115,7 +126,9 @@ def mark_receipts(receipts, server_hlc: int) -> int:
 def apply_page(page: PullResponse) -> int:
     """Merge one pulled page, move the cursor, take a newer program: all in one transaction."""
     applied, ledger_members = 0, set()
-    with db.atomic():
+    if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
+        return 0
+    with db.atomic(lock_type="IMMEDIATE"):
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
         for event in page.events:

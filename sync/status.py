@@ -6,14 +6,13 @@ from datetime import datetime
 
 from loyalty.services.context import get_setting
 from loyalty.store import Outbox
-from sync.station import LAST_ATTEMPT, LAST_ERROR, LAST_SUCCESS, URL
+from sync.station import LAST_ERROR, LAST_SUCCESS, URL
 
 
 @dataclass(frozen=True)
 class SyncState:
     hq_url: str | None             # None: this station does not sync
     last_success_at: datetime | None
-    last_attempt_at: datetime | None
     queue_length: int              # local writes HQ has not confirmed yet
     rejected: int                  # writes HQ refused (kept locally, with a reason)
     last_error: str | None
@@ -26,7 +25,6 @@ def sync_state() -> SyncState:
     return SyncState(
         hq_url=get_setting(URL),
         last_success_at=moment(LAST_SUCCESS),
-        last_attempt_at=moment(LAST_ATTEMPT),
         queue_length=Outbox.select().where(Outbox.receipt.is_null()).count(),
         rejected=Outbox.select().where(Outbox.receipt == "rejected").count(),
         last_error=get_setting(LAST_ERROR) or None,
