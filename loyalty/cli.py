@@ -272,6 +272,11 @@ def cmd_messages(args) -> int:
     return DONE
 
 
+def cmd_hq(args) -> int:
+    from sync.cli import run
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loyalty", description="QR loyalty station for clinics and shops.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -367,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--apps", default=os.environ.get("LOYALTY_APPS", "kiosk,staff"),
                    help="which apps to serve: kiosk, staff or kiosk,staff (default; or LOYALTY_APPS)")
+
+    from sync.cli import add_hq_commands
+    add_hq_commands(command("hq", cmd_hq, "the HQ server and this station's link to it (loyalty hq --help)"))
     return parser
 
 

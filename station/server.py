@@ -41,6 +41,8 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
 def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config, apps)
+    from sync.worker import start_worker
+    stop_sync = start_worker(config)     # background HQ sync; a no-op without [hq] in station.toml
     if "kiosk" in apps:
         print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
     if "staff" in apps:
@@ -51,3 +53,4 @@ def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) ->
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop_scheduler()
+        stop_sync.stop()

@@ -1,0 +1,1 @@
+"""HQ server (FastAPI on PostgreSQL or SQLite) and the station's sync client, worker and status."""

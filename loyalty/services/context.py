@@ -8,10 +8,10 @@ from functools import lru_cache
 import peewee as pw
 from uuid6 import uuid7
 
-from loyalty import clock, events
+from loyalty import clock, events, hlc
 from loyalty.errors import Refused
 from loyalty.program import Program, parse_program
-from loyalty.store import AuditLog, Outbox, ProgramVersion, Setting, queries
+from loyalty.store import AuditLog, Outbox, ProgramVersion, RowClock, Setting, queries
 
 RECEPTIONIST, MANAGER = "receptionist", "manager"
 ROLES = (RECEPTIONIST, MANAGER)
@@ -102,18 +102,47 @@ def store_program(toml_text: str, actor: Actor | None = None) -> int:
     return version
 
 
+# Rows that change after they are written; their fields merge last-writer-wins by clock.
+# Every other synced table is append-only and merges as a set union by id.
+MUTABLE_TABLES = frozenset({"member", "card", "membership", "flag", "follow_up"})
+
+
 def record(instance: pw.Model, *, insert: bool = True, op: str = "upsert") -> pw.Model:
-    """Save a row and queue it for HQ in the caller's transaction."""
+    """Save a row and queue it for HQ in the caller's transaction (an update carries its changed fields)."""
+    changed = None if insert else sorted(field.name for field in instance.dirty_fields)
     instance.save(force_insert=insert)
-    enqueue(instance, op)
+    enqueue(instance, op, fields=changed)
     return instance
 
 
-def enqueue(instance: pw.Model, op: str = "upsert") -> None:
+def enqueue(instance: pw.Model, op: str = "upsert", fields: list[str] | None = None) -> None:
+    """Queue the whole row as one event with its own id and the station's next clock value."""
     payload = {name: field.db_value(instance.__data__.get(name))
                for name, field in instance._meta.fields.items()}
-    Outbox.create(record_id=str(instance._pk), table=instance._meta.table_name, op=op,
-                  payload=json.dumps(payload, default=str), created_at=clock.now())
+    table, record_id, event_id = instance._meta.table_name, str(instance._pk), new_id()
+    stamp = next_hlc()
+    Outbox.create(record_id=record_id, table=table, op=op, payload=json.dumps(payload, default=str),
+                  created_at=clock.now(), event_id=event_id, hlc=stamp,
+                  fields=None if fields is None else json.dumps(fields))
+    if table in MUTABLE_TABLES:
+        row = RowClock.get_or_none(RowClock.tbl == table, RowClock.record_id == record_id)
+        clocks = json.loads(row.clocks) if row else {}
+        mark = [stamp, get_setting("device_id", ""), event_id]
+        clocks.update({name: mark for name in (payload if fields is None else fields)})
+        RowClock.insert(tbl=table, record_id=record_id, clocks=json.dumps(clocks)).on_conflict_replace().execute()
+
+
+def next_hlc() -> int:
+    """Advance and keep the station's hybrid logical clock (monotonic across restarts and clock jumps)."""
+    value = hlc.tick(int(get_setting("hlc", "0")), int(clock.now().timestamp() * 1000))
+    set_setting("hlc", str(value))
+    return value
+
+
+def observe_hlc(remote: int) -> None:
+    """Move the station's clock past a value seen from HQ, so later local edits sort after it."""
+    value = hlc.receive(int(get_setting("hlc", "0")), remote, int(clock.now().timestamp() * 1000))
+    set_setting("hlc", str(value))
 
 
 def audit(actor: Actor, action: str, member_id: str | None = None, **detail) -> None:

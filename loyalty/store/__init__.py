@@ -2,11 +2,11 @@
 from loyalty.store.db import db, open_database, close_database
 from loyalty.store.models import (
     ALL_MODELS, AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry, Member,
-    Membership, Outbox, ProgramVersion, Setting, Staff, Treatment,
+    Membership, Outbox, ProgramVersion, RowClock, Setting, Staff, Treatment,
 )
 
 __all__ = [
     "db", "open_database", "close_database", "ALL_MODELS", "AuditLog", "BenefitUse", "Card",
     "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry", "Member", "Membership", "Outbox", "ProgramVersion",
-    "Setting", "Staff", "Treatment",
+    "RowClock", "Setting", "Staff", "Treatment",
 ]

@@ -151,7 +151,11 @@ class AuditLog(Base):
 
 
 class Outbox(Base):
-    """Every local write, queued for HQ in the same transaction that made it."""
+    """Every local write, queued for HQ in the same transaction that made it.
+
+    Each row is one event: its own id (HQ stores it exactly once), the station's hybrid logical
+    clock, the fields it changed (None: the whole row) and HQ's receipt once pushed.
+    """
     seq = pw.AutoField()
     record_id = pw.TextField()
     table = pw.TextField()
@@ -159,6 +163,11 @@ class Outbox(Base):
     payload = pw.TextField()       # JSON of the record
     created_at = UtcDateTimeField()
     sent_at = UtcDateTimeField(null=True, index=True)
+    event_id = pw.TextField(null=True, unique=True)
+    hlc = pw.IntegerField(default=0)
+    fields = pw.TextField(null=True)       # JSON list of changed field names
+    receipt = pw.TextField(null=True, index=True)   # accepted | duplicate | rejected
+    reason = pw.TextField(null=True)       # why HQ rejected it
 
 
 class Feedback(Base):
@@ -227,5 +236,16 @@ class RecallOverride(Base):
     set_by = pw.TextField(null=True)
 
 
+class RowClock(Base):
+    """Per-field clocks of a mutable synced row: {field: [hlc, device, event]}, for last-writer-wins."""
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    clocks = pw.TextField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("tbl", "record_id")
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
-              Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride]
+              Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride,
+              RowClock]

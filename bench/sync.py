@@ -1,0 +1,195 @@
+"""Sync throughput and latency against a real PostgreSQL HQ on loopback, in one run.
+
+1. Push and pull throughput: one station pushes N records (default 10,000 ledger entries written
+   through the services), a second station pulls and applies them.
+2. Idle round cost as HQ's event store grows 10^4 -> 10^6: a station that is up to date does a
+   full round (nothing to push, an empty pull). It must stay flat: cost follows what changed.
+3. Latency under load: S simulated stations (default 50) each sync every 10 s, with time
+   compressed (default 20x: every 0.5 s) for a bounded run; p50/p99 per request.
+Targets: 10k push + pull < 5 s; idle round < 20 ms; p99 < 100 ms.
+PostgreSQL: LOYALTY_TEST_PG (make bench starts it), else scripts/postgres.sh is run here.
+"""
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pg_url() -> tuple[str, bool]:
+    url = os.environ.get("LOYALTY_TEST_PG")
+    if url:
+        return url, False
+    url = subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "start"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return url, True
+
+
+def _bench_db(url: str) -> str:
+    bench = url.replace("/loyalty_test?", "/loyalty_bench?")
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'loyalty_bench'").fetchone():
+            conn.execute("CREATE DATABASE loyalty_bench")
+    return bench
+
+
+def throughput(hq, template, folder: Path, records: int) -> tuple[float, float]:
+    from loyalty.services import enroll
+    from loyalty.services.members import add_entry
+    from loyalty.store import db
+    a = template.node(folder, "writer", hq)
+    member = enroll("Anna", a.device, email="anna@example.org", consent_program=True, age_confirmed=True).member_id
+    with db.atomic():
+        for _ in range(records):
+            add_entry(member, "adjust", a.manager, points=1, reason="bench")
+    b = template.node(folder, "reader", hq)
+    from sync.station import sync_round
+    a.use()
+    client = a.client()
+    started = time.perf_counter()
+    sync_round(client)
+    push_s = time.perf_counter() - started
+    b.use()
+    client = b.client()
+    started = time.perf_counter()
+    sync_round(client)
+    pull_s = time.perf_counter() - started
+    return push_s, pull_s
+
+
+def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -> list[tuple[int, float, float]]:
+    from sync.hq.db import hq_db
+    from sync.station import sync_round
+    node = template.node(folder, "idle", hq)
+    results = []
+    have = 0
+    for size in sizes:
+        with hq_db.connection_context():
+            hq_db.execute_sql(
+                "INSERT INTO hq_event (id, device_id, seq, tbl, record_id, op, hlc, fields, payload, digest, position, "
+                "received_at) SELECT 'bench-' || g, 'bench-device', g, 'ledger_entry', 'bench-' || g, 'upsert', g, NULL, "
+                "'{}', 'x', s.position + g - %s, 0 FROM generate_series(%s, %s) g, hq_stream s WHERE s.id = 1",
+                (have, have + 1, size))
+            hq_db.execute_sql("UPDATE hq_stream SET position = position + %s WHERE id = 1", (size - have,))
+            hq_db.execute_sql("ANALYZE hq_event")
+        have = size
+        node.use()
+        from loyalty.services.context import set_setting
+        from sync.protocol import make_cursor
+        with hq_db.connection_context():
+            epoch, position = hq_db.execute_sql("SELECT epoch, position FROM hq_stream WHERE id = 1").fetchone()
+        set_setting("hq.cursor", make_cursor(epoch, position))
+        client = node.client()
+        sync_round(client)
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            sync_round(client)
+            times.append((time.perf_counter() - started) * 1000)
+        results.append((size, statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]))
+    return results
+
+
+def load(hq, stations: int, interval_s: float, duration_s: float) -> tuple[int, float, float, int]:
+    """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval."""
+    import uuid
+    from sync.client import HqClient
+    from sync.protocol import Event, PullRequest, PushRequest, batch_id
+    member_device = HqClient(hq.url).enrol(hq.code(), "load-member")
+    owner = HqClient(hq.url, "load-member", member_device.secret)
+    member_id = "load-member-1"
+    member = Event(id=str(uuid.uuid4()), device_id="load-member", seq=1, table="member", record_id=member_id,
+                   op="upsert", hlc=1, payload={"id": member_id, "first_name": "Last", "locale": "de",
+                                                "created_at": "2026-01-01T00:00:00.000000Z",
+                                                "created_device": "load-member"})
+    owner.push(PushRequest(batch_id="load-member", events=[member]))
+    clients = []
+    for i in range(stations):
+        answer = HqClient(hq.url).enrol(hq.code(), f"load-{i}")
+        clients.append(HqClient(hq.url, f"load-{i}", answer.secret))
+    latencies, errors, lock = [], [0], threading.Lock()
+    stop_at = time.monotonic() + duration_s
+
+    def station(client: HqClient, seed: int) -> None:
+        rng = random.Random(seed)
+        cursor, seq = "", 0
+        time.sleep(rng.uniform(0, interval_s))
+        while time.monotonic() < stop_at:
+            events = []
+            for _ in range(rng.randint(1, 3)):
+                seq += 1
+                entry = str(uuid.uuid4())
+                events.append(Event(id=entry, device_id=client.device_id, seq=seq, table="ledger_entry",
+                                    record_id=entry, op="upsert", hlc=seq,
+                                    payload={"id": entry, "member": member_id, "kind": "earn", "points": 5,
+                                             "device_id": client.device_id, "reason": "",
+                                             "created_at": "2026-01-01T00:00:00.000000Z"}))
+            try:
+                started = time.perf_counter()
+                client.push(PushRequest(batch_id=batch_id([e.id for e in events]), events=events))
+                pushed = time.perf_counter()
+                page = client.pull(PullRequest(cursor=cursor, limit=500))
+                done = time.perf_counter()
+                cursor = page.cursor
+                with lock:
+                    latencies.extend([(pushed - started) * 1000, (done - pushed) * 1000])
+            except Exception:
+                with lock:
+                    errors[0] += 1
+            time.sleep(max(0.0, interval_s * rng.uniform(0.9, 1.1)))
+
+    threads = [threading.Thread(target=station, args=(c, i)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return len(latencies), statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))], errors[0]
+
+
+def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), stations: int = 50,
+         compression: float = 20.0, duration_s: float = 20.0) -> None:
+    from tests.sync.hq_harness import Hq, Template, reset_hq_tables
+    from loyalty import clock
+    url, started = _pg_url()
+    folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    try:
+        db_url = _bench_db(url)
+        reset_hq_tables(db_url)
+        hq = Hq(db_url, folder)
+        try:
+            template = Template.build(folder / "template")
+            push_s, pull_s = throughput(hq, template, folder, records)
+            clock.set_source(None)
+            idle = idle_round(hq, template, folder, list(sizes))
+            interval = 10.0 / compression
+            count, p50, p99, errors = load(hq, stations, interval, duration_s)
+        finally:
+            hq.stop()
+    finally:
+        if started:
+            subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "stop"], check=False)
+    print(f"{'measure':<52} {'value':>12}  target")
+    print(f"{f'push {records} records (records/s)':<52} {records / push_s:>12,.0f}")
+    print(f"{f'pull + apply {records} records (records/s)':<52} {records / pull_s:>12,.0f}")
+    print(f"{f'push + pull {records} records (s)':<52} {push_s + pull_s:>12.2f}  < 5 s")
+    for size, median, p95 in idle:
+        print(f"{f'idle round, HQ holds {size:,} events: median / p95 (ms)':<52} {median:>6.1f} /{p95:>5.1f}  < 20 ms")
+    print(f"{f'{stations} stations every 10 s ({compression:g}x faster), {count} requests':<52} "
+          f"{'':>12}")
+    print(f"{'  request latency p50 (ms)':<52} {p50:>12.1f}")
+    print(f"{'  request latency p99 (ms)':<52} {p99:>12.1f}  < 100 ms")
+    print(f"{'  failed rounds':<52} {errors:>12}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The HQ server: device registry, event store, commit-ordered pull stream, program config."""

@@ -1,0 +1,47 @@
+"""Who is asking: the device whose key signed the request, checked against the database each time.
+
+A revoked device is refused at its next request (no cached sessions); a nonce is stored in the
+request's own transaction, so the same signed request is accepted once across all server processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee as pw
+
+from sync import signing
+from sync.hq.db import Device, Nonce, now
+from sync.hq.errors import ApiError
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def authenticate(request: SignedRequest) -> Device:
+    """The active device that signed this request; call inside the request's transaction."""
+    values = [request.headers.get(name.lower()) for name in signing.HEADERS]
+    if not all(values):
+        raise ApiError(401, "unsigned", "Request is not signed: send X-Device, X-Timestamp, X-Nonce, X-Signature.")
+    device_id, timestamp, nonce, sig = values
+    moment = now()
+    device = Device.get_or_none(Device.id == device_id[:64])
+    if device is None:
+        raise ApiError(401, "unknown_device", "This device is not enrolled at HQ.")
+    if device.status != "active":
+        raise ApiError(403, "device_revoked", "This device has been revoked; enrol it again with a new code.")
+    if not signing.fresh(timestamp, moment):
+        raise ApiError(401, "stale_timestamp", "Request time is too far from HQ time.", server_time=moment)
+    if not signing.verify(device.secret, request.method, request.path, timestamp, nonce[:64], request.body, sig):
+        raise ApiError(401, "bad_signature", "Signature does not match this device's key.")
+    Nonce.delete().where(Nonce.seen_at < moment - 2 * signing.WINDOW_SECONDS).execute()
+    try:
+        with Nonce._meta.database.atomic():
+            Nonce.insert(device_id=device.id, nonce=nonce[:64], seen_at=moment).execute()
+    except pw.IntegrityError:
+        raise ApiError(401, "replayed", "This request was already received (replayed nonce).") from None
+    return device

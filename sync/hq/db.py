@@ -1,0 +1,201 @@
+"""HQ tables on PostgreSQL (production) or SQLite (the embedded default), through one Peewee proxy.
+
+Correctness lives in the database: primary keys store each event once, the single stream row is
+locked by every push (so positions are handed out in commit order), and nonces are a table, so
+any number of server processes on one PostgreSQL agree.
+"""
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+
+import peewee as pw
+from playhouse.pool import PooledPostgresqlDatabase
+
+hq_db = pw.DatabaseProxy()
+
+
+def database_for(url: str) -> pw.Database:
+    """`postgresql://...` (libpq URL, e.g. `postgresql:///hq?host=/tmp/pg`) or `sqlite:///path`."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return PooledPostgresqlDatabase(url.replace("postgres://", "postgresql://", 1),
+                                        max_connections=32, stale_timeout=300, timeout=10)
+    if url.startswith("sqlite:///"):
+        return pw.SqliteDatabase(url[len("sqlite:///"):], check_same_thread=False,
+                                 pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10000,
+                                          "foreign_keys": 1})
+    raise ValueError(f"HQ database must be postgresql://... or sqlite:///..., not {url!r}")
+
+
+def is_postgres() -> bool:
+    return isinstance(hq_db.obj, pw.PostgresqlDatabase)
+
+
+def transaction():
+    """A write transaction: SQLite takes its writer lock at once (BEGIN IMMEDIATE)."""
+    if is_postgres():
+        return hq_db.atomic()
+    return hq_db.atomic(lock_type="IMMEDIATE")
+
+
+class HqModel(pw.Model):
+    class Meta:
+        database = hq_db
+        legacy_table_names = False
+
+
+class Location(HqModel):
+    id = pw.TextField(primary_key=True)
+    name = pw.TextField(unique=True)
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_location"
+
+
+class Device(HqModel):
+    """A station; it signs with `secret` (HMAC needs the raw key, so keep the database private)."""
+    id = pw.TextField(primary_key=True)
+    location = pw.ForeignKeyField(Location, backref="devices")
+    name = pw.TextField(default="")
+    secret = pw.TextField()
+    status = pw.TextField(default="active")   # active | revoked
+    enrolled_at = pw.DoubleField()
+    revoked_at = pw.DoubleField(null=True)
+    last_seen_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_device"
+
+
+class Enrolment(HqModel):
+    """A one-time code (kept as its hash) that a station redeems for its own key."""
+    code_hash = pw.TextField(primary_key=True)
+    location = pw.ForeignKeyField(Location)
+    created_at = pw.DoubleField()
+    expires_at = pw.DoubleField()
+    used_at = pw.DoubleField(null=True)
+    device_id = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "hq_enrolment"
+
+
+class Nonce(HqModel):
+    device_id = pw.TextField()
+    nonce = pw.TextField()
+    seen_at = pw.DoubleField(index=True)
+
+    class Meta:
+        table_name = "hq_nonce"
+        primary_key = pw.CompositeKey("device_id", "nonce")
+
+
+class Stream(HqModel):
+    """One row: the last position handed out, the epoch of positions, the highest clock seen."""
+    id = pw.IntegerField(primary_key=True)
+    position = pw.BigIntegerField(default=0)
+    epoch = pw.TextField()
+    max_hlc = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_stream"
+
+
+class Event(HqModel):
+    """Every accepted event, exactly once by id, at its commit-ordered stream position."""
+    id = pw.TextField(primary_key=True)
+    device_id = pw.TextField(index=True)
+    seq = pw.BigIntegerField()
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    op = pw.TextField()
+    hlc = pw.BigIntegerField()
+    fields = pw.TextField(null=True)
+    payload = pw.TextField()
+    digest = pw.TextField()
+    position = pw.BigIntegerField(unique=True)
+    received_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_event"
+        indexes = ((("tbl", "record_id"), False),)
+
+
+class Row(HqModel):
+    """The merged current state of every synced record (the same merge the stations run)."""
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    data = pw.TextField()
+    clocks = pw.TextField()
+    position = pw.BigIntegerField()
+
+    class Meta:
+        table_name = "hq_row"
+        primary_key = pw.CompositeKey("tbl", "record_id")
+
+
+class Batch(HqModel):
+    """The receipts of each pushed batch, so a repeated batch gets the same answer."""
+    device_id = pw.TextField()
+    batch_id = pw.TextField()
+    digest = pw.TextField()
+    receipts = pw.TextField()
+    at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_batch"
+        primary_key = pw.CompositeKey("device_id", "batch_id")
+
+
+class Config(HqModel):
+    """Program configuration versions; HQ owns them, stations pull the newest."""
+    version = pw.IntegerField(primary_key=True)
+    toml = pw.TextField()
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_config"
+
+
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config]
+
+
+def open_hq(url: str) -> pw.Database:
+    """Bind the models to the database at `url` and create the tables once (safe for many processes)."""
+    if getattr(hq_db.obj, "url", None) != url:
+        close_hq()
+        database = database_for(url)
+        database.url = url
+        hq_db.initialize(database)
+    database = hq_db.obj
+    with hq_db.connection_context():
+        with _schema_lock():
+            hq_db.create_tables(HQ_MODELS, safe=True)
+            Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
+    return database
+
+
+@contextlib.contextmanager
+def _schema_lock():
+    """Two server processes starting together must not race on CREATE TABLE."""
+    if is_postgres():
+        with hq_db.atomic():
+            hq_db.execute_sql("SELECT pg_advisory_xact_lock(4711)")
+            yield
+    else:
+        yield
+
+
+def close_hq() -> None:
+    database = hq_db.obj
+    if database is not None:
+        if isinstance(database, PooledPostgresqlDatabase):
+            database.close_all()
+        elif not database.is_closed():
+            database.close()
+
+
+def now() -> float:
+    return time.time()

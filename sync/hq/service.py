@@ -1,0 +1,292 @@
+"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+import peewee as pw
+from uuid6 import uuid7
+
+from loyalty import hlc
+from loyalty.program import ProgramError, parse_program
+from loyalty.services.context import MUTABLE_TABLES
+from loyalty.store.models import ALL_MODELS
+from sync import merge, signing
+from sync.hq.auth import SignedRequest, authenticate
+from sync.hq.db import (Batch, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, is_postgres,
+                        now, transaction)
+from sync.hq.errors import ApiError
+from sync.protocol import (ACCEPTED, DUPLICATE, REJECTED, EnrolRequest, EnrolResponse, PullRequest,
+                           PullResponse, ProgramConfig, PushRequest, PushResponse, Receipt, make_cursor,
+                           parse_cursor)
+from sync.protocol import Event as WireEvent
+
+# Station tables that stay at their location: never accepted from a station, never handed out.
+LOCAL_TABLES = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration"})
+# Stored at HQ for the group's records, but not handed to other stations.
+HQ_ONLY_TABLES = frozenset({"staff", "audit_log"})
+ENROLMENT_TTL = 15 * 60
+
+_MODELS = {model._meta.table_name: model for model in ALL_MODELS}
+
+
+def _references(table: str) -> dict[str, str]:
+    """Payload field -> the table it points to, for the station tables we know."""
+    model = _MODELS.get(table)
+    if model is None:
+        return {}
+    return {name: field.rel_model._meta.table_name for name, field in model._meta.fields.items()
+            if isinstance(field, pw.ForeignKeyField)}
+
+
+def _primary_key(table: str) -> str | None:
+    model = _MODELS.get(table)
+    return model._meta.primary_key.name if model is not None else None
+
+
+# --- devices --------------------------------------------------------------------------------
+
+def create_location(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiError(400, "bad_location", "A location needs a name of 1 to 100 characters.")
+    with transaction():
+        if Location.get_or_none(Location.name == name):
+            raise ApiError(409, "location_exists", f"Location {name!r} exists already.")
+        location_id = str(uuid7())
+        Location.create(id=location_id, name=name, created_at=now())
+    return location_id
+
+
+def create_enrolment(location: str) -> str:
+    """A one-time code for one station of `location` (name or id), valid for 15 minutes."""
+    with transaction():
+        row = Location.get_or_none((Location.name == location) | (Location.id == location))
+        if row is None:
+            raise ApiError(404, "unknown_location", f"No location {location!r}.")
+        code = secrets.token_urlsafe(16)
+        moment = now()
+        Enrolment.create(code_hash=_hash(code), location=row.id, created_at=moment, expires_at=moment + ENROLMENT_TTL)
+    return code
+
+
+def enrol(request: EnrolRequest) -> EnrolResponse:
+    """Redeem a code for the station's own key; the code works once (the UPDATE decides)."""
+    moment = now()
+    with transaction():
+        taken = (Enrolment.update(used_at=moment, device_id=request.device_id)
+                 .where((Enrolment.code_hash == _hash(request.code)) & Enrolment.used_at.is_null()
+                        & (Enrolment.expires_at > moment)).execute())
+        if not taken:
+            raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
+        if Device.get_or_none(Device.id == request.device_id):
+            raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
+        enrolment = Enrolment.get_by_id(_hash(request.code))
+        secret = signing.new_secret()
+        Device.create(id=request.device_id, location=enrolment.location_id, name=request.name, secret=secret,
+                      enrolled_at=moment)
+        location = Location.get_by_id(enrolment.location_id).name
+    return EnrolResponse(device_id=request.device_id, secret=secret, location=location, server_time=moment)
+
+
+def revoke_device(device_id: str) -> None:
+    with transaction():
+        if not Device.update(status="revoked", revoked_at=now()).where(Device.id == device_id).execute():
+            raise ApiError(404, "unknown_device", f"No device {device_id!r}.")
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+# --- push -----------------------------------------------------------------------------------
+
+def push(signed: SignedRequest, request: PushRequest) -> PushResponse:
+    """Store each event once, merge it into its row, and answer with one receipt per event.
+
+    One transaction that first locks the stream row: pushes from all processes take turns, so
+    stream positions are handed out in commit order and a duplicate can never slip in twice.
+    """
+    with transaction():
+        device = authenticate(signed)
+        stream = _lock_stream()
+        digest = hashlib.sha256(signed.body).hexdigest()
+        earlier = Batch.get_or_none((Batch.device_id == device.id) & (Batch.batch_id == request.batch_id))
+        if earlier is not None:
+            if earlier.digest != digest:
+                raise ApiError(409, "batch_reused", "This batch id was used for different events.")
+            return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
+                                server_hlc=_server_hlc(stream))
+        receipts, position, max_hlc = _store(device.id, request.events, stream.position)
+        (Stream.update(position=position, max_hlc=max(stream.max_hlc, max_hlc)).where(Stream.id == 1).execute())
+        Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
+        Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
+                     receipts=json.dumps([r.model_dump() for r in receipts]))
+        stream.max_hlc = max(stream.max_hlc, max_hlc)
+    return PushResponse(receipts=receipts, server_hlc=_server_hlc(stream))
+
+
+def _lock_stream() -> Stream:
+    query = Stream.select().where(Stream.id == 1)
+    return (query.for_update() if is_postgres() else query).get()
+
+
+def _store(device_id: str, events: list[WireEvent], position: int) -> tuple[list[Receipt], int, int]:
+    ids = [e.id for e in events]
+    stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
+    keys = {(e.table, e.record_id) for e in events}
+    keys |= {(target, str(e.payload.get(name))) for e in events for name, target in _references(e.table).items()
+             if e.payload.get(name) is not None}
+    rows = _load_rows(keys)
+    receipts, new_events, touched, max_hlc = [], [], {}, 0
+    for event in events:
+        digest = event.digest()
+        if event.id in stored:
+            status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
+        else:
+            reason = _invalid(device_id, event, rows)
+            status = REJECTED if reason else ACCEPTED
+        receipts.append(Receipt(id=event.id, status=status, reason=reason))
+        if status != ACCEPTED:
+            continue
+        stored[event.id] = digest
+        position += 1
+        max_hlc = max(max_hlc, event.hlc)
+        new_events.append(dict(id=event.id, device_id=device_id, seq=event.seq, tbl=event.table,
+                               record_id=event.record_id, op=event.op, hlc=event.hlc,
+                               fields=None if event.fields is None else json.dumps(event.fields),
+                               payload=json.dumps(event.payload), digest=digest, position=position,
+                               received_at=now()))
+        key = (event.table, event.record_id)
+        current = rows.get(key)
+        data, clocks, changed = merge.merge_row(
+            event.table, current[0] if current else None, current[1] if current else {}, event.payload,
+            event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op,
+            event.table in MUTABLE_TABLES)
+        if changed:
+            rows[key] = (data, clocks)
+            touched[key] = position
+    for start in range(0, len(new_events), 200):
+        Event.insert_many(new_events[start:start + 200]).execute()
+    if touched:
+        values = [dict(tbl=t, record_id=r, data=json.dumps(rows[(t, r)][0]), clocks=json.dumps(rows[(t, r)][1]),
+                       position=p) for (t, r), p in touched.items()]
+        for start in range(0, len(values), 200):
+            (Row.insert_many(values[start:start + 200])
+             .on_conflict(conflict_target=[Row.tbl, Row.record_id],
+                          update={Row.data: pw.EXCLUDED.data, Row.clocks: pw.EXCLUDED.clocks,
+                                  Row.position: pw.EXCLUDED.position}).execute())
+    return receipts, position, max_hlc
+
+
+def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
+    rows = {}
+    by_table: dict[str, list[str]] = {}
+    for table, record_id in keys:
+        by_table.setdefault(table, []).append(record_id)
+    for table, record_ids in by_table.items():
+        for start in range(0, len(record_ids), 500):
+            chunk = record_ids[start:start + 500]
+            for row in Row.select().where((Row.tbl == table) & Row.record_id.in_(chunk)):
+                rows[(table, row.record_id)] = (json.loads(row.data), json.loads(row.clocks))
+    return rows
+
+
+def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
+    """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
+    if event.device_id != device_id:
+        return "device_mismatch"
+    if event.table in LOCAL_TABLES:
+        return "table_not_synced"
+    if event.table not in MUTABLE_TABLES and event.payload.get("device_id", device_id) != device_id:
+        return "device_mismatch"
+    key = _primary_key(event.table)
+    if key is not None and str(event.payload.get(key)) != event.record_id:
+        return "record_id_mismatch"
+    for name, target in _references(event.table).items():
+        value = event.payload.get(name)
+        if value is not None and (target, str(value)) not in rows:
+            return f"unknown_{target}"
+    return None
+
+
+# --- pull -----------------------------------------------------------------------------------
+
+def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
+    """Events after the cursor in stream order, one page, with the newest program config if newer.
+
+    Positions are handed out under the stream lock, so every position below a visible one is
+    committed: reading `position > cursor` never skips a late commit.
+    """
+    epoch, position = parse_cursor(request.cursor)
+    with transaction():
+        authenticate(signed)
+        stream = Stream.get_by_id(1)
+        if epoch is not None and epoch != stream.epoch:
+            raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
+        rows = list(Event.select().where((Event.position > position)
+                                         & (Event.tbl.not_in(list(HQ_ONLY_TABLES))))
+                    .order_by(Event.position).limit(request.limit + 1))
+        has_more = len(rows) > request.limit
+        rows = rows[:request.limit]
+        last = rows[-1].position if rows else position
+        if not has_more:
+            last = max(last, stream.position)   # read before the events, so nothing below it is missing
+        config = Config.select().order_by(Config.version.desc()).first()
+    events = [WireEvent(id=r.id, device_id=r.device_id, seq=r.seq, table=r.tbl, record_id=r.record_id, op=r.op,
+                        hlc=r.hlc, fields=None if r.fields is None else json.loads(r.fields),
+                        payload=json.loads(r.payload)) for r in rows]
+    return PullResponse(events=events, cursor=make_cursor(stream.epoch, last), has_more=has_more,
+                        epoch=stream.epoch, server_hlc=_server_hlc(stream),
+                        config=ProgramConfig(version=config.version, toml=config.toml)
+                        if config and config.version > request.config_version else None)
+
+
+def _server_hlc(stream: Stream) -> int:
+    return max(hlc.from_wall(int(now() * 1000)), stream.max_hlc)
+
+
+# --- program configuration and status ---------------------------------------------------------
+
+def publish_config(toml_text: str) -> int:
+    """A new program version for every station; validated like the station's own TOML file."""
+    try:
+        parse_program(toml_text)
+    except ProgramError as exc:
+        raise ApiError(400, "bad_program", str(exc)) from None
+    with transaction():
+        version = (Config.select(pw.fn.MAX(Config.version)).scalar() or 0) + 1
+        Config.create(version=version, toml=toml_text, created_at=now())
+    return version
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    device_id: str
+    location: str
+    name: str
+    status: str
+    last_seen_at: float | None
+    events: int
+
+
+@dataclass(frozen=True)
+class HqStatus:
+    locations: int
+    devices: list[DeviceStatus]
+    events: int
+    position: int
+    epoch: str
+    config_version: int
+
+
+def status() -> HqStatus:
+    with hq_db.connection_context():
+        counts = dict(Event.select(Event.device_id, pw.fn.COUNT(Event.id)).group_by(Event.device_id).tuples())
+        devices = [DeviceStatus(d.id, d.location.name, d.name, d.status, d.last_seen_at, counts.get(d.id, 0))
+                   for d in Device.select(Device, Location).join(Location).order_by(Device.enrolled_at)]
+        stream = Stream.get_by_id(1)
+        return HqStatus(Location.select().count(), devices, sum(counts.values()), stream.position, stream.epoch,
+                        Config.select(pw.fn.MAX(Config.version)).scalar() or 0)

@@ -1,0 +1,100 @@
+"""The pure parts of sync: hybrid logical clock, field merge, signatures, cursors."""
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings, strategies as st
+
+from loyalty import hlc
+from sync import merge, signing
+from sync.protocol import batch_id, make_cursor, parse_cursor
+
+
+def test_hlc_never_goes_back_when_the_wall_clock_jumps_back():
+    a = hlc.tick(0, 1_000_000)
+    b = hlc.tick(a, 10)                 # the wall clock jumped back by 16 minutes
+    assert b > a and hlc.physical_ms(b) == 1_000_000 and hlc.counter(b) == 1
+
+
+def test_hlc_moves_past_a_remote_clock_from_the_future():
+    local = hlc.tick(0, 1_000)
+    remote = hlc.from_wall(9_000_000)
+    seen = hlc.receive(local, remote, 1_001)
+    assert seen > remote and hlc.tick(seen, 1_002) > remote
+
+
+def test_hlc_counter_overflow_carries_into_milliseconds():
+    value = hlc.from_wall(5) + (1 << hlc.COUNTER_BITS) - 1
+    assert hlc.tick(value, 5) == hlc.from_wall(6)
+
+
+def _event(field, value, stamp, device, event_id):
+    return {field: value}, [field], merge.event_clock(stamp, device, event_id), "upsert"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["phone", "note"]), st.text(max_size=3), st.integers(0, 20),
+                          st.sampled_from("AB")), min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_profile_fields_converge_in_any_order(edits):
+    base = {"id": "m1", "phone": None, "note": None}
+    results = set()
+    numbered = [(i, *edit) for i, edit in enumerate(edits)]
+    for order in itertools.islice(itertools.permutations(numbered), 24):
+        row, clocks = dict(base), {}
+        for number, field, value, stamp, device in order:
+            payload, fields, clock, op = _event(field, value, stamp, device, f"e{number}")
+            row, clocks, _ = merge.merge_row("member", row, clocks, payload, fields, clock, op, True)
+        results.add(tuple(sorted(row.items(), key=lambda kv: kv[0])))
+    assert len(results) == 1
+
+
+def test_different_fields_edited_on_two_stations_both_survive():
+    row, clocks = {"id": "m1", "phone": "1", "note": "a"}, {}
+    row, clocks, _ = merge.merge_row("member", row, clocks, {"phone": "2"}, ["phone"], (5, "A", "e1"), "upsert", True)
+    row, clocks, _ = merge.merge_row("member", row, clocks, {"note": "b"}, ["note"], (3, "B", "e2"), "upsert", True)
+    assert row == {"id": "m1", "phone": "2", "note": "b"}
+
+
+def test_revoked_card_stays_revoked_even_against_a_later_clock():
+    card = {"id": "c1", "status": "active", "revoked_at": None, "revoked_reason": None}
+    revoke = {"id": "c1", "status": "revoked", "revoked_at": "t", "revoked_reason": "lost"}
+    for first, second in ((revoke, card), (card, revoke)):
+        clocks_first = (1, "A", "e1") if first is revoke else (9, "B", "e2")
+        clocks_second = (9, "B", "e2") if first is revoke else (1, "A", "e1")
+        row, clocks, _ = merge.merge_row("card", None, {}, first, None, clocks_first, "upsert", True)
+        row, clocks, _ = merge.merge_row("card", row, clocks, second, None, clocks_second, "upsert", True)
+        assert row["status"] == "revoked" and row["revoked_reason"] == "lost"
+
+
+def test_erasure_wins_over_a_later_profile_edit():
+    member = {"id": "m1", "first_name": "Anna", "erased_at": None}
+    erased = {"id": "m1", "first_name": None, "erased_at": "t"}
+    edit = {"id": "m1", "first_name": "Anne", "erased_at": None}
+    row, clocks, _ = merge.merge_row("member", member, {}, edit, ["first_name"], (9, "B", "e2"), "upsert", True)
+    row, clocks, _ = merge.merge_row("member", row, clocks, erased, None, (5, "A", "e1"), "erase", True)
+    row, clocks, _ = merge.merge_row("member", row, clocks, edit, ["first_name"], (12, "B", "e3"), "upsert", True)
+    assert row["first_name"] is None and row["erased_at"] == "t"
+
+
+def test_append_only_rows_keep_their_first_copy():
+    entry = {"id": "l1", "points": 10}
+    row, _, changed = merge.merge_row("ledger_entry", entry, {}, {"id": "l1", "points": 99}, None, (9, "B", "x"),
+                                      "upsert", False)
+    assert row == entry and not changed
+
+
+def test_signature_binds_method_path_body_and_nonce():
+    secret = signing.new_secret()
+    headers = signing.sign("dev", secret, "POST", "/v1/sync/push", b"{}", 1000.0)
+    args = (headers["X-Timestamp"], headers["X-Nonce"])
+    assert signing.verify(secret, "POST", "/v1/sync/push", *args, b"{}", headers["X-Signature"])
+    assert not signing.verify(secret, "POST", "/v1/sync/pull", *args, b"{}", headers["X-Signature"])
+    assert not signing.verify(secret, "POST", "/v1/sync/push", *args, b"{ }", headers["X-Signature"])
+    assert not signing.verify(signing.new_secret(), "POST", "/v1/sync/push", *args, b"{}", headers["X-Signature"])
+    assert signing.fresh(headers["X-Timestamp"], 1000.0 + 299) and not signing.fresh(headers["X-Timestamp"], 1400.0)
+
+
+def test_cursor_round_trip_and_batch_ids():
+    assert parse_cursor(make_cursor("ab12", 42)) == ("ab12", 42)
+    assert parse_cursor("") == (None, 0) and parse_cursor("garbage") == (None, 0)
+    assert batch_id(["a", "b"]) == batch_id(["a", "b"]) != batch_id(["b", "a"])
