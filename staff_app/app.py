@@ -14,7 +14,8 @@ import flet as ft
 from loyalty import events
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
-from staff_app import member_page, members, signin
+from staff_app import (dashboard, gdpr, imports, lists, member_page, members, settings, signin,
+                       staff_admin)
 from staff_app.ui import ACCENT, Ctx
 
 IDLE_SECONDS = 180.0
@@ -22,6 +23,12 @@ IDLE_SECONDS = 180.0
 # (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
 SECTIONS = [
     ("desk", ft.Icons.PEOPLE, members),
+    ("dashboard", ft.Icons.INSIGHTS, dashboard),
+    ("lists", ft.Icons.LIST_ALT, lists),
+    ("settings", ft.Icons.TUNE, settings),
+    ("staff", ft.Icons.BADGE, staff_admin),
+    ("gdpr", ft.Icons.PRIVACY_TIP, gdpr),
+    ("import", ft.Icons.UPLOAD_FILE, imports),
 ]
 
 

@@ -62,9 +62,11 @@ class MemberPage:
     # --- layout ------------------------------------------------------------------------
     def view(self) -> ft.Control:
         left = ft.Column([self.award_box(), self.treatment_box(), self.redeem_box(), self.plan_box(),
-                          self.card_box()], spacing=12, scroll=ft.ScrollMode.AUTO, expand=1)
+                          self.card_box()], spacing=12, scroll=ft.ScrollMode.AUTO, expand=1,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         right = ft.Column([self.recall_box(), self.note_box(), self.history_box(), self.consent_box()],
-                          spacing=12, scroll=ft.ScrollMode.AUTO, expand=1)
+                          spacing=12, scroll=ft.ScrollMode.AUTO, expand=1,
+                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         return ft.Column([back(self.ctx), self.header(),
                           ft.Row([left, right], expand=True, spacing=16,
                                  vertical_alignment=ft.CrossAxisAlignment.START)],

@@ -83,20 +83,20 @@ class Ctx:
         self.status.value = ""
         self.undo_slot.controls = []
 
-    def attempt(self, action: Callable[..., Any], *args, **kwargs) -> Any:
+    def attempt(self, service: Callable[..., Any], /, *args, **kwargs) -> Any:
         """Run a service call; a refusal becomes a message on the status line and None."""
         self.touch()
         try:
-            return action(*args, **kwargs)
+            return service(*args, **kwargs)
         except Refused as exc:
             self.fail(exc.message(self.lang))
             return None
 
-    def run(self, action: Callable[..., Any], *args, **kwargs) -> bool:
+    def run(self, service: Callable[..., Any], /, *args, **kwargs) -> bool:
         """Like attempt, for services that return nothing: True when done, False when refused."""
         self.touch()
         try:
-            action(*args, **kwargs)
+            service(*args, **kwargs)
             return True
         except Refused as exc:
             self.fail(exc.message(self.lang))
