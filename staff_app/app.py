@@ -50,6 +50,8 @@ class StaffApp:
         self.screen, self.arg = "desk", None
         self.live_refresh: Callable[[], None] | None = None
         self.seen_check_in: str | None = None
+        self.rail: ft.NavigationRail | None = None
+        self.holder: ft.Container | None = None
         self.unsubscribe = events.subscribe(self.on_event)
 
     def start(self) -> None:
@@ -66,26 +68,32 @@ class StaffApp:
 
     # --- layout ------------------------------------------------------------------------
     def render(self) -> None:
+        """The whole page: after sign-in, sign-out and a language switch."""
         ctx = self.ctx
         self.live_refresh = None
+        self.rail = self.holder = None
         if ctx.actor is None:
             body = signin.build(ctx, self.signed_in)
         else:
-            keys = [key for key, _, _ in SECTIONS]
-            section = self.screen if self.screen in keys else "desk"
-            rail = ft.NavigationRail(
-                selected_index=keys.index(section), label_type=ft.NavigationRailLabelType.ALL,
-                min_width=96, bgcolor="#e8eff1",
+            self.rail = ft.NavigationRail(
+                selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=96, bgcolor="#e8eff1",
                 destinations=[ft.NavigationRailDestination(icon=icon, label=ctx.t(f"nav.{key}"))
                               for key, icon, _ in SECTIONS],
                 on_change=self.on_nav)
-            content = self.content()
-            body = ft.Row([rail, ft.VerticalDivider(width=1),
-                           ft.Container(content, expand=True, padding=ft.Padding.only(left=16, right=16, top=8))],
+            self.holder = ft.Container(expand=True, padding=ft.Padding.only(left=16, right=16, top=8))
+            body = ft.Row([self.rail, ft.VerticalDivider(width=1), self.holder],
                           expand=True, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
+            self.fill()
         page = self.page
         page.controls.clear()
         page.add(ft.Column([self.top_bar(), body], expand=True, spacing=0))
+
+    def fill(self) -> None:
+        """Only the screen area changes when moving between screens; rail and top bar stay."""
+        keys = [key for key, _, _ in SECTIONS]
+        self.live_refresh = None
+        self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0
+        self.holder.content = self.content()
 
     def content(self) -> ft.Control:
         ctx = self.ctx
@@ -146,7 +154,10 @@ class StaffApp:
 
     def show(self, screen: str, arg=None) -> None:
         self.screen, self.arg = screen, arg
-        self.render()
+        if self.holder is None:
+            self.render()
+        else:
+            self.fill()
 
     def on_key(self, e) -> None:
         self.ctx.touch()

@@ -9,7 +9,7 @@ import flet_charts as fch
 from loyalty import clock, kpis
 from loyalty.services import current_program, insights
 from loyalty.services.context import require_manager
-from staff_app.ui import ACCENT, Ctx, card, heading
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 PRESETS = (("weeks_4", 28), ("weeks_12", 84), ("weeks_52", 364))
 
@@ -18,8 +18,8 @@ def build(ctx: Ctx) -> ft.Control:
     if not ctx.run(require_manager, ctx.actor):
         return ft.Column([heading(ctx.t("nav.dashboard")), ft.Text(ctx.status.value, color="#b71c1c", size=16)])
     today = kpis.local_date(clock.now(), current_program().timezone)
-    start = ft.TextField(label=ctx.t("dash.start"), value=(today - timedelta(days=83)).isoformat(), width=170)
-    end = ft.TextField(label=ctx.t("dash.end"), value=today.isoformat(), width=170)
+    start = text_field(ctx, label=ctx.t("dash.start"), value=(today - timedelta(days=83)).isoformat(), width=170)
+    end = text_field(ctx, label=ctx.t("dash.end"), value=today.isoformat(), width=170)
     explanation = ft.Text("", size=15, selectable=False)
     body = ft.Column(spacing=12)
 

@@ -8,7 +8,7 @@ import flet as ft
 from loyalty.services import desk, erase_member, export_member, search
 from staff_app import downloads
 from staff_app.export_pdf import export_pdf
-from staff_app.ui import Ctx, card, heading
+from staff_app.ui import Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -73,6 +73,6 @@ def build(ctx: Ctx) -> ft.Control:
                  links, ft.Text(ctx.t("gdpr.erase_hint"), size=13, italic=True)),
         ]
 
-    box = ft.TextField(label=ctx.t("gdpr.search"), on_change=find, width=480)
+    box = text_field(ctx, label=ctx.t("gdpr.search"), on_change=find, width=480)
     return ft.Column([heading(ctx.t("nav.gdpr")), ft.Text(ctx.t("gdpr.hint"), size=14), box, results, detail],
                      spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

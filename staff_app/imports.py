@@ -5,11 +5,11 @@ import flet as ft
 
 from loyalty.services import import_balances
 from loyalty.services.imports import COLUMNS
-from staff_app.ui import ACCENT, Ctx, card, heading
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
-    text = ft.TextField(label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14, text_size=14,
+    text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14, text_size=14,
                         hint_text=",".join(COLUMNS))
     report = ft.Column(spacing=4)
     run = ft.Button(ctx.t("import.run"), icon=ft.Icons.UPLOAD, disabled=True,

@@ -12,7 +12,7 @@ from loyalty.services import (award_purchase, cancel_plan, card_pdf, consents, c
                               refund, reissue_card, reward_options, undo, update_profile, use_benefit)
 from loyalty.services import desk
 from staff_app import downloads
-from staff_app.ui import ACCENT, Ctx, card, euros_to_cents, heading
+from staff_app.ui import Choice, Ctx, card, euros_to_cents, heading, text_field
 
 
 def build(ctx: Ctx, member_id: str) -> ft.Control:
@@ -93,16 +93,15 @@ class MemberPage:
             ft.Text(ready, size=16, color="#8a4b00" if s.rewards_ready else None), *extra,
         ], spacing=4), padding=12, border_radius=12, bgcolor="#e8eff1")
 
-    def items(self, only=None) -> list[ft.DropdownOption]:
-        return [ft.DropdownOption(key=code, text=f"{self.ctx.name(item.name)} ({self.ctx.raw('category.' + item.category)})")
+    def items(self, only=None) -> list[tuple[str, str]]:
+        return [(code, f"{self.ctx.name(item.name)} ({self.ctx.raw('category.' + item.category)})")
                 for code, item in self.program.catalogue.items() if only is None or only(item)]
 
     # --- actions -----------------------------------------------------------------------
     def award_box(self) -> ft.Control:
         ctx = self.ctx
-        amount = ft.TextField(label=ctx.t("member.amount"), width=160, suffix="€")
-        item = ft.Dropdown(label=ctx.t("member.item_optional"), options=self.items(), width=330,
-                           enable_filter=False, enable_search=False)
+        amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
+        item = Choice(ctx.t("member.item_optional"), self.items())
 
         def award(e) -> None:
             cents = euros_to_cents(amount.value or "")
@@ -114,14 +113,13 @@ class MemberPage:
                 self.done(ctx.t("member.awarded", points=self.signed(result.points),
                                 balance=ctx.num(result.balance)), result.entry_id)
 
-        return card(heading(ctx.t("member.award_title"), 18), ft.Row([amount, item], wrap=True),
+        return card(heading(ctx.t("member.award_title"), 18), amount, item,
                     ft.Button(ctx.t("member.award"), icon=ft.Icons.ADD, on_click=award))
 
     def treatment_box(self) -> ft.Control:
         ctx = self.ctx
-        item = ft.Dropdown(label=ctx.t("member.treatment"), width=360, enable_filter=False, enable_search=False,
-                           options=self.items(lambda i: i.recall_days is not None
-                                              or i.category in ("physician_service", "cosmetic")))
+        item = Choice(ctx.t("member.treatment"), self.items(lambda i: i.recall_days is not None
+                                                            or i.category in ("physician_service", "cosmetic")))
 
         def save(e) -> None:
             if not item.value:
@@ -151,20 +149,17 @@ class MemberPage:
             reward = self.program.rewards[option.code]
             cost = (ctx.t("member.cost_points", points=ctx.num(option.cost_points)) if option.cost_points is not None
                     else ctx.t("member.cost_stamps", stamps=option.cost_stamps))
-            points = ft.TextField(label=ctx.t("member.points_to_use"), width=150,
+            points = text_field(ctx, label=ctx.t("member.points_to_use"), width=150,
                                   value=str(min(option.cost_points, self.status.points))) if option.partial else None
             target = None
             if reward.kind == "discount":
-                target = ft.Dropdown(label=ctx.t("member.for_item"), width=300, options=self.items(),
-                                     enable_filter=False, enable_search=False)
+                target = Choice(ctx.t("member.for_item"), self.items())
             rows.append(ft.Container(ft.Column([
                 ft.Row([ft.Text(ctx.name(option.name), size=16, weight=ft.FontWeight.BOLD, expand=True),
                         ft.Text(f"{ctx.raw('kind.' + option.kind)} · {cost}")]),
-                ft.Row([c for c in (points, target) if c is not None]
-                       + [ft.Button(ctx.t("member.redeem"), icon=ft.Icons.REDEEM,
-                                    tooltip=ctx.t("member.redeem_named", reward=ctx.name(option.name)),
-                                    on_click=lambda e, o=option, p=points, t=target: self.redeem(o, p, t))],
-                       wrap=True),
+                *[c for c in (points, target) if c is not None],
+                ft.Row([ft.Button(ctx.t("member.redeem_named", reward=ctx.name(option.name)), icon=ft.Icons.REDEEM,
+                                  on_click=lambda e, o=option, p=points, t=target: self.redeem(o, p, t))]),
             ], spacing=6), bgcolor="white", padding=10, border_radius=8))
         if not rows:
             rows = [ft.Text(ctx.t("member.no_rewards"), italic=True)]
@@ -193,9 +188,8 @@ class MemberPage:
         ctx = self.ctx
         plan = plan_status(self.member_id)
         if plan is None:
-            choice = ft.Dropdown(label=ctx.t("member.plan"), width=300, enable_filter=False, enable_search=False,
-                                 options=[ft.DropdownOption(key=p.code, text=f"{ctx.name(p.name)} · {ctx.money(p.price_cents)}")
-                                          for p in self.program.plans.values()])
+            choice = Choice(ctx.t("member.plan"), [(p.code, f"{ctx.name(p.name)} · {ctx.money(p.price_cents)}")
+                                                   for p in self.program.plans.values()])
 
             def join(e) -> None:
                 if not choice.value:
@@ -207,7 +201,7 @@ class MemberPage:
                                     date=ctx.date(result.renews_on)))
 
             return card(heading(ctx.t("member.plan_title"), 18), ft.Text(ctx.t("member.no_plan")),
-                        ft.Row([choice, ft.Button(ctx.t("member.join_plan"), on_click=join)], wrap=True))
+                        choice, ft.Button(ctx.t("member.join_plan"), on_click=join))
         name = ctx.name(self.program.plans[plan.plan_code].name)
 
         def use(code: str) -> None:
@@ -222,8 +216,7 @@ class MemberPage:
 
         benefits = [ft.Row([ft.Text(ctx.t("member.benefit_left", benefit=self.benefit_name(code), left=left),
                                     expand=True),
-                            ft.Button(ctx.t("member.use_benefit"), disabled=left <= 0,
-                                      tooltip=ctx.t("member.use_named", benefit=self.benefit_name(code)),
+                            ft.Button(ctx.t("member.use_named", benefit=self.benefit_name(code)), disabled=left <= 0,
                                       on_click=lambda e, c=code: use(c))])
                     for code, left in plan.benefits_left.items()]
         return card(heading(ctx.t("member.plan_title"), 18),
@@ -247,7 +240,7 @@ class MemberPage:
                 ft.Image(src=qr_png(token, box_size=6), width=180, height=180,
                          semantics_label=ctx.t("member.new_card_qr")),
                 ft.Row([ft.Button(ctx.t("member.print_card"), icon=ft.Icons.PRINT, url=pdf),
-                        ft.Text(pdf, size=12, selectable=True, color="#555555")]),
+                        ft.Text(pdf, size=12, color="#555555")]),
             ]
             ctx.ok(ctx.t("member.card_reissued"))
 
@@ -265,7 +258,7 @@ class MemberPage:
 
     def note_box(self) -> ft.Control:
         ctx = self.ctx
-        note = ft.TextField(label=ctx.t("member.note"), value=desk.member_profile(self.member_id).note or "",
+        note = text_field(ctx, label=ctx.t("member.note"), value=desk.member_profile(self.member_id).note or "",
                             multiline=True, min_lines=2, max_lines=4)
 
         def save(e) -> None:

@@ -7,7 +7,7 @@ import flet as ft
 
 from kiosk.wedge import WedgeBuffer
 from loyalty.services import desk, enroll, find_card, search
-from staff_app.ui import ACCENT, Ctx, card, heading
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 # Flutter names a few keys instead of giving their character.
 _KEY_NAMES = {"Colon": ":", "Semicolon": ";", "Minus": "-", "Period": ".", "Space": " ", "Numpad Enter": "Enter"}
@@ -102,7 +102,7 @@ def build(ctx: Ctx) -> ft.Control:
             return
         show_results(text)
 
-    box = ft.TextField(label=ctx.t("desk.search"), hint_text=ctx.t("desk.search_hint"), autofocus=True,
+    box = text_field(ctx, label=ctx.t("desk.search"), hint_text=ctx.t("desk.search_hint"), autofocus=True,
                        prefix_icon=ft.Icons.SEARCH, on_change=on_change, on_submit=on_submit, text_size=18,
                        expand=False, width=560)
     left = ft.Column([
@@ -126,10 +126,10 @@ def build(ctx: Ctx) -> ft.Control:
 
 
 def enrol_form(ctx: Ctx, on_cancel) -> ft.Control:
-    first = ft.TextField(label=ctx.t("enrol.first_name"), autofocus=True)
-    last = ft.TextField(label=ctx.t("enrol.last_name"))
-    email = ft.TextField(label=ctx.t("enrol.email"), keyboard_type=ft.KeyboardType.EMAIL)
-    phone = ft.TextField(label=ctx.t("enrol.phone"), keyboard_type=ft.KeyboardType.PHONE)
+    first = text_field(ctx, label=ctx.t("enrol.first_name"), autofocus=True)
+    last = text_field(ctx, label=ctx.t("enrol.last_name"))
+    email = text_field(ctx, label=ctx.t("enrol.email"), keyboard_type=ft.KeyboardType.EMAIL)
+    phone = text_field(ctx, label=ctx.t("enrol.phone"), keyboard_type=ft.KeyboardType.PHONE)
     consent = ft.Checkbox(label=ctx.t("enrol.consent_program"))
     marketing = ft.Checkbox(label=ctx.t("enrol.consent_marketing"))
     care = ft.Checkbox(label=ctx.t("enrol.consent_care"))

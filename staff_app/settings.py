@@ -11,7 +11,7 @@ from loyalty.compliance import CATEGORIES, REWARD_KINDS
 from loyalty.services import current_program
 from loyalty.services.context import require_manager
 from loyalty.services.settings import compliance_table, program_toml, replace_program, update_settings
-from staff_app.ui import ACCENT, Ctx, card, heading
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
          "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
@@ -29,7 +29,7 @@ def build(ctx: Ctx) -> ft.Control:
         text = "" if value is None else (str(value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value))
         if isinstance(value, (list, tuple)):
             text = ", ".join(value)
-        control = ft.TextField(value=text, width=width, dense=True, label=label,
+        control = text_field(ctx, value=text, width=width, dense=True, label=label,
                                tooltip=ctx.t("settings.field", field=path))
         fields[path], initial[path] = control, text
         return control
@@ -84,7 +84,7 @@ def build(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("settings.saved", version=saved.version, fields=", ".join(saved.changed)))
             ctx.show("settings")
 
-    toml = ft.TextField(value=program_toml(), multiline=True, min_lines=12, max_lines=24, text_size=13,
+    toml = text_field(ctx, value=program_toml(), multiline=True, min_lines=12, max_lines=24, text_size=13,
                         label=ctx.t("settings.toml"))
 
     def save_toml(e) -> None:

@@ -8,7 +8,7 @@ import flet as ft
 from loyalty import clock
 from loyalty.services import audit_log, change_role, create_staff, deactivate, list_staff, reset_pin
 from loyalty.services.context import ROLES
-from staff_app.ui import ACCENT, Ctx, card, heading
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 ACTIONS = ("sign_in", "sign_in_failed", "award", "treatment", "redeem", "refund", "undo", "adjust", "enroll",
            "reissue", "export", "erase", "import", "program_change", "staff_create", "staff_role",
@@ -25,11 +25,11 @@ def build(ctx: Ctx) -> ft.Control:
 
 
 def team(ctx: Ctx) -> ft.Control:
-    name = ft.TextField(label=ctx.t("team.name"), width=200)
+    name = text_field(ctx, label=ctx.t("team.name"), width=200)
     role = ft.Dropdown(label=ctx.t("team.role"), width=170, value="receptionist", enable_filter=False,
                        enable_search=False,
                        options=[ft.DropdownOption(key=r, text=ctx.t(f"role.{r}")) for r in ROLES])
-    pin = ft.TextField(label=ctx.t("team.pin"), width=120, password=True)
+    pin = text_field(ctx, label=ctx.t("team.pin"), width=120, password=True)
 
     def add(e) -> None:
         made = ctx.attempt(create_staff, name.value or "", role.value or "", pin.value or "", ctx.actor)
@@ -38,7 +38,7 @@ def team(ctx: Ctx) -> ft.Control:
             ctx.show("staff")
 
     def row(s) -> ft.Control:
-        new_pin = ft.TextField(label=ctx.t("team.new_pin"), width=120, password=True)
+        new_pin = text_field(ctx, label=ctx.t("team.new_pin_for", name=s.name), width=200, password=True)
 
         def set_role(r: str) -> None:
             if ctx.attempt(change_role, s.staff_id, r, ctx.actor):
@@ -62,12 +62,9 @@ def team(ctx: Ctx) -> ft.Control:
         controls = [ft.Text(s.name, size=16, weight=ft.FontWeight.BOLD, width=150),
                     ft.Text(ctx.t(f"role.{s.role}"), width=90), ft.Text(state, width=150)]
         if s.active:
-            controls += [ft.TextButton(ctx.t(f"team.make_{other}"), tooltip=ctx.t(f"team.make_{other}_named", name=s.name),
-                                       on_click=lambda e: set_role(other)),
-                         new_pin, ft.TextButton(ctx.t("team.reset_pin"), tooltip=ctx.t("team.reset_pin_named", name=s.name),
-                                                on_click=set_pin),
-                         ft.TextButton(ctx.t("team.deactivate"), tooltip=ctx.t("team.deactivate_named", name=s.name),
-                                       on_click=off)]
+            controls += [ft.TextButton(ctx.t(f"team.make_{other}_named", name=s.name), on_click=lambda e: set_role(other)),
+                         new_pin, ft.TextButton(ctx.t("team.reset_pin_named", name=s.name), on_click=set_pin),
+                         ft.TextButton(ctx.t("team.deactivate_named", name=s.name), on_click=off)]
         return ft.Row(controls, spacing=8, wrap=True)
 
     return card(heading(ctx.t("team.title"), 18), *[row(s) for s in list_staff()],

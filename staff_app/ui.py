@@ -7,6 +7,7 @@ shows a traceback and a refused action changes nothing.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any, Callable
 
@@ -145,10 +146,43 @@ def euros_to_cents(text: str) -> int | None:
     value = (text or "").strip().replace("€", "").replace("EUR", "").strip()
     if not value:
         return None
-    if "," in value:
+    if "," in value or re.fullmatch(r"\d{1,3}(\.\d{3})+", value):   # German: 1.234,50 or 1.200
         value = value.replace(".", "").replace(",", ".")
     try:
         cents = round(float(value) * 100)
     except ValueError:
         return None
     return cents
+
+
+class Choice(ft.Column):
+    """Pick one of a few options with a tap (chips: large targets on a tablet, named for tests and
+    screen readers); `value` is the chosen key or None. Tapping the chosen chip again clears it."""
+
+    def __init__(self, label: str, options: list[tuple[str, str]], value: str | None = None,
+                 on_change: Callable[[], None] | None = None):
+        super().__init__(spacing=4)
+        self.value = value
+        self._options = options
+        self._on_change = on_change
+        self._chips = ft.Row(wrap=True, spacing=6, run_spacing=6)
+        self.controls = [ft.Text(label, size=13, color="#333333"), self._chips]
+        self._draw()
+
+    def _draw(self) -> None:
+        self._chips.controls = [ft.Chip(label=ft.Text(text), selected=key == self.value, show_checkmark=True,
+                                        on_select=lambda e, k=key: self._pick(k))
+                                for key, text in self._options]
+
+    def _pick(self, key: str) -> None:
+        self.value = None if self.value == key else key
+        self._draw()
+        if self._on_change:
+            self._on_change()
+
+
+def text_field(ctx: Ctx, **kwargs) -> ft.TextField:
+    """A text field whose typing counts as activity and reaches the server as it is typed (Flet
+    only sends a field's value with its change events, and a later redraw would otherwise clear it)."""
+    kwargs.setdefault("on_change", lambda e: ctx.touch())
+    return ft.TextField(**kwargs)

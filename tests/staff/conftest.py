@@ -82,3 +82,12 @@ def field(page, label: str):
 
 def open_page(browser, desk: Desk):
     return open_flet_page(browser, desk.base + "/staff/")
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type as a person does (focus, select all, keys): Flutter sees real key events, so the value
+    reaches the server even when the field was drawn a moment ago."""
+    box = field(page, label)
+    box.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)

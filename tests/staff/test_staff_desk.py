@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ROOT
-from tests.staff.conftest import desk_server, field, open_page, sign_in_as
+from tests.staff.conftest import desk_server, field, open_page, sign_in_as, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +48,11 @@ def test_kiosk_check_in_appears_live_and_search_opens_member(browser, desk, arte
     print(f"check-in shown after {time.monotonic() - started:.2f} s")
     page.screenshot(path=artefacts / "staff-live-check-in.png")
 
-    field(page, "Suche nach Name").fill("hof")
+    type_in(page, "Suche nach Name", "hof")
     expect(page.get_by_text("hanna@example.org")).to_be_visible()
-    field(page, "Suche nach Name").fill("zzzz")
+    type_in(page, "Suche nach Name", "zzzz")
     expect(page.get_by_text("Kein Mitglied gefunden", exact=False)).to_be_visible()
-    field(page, "Suche nach Name").fill("hanna@")
+    type_in(page, "Suche nach Name", "hanna@")
     expect(page.get_by_text("hanna@example.org")).to_be_visible()
     page.screenshot(path=artefacts / "staff-search.png")
     page.get_by_text("Hanna Hoff").click()
