@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel import Locale
 from babel.numbers import format_percent
 
 from loyalty import clock, kpis, ledger, segments
@@ -318,7 +319,8 @@ def figure_text(figure: Figure, lang: str) -> str:
     if value is None:
         return "–"
     if figure.unit == "rate":
-        return format_percent(value, "#,##0.0 %", locale=_locale(lang))
+        pattern = Locale.parse(_locale(lang)).percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+        return format_percent(value, pattern, locale=_locale(lang))
     if figure.unit == "cents":
         return fmt_money(int(value), lang)
     if figure.unit in ("per_week", "score"):
@@ -468,7 +470,7 @@ def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[s
 
 
 def members_in_segment(name: str, thresholds: segments.Thresholds = segments.DEFAULT,
-                       limit: int = 1000) -> list[ListRow]:
+                       limit: int | None = None) -> list[ListRow]:
     """The members of one segment with their RFM scores (ranked among all members), longest absent first."""
     if name not in segments.SEGMENTS:
         raise Refused("segment_unknown", segment=name)
@@ -495,7 +497,7 @@ def to_csv(rows: list[ListRow], lang: str = "de") -> str:
     list uses. Text a spreadsheet would run as a formula gets a leading apostrophe."""
     columns = [c for c in _CSV_COLUMNS if c in ("first_name", "last_name", "email", "phone")
                or any(getattr(r, c) is not None for r in rows)]
-    program = current_program()
+    program = current_program() if "item_code" in columns else None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([t(f"insights.csv.{c}", lang) for c in columns])
