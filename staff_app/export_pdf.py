@@ -25,9 +25,9 @@ def export_pdf(data: dict, lang: str) -> bytes:
     tr = lambda key, **p: i18n.t(f"staff.pdf.{key}", lang, **p)   # noqa: E731
     member = data.get("member", {})
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(0, 9, tr("title", name=f"{member.get('first_name') or ''} {member.get('last_name') or ''}".strip()))
+    pdf.multi_cell(0, 9, tr("title", name=f"{member.get('first_name') or ''} {member.get('last_name') or ''}".strip()), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
-    pdf.multi_cell(0, 6, tr("intro"))
+    pdf.multi_cell(0, 6, tr("intro"), new_x="LMARGIN", new_y="NEXT")
     for section in SECTIONS:
         rows = data.get(section)
         if rows is None:
@@ -35,13 +35,13 @@ def export_pdf(data: dict, lang: str) -> bytes:
         rows = [rows] if isinstance(rows, dict) else rows
         pdf.ln(3)
         pdf.set_font(family, "B", 12)
-        pdf.multi_cell(0, 7, f"{tr('section.' + section)} ({len(rows)})")
+        pdf.multi_cell(0, 7, f"{tr('section.' + section)} ({len(rows)})", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9)
         if not rows:
-            pdf.multi_cell(0, 5, tr("none"))
+            pdf.multi_cell(0, 5, tr("none"), new_x="LMARGIN", new_y="NEXT")
         for row in rows:
             text = "; ".join(f"{k}: {_plain(v)}" for k, v in row.items() if v not in (None, "", "{}"))
-            pdf.multi_cell(0, 5, text)
+            pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
     return bytes(pdf.output())
 

@@ -51,6 +51,7 @@ def build(ctx: Ctx) -> ft.Control:
                     ctx.ok(ctx.t("gdpr.erased"))
                     detail.controls = []
                     results.controls = []
+                ctx.page.update()   # the dialog's handler: push the page, not only the dialog
 
             ctx.page.show_dialog(ft.AlertDialog(
                 modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),

@@ -29,8 +29,8 @@ def build(ctx: Ctx) -> ft.Control:
         text = "" if value is None else (str(value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value))
         if isinstance(value, (list, tuple)):
             text = ", ".join(value)
-        control = text_field(ctx, value=text, width=width, dense=True, label=label,
-                               tooltip=ctx.t("settings.field", field=path))
+        control = text_field(ctx, value=text, width=width, dense=True, label=label or path,
+                             tooltip=ctx.t("settings.field", field=path))
         fields[path], initial[path] = control, text
         return control
 
