@@ -14,7 +14,7 @@ import flet as ft
 from loyalty import events
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
-from staff_app import (dashboard, gdpr, imports, lists, member_page, members, settings, signin,
+from staff_app import (care, dashboard, gdpr, imports, lists, member_page, members, settings, signin,
                        staff_admin)
 from staff_app.ui import ACCENT, Ctx
 
@@ -23,6 +23,7 @@ IDLE_SECONDS = 180.0
 # (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
 SECTIONS = [
     ("desk", ft.Icons.PEOPLE, members),
+    ("care", ft.Icons.HEALING, care),
     ("dashboard", ft.Icons.INSIGHTS, dashboard),
     ("lists", ft.Icons.LIST_ALT, lists),
     ("settings", ft.Icons.TUNE, settings),

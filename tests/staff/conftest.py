@@ -44,6 +44,8 @@ def prepare_home(home: Path) -> dict[str, str]:
             result = enroll(first, device, last_name=last, email=email, consent_program=True, age_confirmed=True)
             tokens[first] = result.card_token
         tokens["Anna"] = card_token(_member_by_name("Anna"))
+        from loyalty.services.feedback import submit_feedback
+        submit_feedback(_member_by_name("Hanna"), None, 2, "Seit gestern eine Rötung", device)
         return tokens
     finally:
         close_database()

@@ -36,6 +36,16 @@ def status(page, text: str) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=15_000)
 
 
+def test_follow_up_for_the_clinical_team(page, artefacts):
+    nav(page, "Nachsorge")
+    status(page, "Seit gestern eine Rötung")
+    status(page, "Bewertung: 2 von 10")
+    page.screenshot(path=artefacts / "staff-follow-ups.png")
+    page.get_by_role("button", name="Erledigt: Hanna").click()
+    status(page, "Nachfass-Aufgabe für Hanna abgeschlossen.")
+    status(page, "Keine offenen Nachfass-Aufgaben.")
+
+
 def test_dashboard_figure_explains_its_formula(page, artefacts):
     nav(page, "Kennzahlen")
     status(page, "Tippen Sie auf eine Kennzahl")
