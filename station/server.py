@@ -5,7 +5,7 @@ import logging
 
 import flet.fastapi as flet_fastapi
 import uvicorn
-from starlette.responses import RedirectResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
 
@@ -27,6 +27,16 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     if "staff" in apps:
         from staff_app.app import make_staff_app
         app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
+
+        @app.get("/download/{token}")
+        def download(token: str):
+            """One-time links for files the staff app offers (GDPR export, card PDF, CSV lists)."""
+            from staff_app.downloads import take
+            offered = take(token)
+            if offered is None:
+                return PlainTextResponse("This download link is used up or expired.", status_code=404)
+            return Response(offered.data, media_type=offered.media_type,
+                            headers={"Content-Disposition": f'attachment; filename="{offered.filename}"'})
 
     from station.messages import add_message_routes
     add_message_routes(app, config)

@@ -1,0 +1,197 @@
+"""The staff app: the receptionist's tablet and the manager's desk, one Flet page per browser tab.
+
+Laid out for a 10-inch tablet in landscape (1280 x 800): a navigation rail on the left, the screen
+on the right, a status line on top that says in words what happened. Signs itself out after a few
+idle minutes (LOYALTY_STAFF_IDLE_S, default 180 s).
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import flet as ft
+
+from loyalty import events
+from loyalty.config import Config
+from loyalty.services import current_program, desk, device_id
+from staff_app import (care, dashboard, gdpr, imports, lists, member_page, members, settings, signin,
+                       staff_admin)
+from staff_app.ui import ACCENT, Ctx
+
+IDLE_SECONDS = 180.0
+
+# (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
+SECTIONS = [
+    ("desk", ft.Icons.PEOPLE, members),
+    ("care", ft.Icons.HEALING, care),
+    ("dashboard", ft.Icons.INSIGHTS, dashboard),
+    ("lists", ft.Icons.LIST_ALT, lists),
+    ("settings", ft.Icons.TUNE, settings),
+    ("staff", ft.Icons.BADGE, staff_admin),
+    ("gdpr", ft.Icons.PRIVACY_TIP, gdpr),
+    ("import", ft.Icons.UPLOAD_FILE, imports),
+]
+
+
+def make_staff_app(config: Config) -> Callable[[ft.Page], None]:
+    idle = float(os.environ.get("LOYALTY_STAFF_IDLE_S") or IDLE_SECONDS)
+
+    def main(page: ft.Page) -> None:
+        StaffApp(page, config, idle).start()
+    return main
+
+
+class StaffApp:
+    def __init__(self, page: ft.Page, config: Config, idle_seconds: float):
+        self.page = page
+        self.ctx = Ctx(page, config, idle_seconds)
+        self.ctx.rebuild = self.render
+        self.ctx.show = self.show
+        self.ctx.device = device_id()
+        self.screen, self.arg = "desk", None
+        self.live_refresh: Callable[[], None] | None = None
+        self.seen_check_in: str | None = None
+        self.rail: ft.NavigationRail | None = None
+        self.holder: ft.Container | None = None
+        self.unsubscribe = events.subscribe(self.on_event)
+
+    def start(self) -> None:
+        page = self.page
+        page.title = "Staff"
+        page.padding = 0
+        page.theme = ft.Theme(color_scheme_seed=ACCENT)
+        page.on_keyboard_event = self.on_key
+        page.on_disconnect = lambda e: self.unsubscribe()
+        page.on_close = lambda e: self.unsubscribe()
+        self.render()
+        page.run_task(self.ctx.every, 5.0, self.check_idle)
+        page.run_task(self.ctx.every, 0.5, self.poll_check_ins)
+
+    # --- layout ------------------------------------------------------------------------
+    def render(self) -> None:
+        """The whole page: after sign-in, sign-out and a language switch."""
+        ctx = self.ctx
+        self.live_refresh = None
+        self.rail = self.holder = None
+        if ctx.actor is None:
+            body = signin.build(ctx, self.signed_in)
+        else:
+            self.rail = ft.NavigationRail(
+                selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=96, bgcolor="#e8eff1",
+                destinations=[ft.NavigationRailDestination(icon=icon, label=ctx.t(f"nav.{key}"))
+                              for key, icon, _ in SECTIONS],
+                on_change=self.on_nav)
+            self.holder = ft.Container(expand=True, padding=ft.Padding.only(left=16, right=16, top=8))
+            body = ft.Row([self.rail, ft.VerticalDivider(width=1), self.holder],
+                          expand=True, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
+            self.fill()
+        page = self.page
+        page.controls.clear()
+        page.add(ft.Column([self.top_bar(), body], expand=True, spacing=0))
+
+    def fill(self) -> None:
+        """Only the screen area changes when moving between screens; rail and top bar stay."""
+        keys = [key for key, _, _ in SECTIONS]
+        self.live_refresh = None
+        self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0
+        self.holder.content = self.content()
+
+    def content(self) -> ft.Control:
+        ctx = self.ctx
+        if self.screen == "member":
+            return member_page.build(ctx, self.arg)
+        module = dict((key, mod) for key, _, mod in SECTIONS).get(self.screen, members)
+        built = module.build(ctx)
+        if module is members:
+            self.live_refresh = ctx.feed.refresh
+        return built
+
+    def top_bar(self) -> ft.Control:
+        ctx = self.ctx
+        who = []
+        if ctx.actor:
+            role = ctx.t(f"role.{ctx.actor.role}")
+            who = [ft.Text(f"{ctx.actor.name} · {role}", size=15, color="white"),
+                   ft.TextButton(ctx.t("sign_out"), on_click=self.sign_out,
+                                 style=ft.ButtonStyle(color="white"))]
+        other = "en" if ctx.lang == "de" else "de"
+        return ft.Container(
+            ft.Column([
+                ft.Row([ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
+                                expand=True),
+                        *who,
+                        ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
+                                      style=ft.ButtonStyle(color="white"))]),
+                ft.Container(ft.Row([ctx.status, ctx.undo_slot], wrap=True), bgcolor="white",
+                             padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=8),
+            ], spacing=6),
+            bgcolor=ACCENT, padding=ft.Padding.symmetric(horizontal=16, vertical=8))
+
+    # --- events ------------------------------------------------------------------------
+    def signed_in(self, actor) -> None:
+        self.ctx.actor = actor
+        self.ctx.clear()
+        self.ctx.ok(self.ctx.t("welcome", name=actor.name))
+        self.screen, self.arg = "desk", None
+        self.render()
+
+    def sign_out(self, e=None, reason: str = "signed_out") -> None:
+        self.ctx.actor = None
+        self.ctx.clear()
+        self.ctx.ok(self.ctx.t(reason))
+        self.screen, self.arg = "desk", None
+        self.render()
+
+    def switch(self, lang: str) -> None:
+        self.ctx.touch()
+        self.ctx.lang = lang
+        self.ctx.clear()
+        self.render()
+
+    def on_nav(self, e) -> None:
+        self.ctx.touch()
+        self.ctx.clear()
+        self.show(SECTIONS[int(e.control.selected_index)][0])
+
+    def show(self, screen: str, arg=None) -> None:
+        self.screen, self.arg = screen, arg
+        if self.holder is None:
+            self.render()
+        else:
+            self.fill()
+
+    def on_key(self, e) -> None:
+        self.ctx.touch()
+        if self.ctx.actor is None:
+            return
+        code = members.wedge_key(self.ctx, e.key)
+        if code:
+            member_id = members.member_for_code(self.ctx, code)
+            if member_id:
+                self.show("member", member_id)
+            self.page.update()
+
+    def on_event(self, event) -> None:
+        """On the publisher's thread: hand the refresh to the page's loop."""
+        if event.kind == "checked_in" and self.live_refresh is not None:
+            refresh = self.live_refresh
+            self.ctx.later(refresh)
+        elif event.kind == "program_changed":
+            self.ctx.later(lambda: None)
+
+    def check_idle(self):
+        """Worker thread, every 5 s: sign out an idle session."""
+        if self.ctx.actor is not None and self.ctx.idle():
+            return lambda: self.sign_out(reason="locked_idle")
+        return None
+
+    def poll_check_ins(self):
+        """Worker thread, twice a second: check-ins by a kiosk in another process on the same
+        database publish no in-process event, so the newest visit id is compared."""
+        if self.live_refresh is None:
+            return None
+        newest = desk.latest_check_in()
+        if newest == self.seen_check_in:
+            return None
+        self.seen_check_in = newest
+        return self.live_refresh

@@ -1,0 +1,89 @@
+"""The manager's KPI dashboard: figures for a chosen period, weekly charts; tap a figure for its formula."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import flet as ft
+import flet_charts as fch
+
+from loyalty import clock, kpis
+from loyalty.services import current_program, insights
+from loyalty.services.context import require_manager
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+
+PRESETS = (("weeks_4", 28), ("weeks_12", 84), ("weeks_52", 364))
+
+
+def build(ctx: Ctx) -> ft.Control:
+    if not ctx.run(require_manager, ctx.actor):
+        return ft.Column([heading(ctx.t("nav.dashboard")), ft.Text(ctx.status.value, color="#b71c1c", size=16)])
+    today = kpis.local_date(clock.now(), current_program().timezone)
+    start = text_field(ctx, label=ctx.t("dash.start"), value=(today - timedelta(days=83)).isoformat(), width=170)
+    end = text_field(ctx, label=ctx.t("dash.end"), value=today.isoformat(), width=170)
+    explanation = ft.Text("", size=15, selectable=False)
+    body = ft.Column(spacing=12)
+
+    def load(e=None) -> None:
+        ctx.touch()
+        try:
+            lo, hi = date.fromisoformat((start.value or "").strip()), date.fromisoformat((end.value or "").strip())
+        except ValueError:
+            ctx.fail(ctx.t("dash.date_unreadable"))
+            return
+        board = ctx.attempt(insights.dashboard, lo, hi)
+        if board is None:
+            return
+        explanation.value = ctx.t("dash.tap_hint")
+        body.controls = [figures_grid(ctx, board, explanation), explanation, charts(ctx, board)]
+        ctx.ok(ctx.t("dash.loaded", start=ctx.date(lo), end=ctx.date(hi)))
+
+    def preset(days: int) -> None:
+        start.value, end.value = (today - timedelta(days=days - 1)).isoformat(), today.isoformat()
+        load()
+
+    load()
+    return ft.Column([
+        ft.Row([heading(ctx.t("nav.dashboard")), start, end,
+                ft.Button(ctx.t("dash.show"), icon=ft.Icons.REFRESH, on_click=load),
+                *[ft.TextButton(ctx.t(f"dash.{key}"), on_click=lambda e, d=days: preset(d)) for key, days in PRESETS]],
+               wrap=True, spacing=12),
+        body,
+    ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+
+def figures_grid(ctx: Ctx, board, explanation: ft.Text) -> ft.Control:
+    def tap(figure) -> None:
+        ctx.touch()
+        explanation.value = f"{ctx.raw(figure.name_key)}: {insights.explain(figure, ctx.lang)}"
+
+    tiles = [ft.Container(
+        ft.Column([ft.Text(ctx.raw(f.name_key), size=14, color="#333333"),
+                   ft.Text(insights.figure_text(f, ctx.lang), size=26, weight=ft.FontWeight.BOLD, color=ACCENT)],
+                  spacing=4),
+        width=228, height=96, padding=12, border_radius=10, bgcolor="#e8eff1", ink=True,
+        tooltip=ctx.t("dash.explain", name=ctx.raw(f.name_key)), on_click=lambda e, f=f: tap(f))
+        for f in board.figures.values()]
+    return ft.Row(tiles, wrap=True, spacing=10, run_spacing=10)
+
+
+def charts(ctx: Ctx, board) -> ft.Control:
+    weeks = board.weekly
+    labels = [fch.ChartAxisLabel(value=i, label=ft.Text(w.week_start.strftime("%d.%m."), size=11))
+              for i, w in enumerate(weeks) if len(weeks) <= 14 or i % max(1, len(weeks) // 12) == 0]
+
+    def bars(title: str, values: list[int], colour: str) -> ft.Control:
+        top = max(values + [1])
+        chart = fch.BarChart(
+            groups=[fch.BarChartGroup(x=i, rods=[fch.BarChartRod(to_y=v, width=14, color=colour,
+                                                                  tooltip=str(v), border_radius=3)])
+                    for i, v in enumerate(values)],
+            bottom_axis=fch.ChartAxis(labels=labels, label_size=28),
+            left_axis=fch.ChartAxis(label_size=36, title_size=0),
+            max_y=top + max(1, top // 10), interactive=True, height=220, expand=True)
+        return card(ft.Text(title, size=16, weight=ft.FontWeight.BOLD), chart, expand=1)
+
+    return ft.Row([
+        bars(ctx.t("dash.chart_enrolments"), [w.enrolments for w in weeks], ACCENT),
+        bars(ctx.t("dash.chart_visitors"), [w.visitors for w in weeks], "#e07a1f"),
+        bars(ctx.t("dash.chart_redemptions"), [w.redemptions for w in weeks], "#5c7f0f"),
+    ], spacing=12)

@@ -1,0 +1,79 @@
+"""Privacy (GDPR): export everything about a member (JSON and a readable PDF), consent history, erasure."""
+from __future__ import annotations
+
+import json
+
+import flet as ft
+
+from loyalty.services import desk, erase_member, export_member, search
+from staff_app import downloads
+from staff_app.export_pdf import export_pdf
+from staff_app.ui import Ctx, card, heading, text_field
+
+
+def build(ctx: Ctx) -> ft.Control:
+    results = ft.Column(spacing=6)
+    detail = ft.Column(spacing=10)
+
+    def find(e) -> None:
+        ctx.touch()
+        results.controls = [ft.TextButton(f"{m.first_name} {m.last_name or ''} · {m.email or m.phone or ''}",
+                                          on_click=lambda e, m=m: choose(m.member_id))
+                            for m in search(e.control.value or "", limit=8)]
+
+    def choose(member_id: str) -> None:
+        ctx.touch()
+        profile = desk.member_profile(member_id)
+        name = f"{profile.first_name} {profile.last_name or ''}".strip()
+        links = ft.Column(spacing=6)
+
+        def export(e) -> None:
+            data = ctx.attempt(export_member, member_id, ctx.actor)
+            if data is None:
+                return
+            as_json = downloads.offer(json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+                                      "member-export.json", "application/json")
+            as_pdf = downloads.offer(export_pdf(data, ctx.lang), "member-export.pdf", "application/pdf")
+            links.controls = [
+                ft.Row([ft.Button(ctx.t("gdpr.download_json"), icon=ft.Icons.DOWNLOAD, url=as_json),
+                        ft.Text(as_json, size=12, color="#555555")]),
+                ft.Row([ft.Button(ctx.t("gdpr.download_pdf"), icon=ft.Icons.PICTURE_AS_PDF, url=as_pdf),
+                        ft.Text(as_pdf, size=12, color="#555555")]),
+            ]
+            ctx.ok(ctx.t("gdpr.exported", name=name))
+
+        def confirm_erase(e) -> None:
+            ctx.touch()
+
+            def really(e) -> None:
+                ctx.page.pop_dialog()
+                if ctx.run(erase_member, member_id, ctx.actor):
+                    ctx.ok(ctx.t("gdpr.erased"))
+                    detail.controls = []
+                    results.controls = []
+                ctx.page.update()   # the dialog's handler: push the page, not only the dialog
+
+            ctx.page.show_dialog(ft.AlertDialog(
+                modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
+                content=ft.Text(ctx.t("gdpr.erase_text"), size=15),
+                actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
+                         ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
+                                   style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+
+        history = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
+                                 how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
+                                 when=ctx.when(c.at), source=c.source)
+                           + (f" · {c.staff_name}" if c.staff_name else ""), size=14)
+                   for c in desk.consent_history(member_id)]
+        detail.controls = [
+            card(heading(name, 20), ft.Text(" · ".join(x for x in (profile.email, profile.phone) if x)),
+                 ft.Text(ctx.t("gdpr.consents"), size=16, weight=ft.FontWeight.BOLD), *history),
+            card(ft.Row([ft.Button(ctx.t("gdpr.export"), icon=ft.Icons.FILE_DOWNLOAD, on_click=export),
+                         ft.Button(ctx.t("gdpr.erase"), icon=ft.Icons.DELETE_FOREVER, on_click=confirm_erase,
+                                   style=ft.ButtonStyle(color="#b71c1c"))], spacing=16),
+                 links, ft.Text(ctx.t("gdpr.erase_hint"), size=13, italic=True)),
+        ]
+
+    box = text_field(ctx, label=ctx.t("gdpr.search"), on_change=find, width=480)
+    return ft.Column([heading(ctx.t("nav.gdpr")), ft.Text(ctx.t("gdpr.hint"), size=14), box, results, detail],
+                     spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

@@ -1,0 +1,158 @@
+"""The desk: find a member as you type or by scanning their card, enrol one, watch kiosk check-ins live."""
+from __future__ import annotations
+
+import time
+
+import flet as ft
+
+from kiosk.wedge import WedgeBuffer
+from loyalty.services import desk, enroll, find_card, search
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+
+# Flutter names a few keys instead of giving their character.
+_KEY_NAMES = {"Colon": ":", "Semicolon": ";", "Minus": "-", "Period": ".", "Space": " ", "Numpad Enter": "Enter"}
+
+
+def wedge_key(ctx: Ctx, key: str) -> str | None:
+    """Feed a page key event to this session's wedge buffer; a complete code when Enter ends one."""
+    buffer = getattr(ctx, "wedge", None)
+    if buffer is None:
+        # Keys reach the server over a websocket: allow for network jitter, not only scanner speed.
+        buffer = ctx.wedge = WedgeBuffer(max_gap_s=1.0)
+    code = buffer.key(_KEY_NAMES.get(key, key), time.monotonic())
+    return code if code and ":" in code else None
+
+
+def member_for_code(ctx: Ctx, code: str) -> str | None:
+    """A scanned card code to the member it belongs to; says why not otherwise."""
+    now = time.monotonic()
+    last = getattr(ctx, "last_scan", (None, 0.0))
+    card_row, problem = find_card(code.strip())
+    if problem:
+        ctx.fail(ctx.raw(f"checkin.{problem}"))
+        return None
+    if last[0] == code and now - last[1] < 2:
+        return None   # the search field and the page both saw the same scan
+    ctx.last_scan = (code, now)
+    ctx.ok(ctx.t("desk.scanned"))
+    return card_row.member_id
+
+
+class Feed:
+    """Kiosk check-ins, newest first; refreshed from the page's loop when a check-in happens."""
+
+    def __init__(self, ctx: Ctx):
+        self.ctx = ctx
+        self.column = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+        self.refresh()
+
+    def refresh(self) -> None:
+        ctx = self.ctx
+        rows = desk.recent_check_ins()
+        if not rows:
+            self.column.controls = [ft.Text(ctx.t("desk.no_check_ins"), italic=True)]
+            return
+        self.column.controls = [
+            ft.Container(
+                ft.Column([
+                    ft.Row([ft.Text(f"{r.first_name} {r.last_name or ''}".strip(), size=17,
+                                    weight=ft.FontWeight.BOLD, expand=True),
+                            ft.Text(ctx.when(r.at), size=14)]),
+                    ft.Text(ctx.t("desk.reward_ready", rewards=", ".join(ctx.reward_name(c) for c in r.rewards_ready))
+                            if r.rewards_ready else ctx.t("desk.checked_in"),
+                            color="#8a4b00" if r.rewards_ready else None),
+                ], spacing=2),
+                padding=10, border_radius=8, bgcolor="white", ink=True,
+                on_click=lambda e, m=r.member_id: ctx.show("member", m))
+            for r in rows]
+
+
+def build(ctx: Ctx) -> ft.Control:
+    results = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+    ctx.feed = Feed(ctx)
+
+    def show_results(query: str) -> None:
+        found = search(query)
+        if not found and len(query.strip()) >= 2:
+            results.controls = [ft.Text(ctx.t("desk.nothing_found"), italic=True)]
+            return
+        results.controls = [
+            ft.Container(
+                ft.Row([
+                    ft.Column([ft.Text(f"{m.first_name} {m.last_name or ''}".strip(), size=17,
+                                       weight=ft.FontWeight.BOLD),
+                               ft.Text(" · ".join(x for x in (m.email, m.phone) if x), size=13)],
+                              spacing=2, expand=True),
+                    ft.Text(ctx.t("desk.points", points=ctx.num(m.points)), size=15),
+                ]),
+                padding=10, border_radius=8, bgcolor="white", ink=True,
+                on_click=lambda e, mid=m.member_id: ctx.show("member", mid))
+            for m in found]
+
+    def on_change(e) -> None:
+        ctx.touch()
+        show_results(e.control.value or "")
+
+    def on_submit(e) -> None:
+        text = (e.control.value or "").strip()
+        if text.upper().startswith("LY"):
+            member_id = member_for_code(ctx, text)
+            if member_id:
+                ctx.show("member", member_id)
+            return
+        show_results(text)
+
+    box = text_field(ctx, label=ctx.t("desk.search"), hint_text=ctx.t("desk.search_hint"), autofocus=True,
+                       prefix_icon=ft.Icons.SEARCH, on_change=on_change, on_submit=on_submit, text_size=18,
+                       expand=False, width=560)
+    left = ft.Column([
+        ft.Row([heading(ctx.t("desk.title")),
+                ft.Button(ctx.t("desk.new_member"), icon=ft.Icons.PERSON_ADD,
+                          on_click=lambda e: open_enrol())], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        box, ft.Text(ctx.t("desk.scan_hint"), size=13, color="#555555"), results,
+    ], expand=3, spacing=10)
+    right = card(heading(ctx.t("desk.live"), 18), ctx.feed.column, expand=2)
+    layout = ft.Row([left, right], expand=True, spacing=16, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
+    holder = ft.Container(layout, expand=True)
+
+    def open_enrol() -> None:
+        ctx.touch()
+        holder.content = enrol_form(ctx, on_cancel=lambda: restore())
+
+    def restore() -> None:
+        holder.content = layout
+
+    return holder
+
+
+def enrol_form(ctx: Ctx, on_cancel) -> ft.Control:
+    first = text_field(ctx, label=ctx.t("enrol.first_name"), autofocus=True)
+    last = text_field(ctx, label=ctx.t("enrol.last_name"))
+    email = text_field(ctx, label=ctx.t("enrol.email"), keyboard_type=ft.KeyboardType.EMAIL)
+    phone = text_field(ctx, label=ctx.t("enrol.phone"), keyboard_type=ft.KeyboardType.PHONE)
+    consent = ft.Checkbox(label=ctx.t("enrol.consent_program"))
+    marketing = ft.Checkbox(label=ctx.t("enrol.consent_marketing"))
+    care = ft.Checkbox(label=ctx.t("enrol.consent_care"))
+    adult = ft.Checkbox(label=ctx.t("enrol.adult"))
+
+    def save(e) -> None:
+        result = ctx.attempt(enroll, first.value or "", ctx.actor, email=email.value, phone=phone.value,
+                             last_name=last.value, consent_program=bool(consent.value),
+                             consent_marketing=bool(marketing.value), consent_care=bool(care.value),
+                             age_confirmed=bool(adult.value), locale=ctx.lang, source="staff")
+        if result is None:
+            return
+        if result.created:
+            ctx.ok(ctx.t("enrol.done", name=result.status.first_name, points=ctx.num(result.bonus_points)))
+        else:
+            ctx.ok(ctx.t("enrol.existing", name=result.status.first_name))
+        ctx.show("member", result.member_id)
+
+    return ft.Column([
+        heading(ctx.t("enrol.title")),
+        ft.Row([first, last]), ft.Row([email, phone]),
+        consent, marketing, care, adult,
+        ft.Row([ft.Button(ctx.t("enrol.save"), icon=ft.Icons.CHECK, on_click=save,
+                          style=ft.ButtonStyle(bgcolor=ACCENT, color="white")),
+                ft.TextButton(ctx.t("cancel"), on_click=lambda e: on_cancel())]),
+    ], spacing=12, scroll=ft.ScrollMode.AUTO)

@@ -1,0 +1,130 @@
+"""Program settings (manager): rules, tiers, catalogue, rewards, the compliance profile as a table.
+
+A save goes through `loyalty.services.settings`, validated like the TOML file; it is in force at
+once in kiosk and staff app. The whole program can also be edited as TOML (to add items or rewards).
+"""
+from __future__ import annotations
+
+import flet as ft
+
+from loyalty.compliance import CATEGORIES, REWARD_KINDS
+from loyalty.services import current_program
+from loyalty.services.context import require_manager
+from loyalty.services.settings import compliance_table, program_toml, replace_program, update_settings
+from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+
+RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
+         "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
+         "checkin.cooldown_hours", "checkin.daily_limit", "checkin.flag_transactions_per_day")
+
+
+def build(ctx: Ctx) -> ft.Control:
+    if not ctx.run(require_manager, ctx.actor):
+        return ft.Column([heading(ctx.t("nav.settings")), ft.Text(ctx.status.value, color="#b71c1c", size=16)])
+    program = current_program()
+    fields: dict[str, ft.Control] = {}
+    initial: dict[str, str] = {}
+
+    def edit(path: str, value, width: int = 110, label: str | None = None) -> ft.Control:
+        text = "" if value is None else (str(value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value))
+        if isinstance(value, (list, tuple)):
+            text = ", ".join(value)
+        control = text_field(ctx, value=text, width=width, dense=True, label=label or path,
+                             tooltip=ctx.t("settings.field", field=path))
+        fields[path], initial[path] = control, text
+        return control
+
+    def choose(path: str, value: str, options: tuple[str, ...], prefix: str) -> ft.Control:
+        control = ft.Dropdown(value=value, width=200, dense=True, enable_filter=False, enable_search=False,
+                              options=[ft.DropdownOption(key=o, text=ctx.raw(f"{prefix}.{o}")) for o in options])
+        fields[path], initial[path] = control, value
+        return control
+
+    values = {
+        "points.per_euro": program.points_per_euro, "points.redeem_points": program.redeem_points,
+        "points.redeem_value_cents": program.redeem_value_cents, "points.signup_bonus": program.signup_bonus,
+        "points.referral_bonus": program.referral_bonus, "points.birthday_bonus": program.birthday_bonus,
+        "points.expiry_months": program.expiry_months, "stamps.per_card": program.stamps_per_card,
+        "checkin.cooldown_hours": program.cooldown_hours, "checkin.daily_limit": program.daily_limit,
+        "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
+    }
+    rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), size=13, width=190),
+                               edit(p, values[p], 150)], spacing=2) for p in RULES], wrap=True, spacing=16,
+                   run_spacing=10)
+
+    def table(columns: list[str], rows: list[list[ft.Control]]) -> ft.DataTable:
+        return ft.DataTable(columns=[ft.DataColumn(ft.Text(ctx.t(f"settings.col.{c}"), weight=ft.FontWeight.BOLD))
+                                     for c in columns],
+                            rows=[ft.DataRow(cells=[ft.DataCell(c) for c in r]) for r in rows],
+                            data_row_min_height=52, data_row_max_height=60)
+
+    tiers = table(["name", "threshold", "multiplier"],
+                  [[ft.Text(ctx.name(t.name)), edit(f"tiers.{t.code}.threshold", t.threshold),
+                    edit(f"tiers.{t.code}.multiplier", t.multiplier)] for t in program.tiers])
+    catalogue = table(["name", "category", "price_cents", "recall_days"],
+                      [[ft.Text(ctx.name(i.name)), choose(f"catalogue.{i.code}.category", i.category, CATEGORIES, "category"),
+                        edit(f"catalogue.{i.code}.price_cents", i.price_cents),
+                        edit(f"catalogue.{i.code}.recall_days", i.recall_days) if i.recall_days is not None else ft.Text("–")]
+                       for i in program.catalogue.values()])
+    rewards = table(["name", "kind", "cost", "applies_to"],
+                    [[ft.Text(ctx.name(r.name)), ft.Text(ctx.raw(f"kind.{r.kind}")),
+                      edit(f"rewards.{r.code}.cost_points", r.cost_points) if r.cost_points is not None
+                      else edit(f"rewards.{r.code}.cost_stamps", r.cost_stamps),
+                      edit(f"rewards.{r.code}.applies_to", list(r.applies_to), 260) if r.applies_to else ft.Text("–")]
+                     for r in program.rewards.values()])
+
+    def save(e) -> None:
+        changes = {}
+        for path, control in fields.items():
+            value = control.value if control.value is not None else ""
+            if str(value) != initial[path]:
+                changes[path] = str(value)
+        saved = ctx.attempt(update_settings, changes, ctx.actor)
+        if saved:
+            ctx.ok(ctx.t("settings.saved", version=saved.version, fields=", ".join(saved.changed)))
+            ctx.show("settings")
+
+    toml = text_field(ctx, value=program_toml(), multiline=True, min_lines=12, max_lines=24, text_size=13,
+                        label=ctx.t("settings.toml"))
+
+    def save_toml(e) -> None:
+        saved = ctx.attempt(replace_program, toml.value or "", ctx.actor)
+        if saved:
+            ctx.ok(ctx.t("settings.saved_toml", version=saved.version))
+            ctx.show("settings")
+
+    save_button = ft.Button(ctx.t("settings.save"), icon=ft.Icons.SAVE, on_click=save,
+                            style=ft.ButtonStyle(bgcolor=ACCENT, color="white"))
+    return ft.Column([
+        ft.Row([heading(ctx.t("nav.settings")), save_button], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        ft.Text(ctx.t("settings.hint"), size=14),
+        card(heading(ctx.t("settings.rules"), 18), rules),
+        card(heading(ctx.t("settings.compliance", profile=ctx.name(program.compliance.name)), 18),
+             compliance(ctx), ft.Text(ctx.t("settings.legal"), size=12, italic=True)),
+        card(heading(ctx.t("settings.tiers"), 18), tiers),
+        card(heading(ctx.t("settings.catalogue"), 18), catalogue),
+        card(heading(ctx.t("settings.rewards"), 18), rewards),
+        card(heading(ctx.t("settings.advanced"), 18), toml,
+             ft.Button(ctx.t("settings.save_toml"), icon=ft.Icons.SAVE, on_click=save_toml)),
+    ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+
+def compliance(ctx: Ctx) -> ft.Control:
+    """Categories down, what is allowed across: earning points, each reward kind, the gift cap."""
+    def mark(allowed: bool) -> ft.Control:
+        return ft.Text(ctx.t("settings.allowed") if allowed else ctx.t("settings.forbidden"),
+                       color="#1b5e20" if allowed else "#b71c1c", weight=ft.FontWeight.BOLD)
+
+    rows = []
+    for row in compliance_table():
+        cap = ctx.money(row.gift_cap_cents) if row.gift_cap_cents is not None else "–"
+        rows.append(ft.DataRow(cells=[ft.DataCell(ft.Text(ctx.raw(f"category.{row.category}"))),
+                                      ft.DataCell(mark(row.earns_points)),
+                                      *[ft.DataCell(mark(row.reward_kinds[k])) for k in REWARD_KINDS if k in ("discount", "free_item")],
+                                      ft.DataCell(ft.Text(cap))]))
+    columns = [ctx.t("settings.col.category"), ctx.t("settings.col.earns"),
+               ctx.raw("kind.discount"), ctx.raw("kind.free_item"), ctx.t("settings.col.gift_cap")]
+    return ft.Column([
+        ft.DataTable(columns=[ft.DataColumn(ft.Text(c, weight=ft.FontWeight.BOLD)) for c in columns], rows=rows),
+        ft.Text(ctx.t("settings.perks_note"), size=13),
+    ])

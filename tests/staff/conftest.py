@@ -1,0 +1,95 @@
+"""Staff-app fixtures: one headless Chromium per session, one station server per test module."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from loyalty.program import ASSETS
+from loyalty.services import Actor, context, create_staff, enroll, init_station, load_demo, sign_in
+from loyalty.store import close_database, open_database
+from tests.browser import chromium, open_flet_page, station_process
+
+
+@pytest.fixture(autouse=True)
+def fresh_program_cache():
+    """Parsed programs are cached by version number; each test's database starts at version 1 again."""
+    context._parsed.cache_clear()
+    yield
+    context._parsed.cache_clear()
+
+
+@dataclass
+class Desk:
+    base: str
+    home: Path
+    tokens: dict[str, str]      # first name -> card token of prepared members
+
+
+def prepare_home(home: Path) -> dict[str, str]:
+    """The demo station plus known members and a staff member whose PIN the tests get wrong."""
+    from loyalty.services import card_token
+    open_database(home / "loyalty.db")
+    try:
+        init_station(ASSETS / "programs" / "clinic-de.toml")
+        load_demo()
+        device = Actor(context.device_id())
+        manager = sign_in("Chef", "1234", device.device_id)
+        create_staff("Lena Locked", "receptionist", "1111", manager)
+        tokens = {}
+        for first, last, email in (("Greta", "Grünwald", "greta@example.org"), ("Hanna", "Hoff", "hanna@example.org")):
+            result = enroll(first, device, last_name=last, email=email, consent_program=True, age_confirmed=True)
+            tokens[first] = result.card_token
+        tokens["Anna"] = card_token(_member_by_name("Anna"))
+        from loyalty.services.feedback import submit_feedback
+        submit_feedback(_member_by_name("Hanna"), None, 2, "Seit gestern eine Rötung", device)
+        return tokens
+    finally:
+        close_database()
+        context._parsed.cache_clear()
+
+
+def _member_by_name(first: str) -> str:
+    from loyalty.store import Member
+    return Member.select().where(Member.first_name == first).order_by(Member.created_at).first().id
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@contextmanager
+def desk_server(tmp_path_factory, env: dict[str, str] | None = None):
+    home = tmp_path_factory.mktemp("staff-home")
+    tokens = prepare_home(home)
+    with station_process(home, env=env, demo=False, apps="staff") as base:
+        yield Desk(base, home, tokens)
+
+
+def sign_in_as(page, name: str, pin: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+    for digit in pin:
+        page.get_by_role("button", name=digit, exact=True).click()
+    page.get_by_role("button", name="OK", exact=True).click()
+
+
+def field(page, label: str):
+    return page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+
+
+def open_page(browser, desk: Desk):
+    return open_flet_page(browser, desk.base + "/staff/")
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type as a person does (focus, select all, keys): Flutter sees real key events, so the value
+    reaches the server even when the field was drawn a moment ago."""
+    box = field(page, label)
+    box.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
