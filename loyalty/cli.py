@@ -239,6 +239,16 @@ def cmd_run(args) -> int:
     return DONE
 
 
+def cmd_messages(args) -> int:
+    config = _station()
+    from loyalty.channels import channels_from_config
+    from loyalty.scheduler import messages_command
+    if args.action == "run" and not channels_from_config(config):
+        raise Failure("no [smtp] host or [sms] url in station.toml: nothing can be sent")
+    _print(messages_command(config, args.action), args.json)
+    return DONE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loyalty", description="QR loyalty station for clinics and shops.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -325,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("decode", cmd_decode, "decode QR codes in image or video files with the kiosk's pipeline "
                 "(one JSON line per file; exit 1 when a file has no code)")
     p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = command("messages", cmd_messages, "plan and send due messages once (run, for cron) or show the outbox (status)")
+    p.add_argument("action", choices=("run", "status"))
 
     p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
     p.add_argument("--host")

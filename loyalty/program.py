@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyalty.compliance import CATEGORIES, REWARD_KINDS, Compliance, load_profile
+from loyalty.recall import AFTERCARE_STEPS, MESSAGE_RULES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_PROGRAM = ASSETS / "programs" / "clinic-de.toml"
@@ -45,6 +46,7 @@ class Item:
     category: str
     price_cents: int
     recall_days: int | None
+    aftercare: dict[str, int] | None = None   # touch point -> day after the treatment; None: defaults
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Program:
     rewards: dict[str, Reward]
     plans: dict[str, Plan]
     source: str = field(default="", repr=False, compare=False)
+    messages: dict = field(default_factory=dict)   # [messages]: marketing cap, quiet hours (loyalty.recall)
 
     def tier_for(self, points_12m: int) -> Tier:
         reached = [t for t in self.tiers if points_12m >= t.threshold]
@@ -117,9 +120,10 @@ _SECTIONS = {
                "referral_bonus": int, "birthday_bonus": int, "expiry_months": int},
     "stamps": {"per_card": int, "reward": str},
     "checkin": {"cooldown_hours": (int, float), "daily_limit": int, "flag_transactions_per_day": int},
+    "messages": MESSAGE_RULES,
 }
 _TIER = {"code": str, "name": dict, "threshold": int, "multiplier": (int, float), "perks": list}
-_ITEM = {"code": str, "name": dict, "category": str, "price_cents": int, "recall_days": int}
+_ITEM = {"code": str, "name": dict, "category": str, "price_cents": int, "recall_days": int, "aftercare": dict}
 _REWARD = {"code": str, "name": dict, "kind": str, "cost_points": int, "cost_stamps": int,
            "value_cents": int, "applies_to": list, "item": str, "partial": bool}
 _PLAN = {"code": str, "name": dict, "price_cents": int, "period_months": int, "benefits": list, "perks": list}
@@ -219,6 +223,9 @@ class _Checker:
             self.fail(("points", "redeem_points"), "must be at least 1")
         if sec["stamps"].get("per_card") == 0:
             self.fail(("stamps", "per_card"), "must be at least 1")
+        for key in ("quiet_start", "quiet_end"):
+            if key in sec["messages"] and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sec["messages"][key]):
+                self.fail(("messages", key), "must be a time of day such as \"20:00\"")
 
         tiers = self._tiers(data.get("tiers", []))
         catalogue = self._catalogue(data.get("catalogue", []))
@@ -245,6 +252,7 @@ class _Checker:
             daily_limit=sec["checkin"]["daily_limit"],
             flag_transactions_per_day=sec["checkin"].get("flag_transactions_per_day", 10),
             tiers=tuple(tiers), catalogue=catalogue, rewards=rewards, plans=plans, source=self.text,
+            messages=sec["messages"],
         )
 
     def _list(self, raw, name: str) -> list[dict]:
@@ -298,8 +306,14 @@ class _Checker:
             if "price_cents" not in t:
                 self.fail(("catalogue", i, "price_cents"), "is required")
                 continue
+            aftercare = t.get("aftercare")
+            for step, day in (aftercare or {}).items():
+                if step not in AFTERCARE_STEPS:
+                    self.fail(("catalogue", i, "aftercare"), f"{step!r} is not one of {', '.join(AFTERCARE_STEPS)}")
+                elif isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 3650:
+                    self.fail(("catalogue", i, "aftercare"), f"{step} must be a day from 1 to 3650")
             items[t["code"]] = Item(t["code"], self.names(t.get("name", {}), ("catalogue", i, "name")),
-                                    category, t["price_cents"], t.get("recall_days"))
+                                    category, t["price_cents"], t.get("recall_days"), aftercare)
         return items
 
     def _rewards(self, raw, catalogue: dict[str, Item], compliance: Compliance | None) -> dict[str, Reward]:

@@ -28,6 +28,9 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
         from staff_app.app import make_staff_app
         app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
 
+    from station.messages import add_message_routes
+    add_message_routes(app, config)
+
     @app.get("/")
     def index():
         return RedirectResponse("/staff/" if "staff" in apps else "/kiosk/")
@@ -42,4 +45,9 @@ def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) ->
         print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
     if "staff" in apps:
         print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    from loyalty.scheduler import start_scheduler
+    stop_scheduler = start_scheduler(config)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop_scheduler()

@@ -9,6 +9,7 @@ from loyalty.earning import points_for_purchase
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
 from loyalty.services.members import add_entry, get_member, tier_points
+from loyalty.services.recalls import recall_days_for
 from loyalty.store import Treatment, db
 
 
@@ -34,7 +35,7 @@ def record_treatment(member_id: str, item_code: str, actor: Actor, *, price_cent
     if price < 0:
         raise Refused("amount_invalid")
     now = clock.now()
-    days = recall_days if recall_days is not None else item.recall_days
+    days = recall_days if recall_days is not None else recall_days_for(member_id, item_code)
     due = now + timedelta(days=days) if days else None
     with db.atomic(lock_type="IMMEDIATE"):
         get_member(member_id)

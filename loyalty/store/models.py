@@ -187,5 +187,45 @@ class FollowUp(Base):
     note = pw.TextField(null=True)
 
 
+
+
+class Message(Base):
+    """A planned or sent reminder. `key` (member + trigger + occasion) makes planning idempotent.
+
+    planned -> sending (committed before the send) -> sent; a send that may or may not have
+    happened ends as `uncertain` for staff to check, never resent blindly.
+    """
+    id = pw.TextField(primary_key=True)
+    key = pw.TextField(unique=True)
+    member = pw.ForeignKeyField(Member, backref="messages", on_delete="CASCADE")
+    trigger = pw.TextField()                       # welcome | birthday | expiry | reward_ready | win_back | tier | recall | aftercare
+    step = pw.TextField(null=True)                 # aftercare touch point
+    purpose = pw.TextField()                       # program | care | marketing: the consent it needs
+    params = pw.TextField(default="{}")            # JSON for the template (points, date, tier)
+    due_at = UtcDateTimeField()
+    expires_at = UtcDateTimeField()                # not sent by then: skipped, a stale reminder helps nobody
+    status = pw.TextField(default="planned")       # planned | sending | sent | failed | uncertain | skipped
+    channel = pw.TextField(null=True)              # email | sms, chosen at send time
+    attempts = pw.IntegerField(default=0)
+    claimed_at = UtcDateTimeField(null=True)       # when it went to `sending`
+    sent_at = UtcDateTimeField(null=True)
+    provider_ref = pw.TextField(null=True)         # the SMTP Message-ID or the SMS provider's id
+    last_error = pw.TextField(null=True)
+    created_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("status", "due_at"), False), (("member", "sent_at"), False))
+
+
+class RecallOverride(Base):
+    """A member's own recall interval for a catalogue item (the clinician's choice for this patient)."""
+    id = pw.TextField(primary_key=True)            # member id + ":" + item code
+    member = pw.ForeignKeyField(Member, backref="recall_overrides", on_delete="CASCADE")
+    item_code = pw.TextField()
+    recall_days = pw.IntegerField()                # 0: cleared, the catalogue default applies
+    set_at = UtcDateTimeField()
+    set_by = pw.TextField(null=True)
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
-              Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp]
+              Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride]
