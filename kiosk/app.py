@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from kiosk.feedback import FeedbackPanel
 from kiosk.hub import CameraHub
 from kiosk.join import JoinForm
 from kiosk.printer import PrinterConfig, print_card
@@ -26,6 +27,7 @@ from loyalty.errors import Refused
 from loyalty.i18n import t
 from loyalty.services import Actor, CheckInResult, check_in, current_program, device_id, enroll, find_card, qr_png
 from loyalty.services.checkin import ALREADY, CHECKED_IN
+from loyalty.services.feedback import feedback_prompt, submit_feedback
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class KioskPage:
         self.wedge = WedgeBuffer(max_gap_s=WEDGE_GAP_S)
         self.typing = False
         self.form: JoinForm | None = None
+        self.feedback_visit: str | None = None
         self.card_lines: list[ft.Control] = []
         self.preview: ft.Image | None = None
         self.camera_line = text("", SMALL, color=MUTED)
@@ -159,7 +162,11 @@ class KioskPage:
     def _body(self, lang: str) -> ft.Control:
         screen, data = self.session.screen, self.session.data
         if screen == WELCOME:
-            return welcome_screen(lang, data, self._reward_names(data, lang), self._to_idle)
+            panel = None
+            if self.feedback_visit is not None:
+                panel = FeedbackPanel(lang, self._send_feedback, on_typing=self._set_typing,
+                                      on_touch=lambda: self.session.touch(time.monotonic())).control
+            return welcome_screen(lang, data, self._reward_names(data, lang), self._to_idle, feedback=panel)
         if screen == NOTICE:
             return notice_screen(lang, data, self._to_idle)
         if screen == JOIN and self.form is not None:
@@ -214,14 +221,30 @@ class KioskPage:
         await self._show_result(result)
 
     async def _show_result(self, result: CheckInResult) -> None:
+        self.feedback_visit = None
+        if result.status == CHECKED_IN:
+            self.feedback_visit = await asyncio.to_thread(feedback_prompt, result.member.member_id)
         now = time.monotonic()
         if result.status in (CHECKED_IN, ALREADY):
-            self.session.show(WELCOME, result, now)
+            self.session.show(WELCOME, result, now,
+                              seconds=self.session.timing.feedback_s if self.feedback_visit else None)
         else:
             self.session.show(NOTICE, result.status, now)
         self.form = None
         self.typing = False
         self.render()
+
+    async def _send_feedback(self, score: int | None, note: str | None) -> Refused | None:
+        """The optional answer about the last visit; a refusal comes back to the panel."""
+        result, visit = self.session.data, self.feedback_visit
+        if self.session.screen != WELCOME or visit is None:
+            return None
+        try:
+            await asyncio.to_thread(submit_feedback, result.member.member_id, visit, score, note, self._actor())
+        except Refused as refusal:
+            return refusal
+        self.feedback_visit = None
+        return None
 
     async def _show_frame(self, jpeg: bytes) -> None:
         self._frame_pending = False

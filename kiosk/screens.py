@@ -98,9 +98,9 @@ def idle_screen(lang: str, preview: ft.Image | None, camera_line: ft.Text, on_jo
     return ft.Row([left, right], spacing=56, vertical_alignment=ft.CrossAxisAlignment.CENTER)
 
 
-def stamp_card(on_card: int, per_card: int, lang: str) -> ft.Control:
+def stamp_card(on_card: int, per_card: int, lang: str, compact: bool = False) -> ft.Control:
     """The stamp card drawn as stamps: filled circles with a tick, empty ones outlined."""
-    size = 60 if per_card <= 10 else 44
+    size = (44 if compact else 60) if per_card <= 10 else 40
     stamps = [ft.Container(
         ft.Icon(ft.Icons.CHECK, size=size * 0.6, color=WHITE) if i < on_card else None,
         width=size, height=size, border_radius=size / 2, alignment=ft.Alignment.CENTER,
@@ -116,8 +116,10 @@ def welcome_screen(lang: str, result: CheckInResult, reward_names: list[str], on
                    feedback: ft.Control | None = None) -> ft.Control:
     """First name only; stamps, points, tier, reward ready, a next-visit hint that names no treatment."""
     status = result.member
+    compact = feedback is not None   # the feedback panel takes the right half
     lines: list[ft.Control] = [
-        text(t("kiosk.welcome.title", lang, name=status.first_name), H1 + 6, weight=ft.FontWeight.BOLD, color=TEAL)]
+        text(t("kiosk.welcome.title", lang, name=status.first_name), H1 - 6 if compact else H1 + 6,
+             weight=ft.FontWeight.BOLD, color=TEAL)]
     if result.status == ALREADY:
         lines.append(text(t("kiosk.welcome.already", lang), H2, color=WARM, weight=ft.FontWeight.W_600))
     elif result.card_completed:
@@ -126,24 +128,25 @@ def welcome_screen(lang: str, result: CheckInResult, reward_names: list[str], on
         lines.append(text(t("kiosk.welcome.stamp_new", lang), H2, color=MUTED))
     # a full card shows full until its reward is redeemed, not as an empty new card
     on_card = status.stamps_per_card if result.card_completed and status.stamps_on_card == 0 else status.stamps_on_card
-    lines.append(stamp_card(on_card, status.stamps_per_card, lang))
+    lines.append(stamp_card(on_card, status.stamps_per_card, lang, compact=compact))
     facts = [text(t("kiosk.welcome.points", lang, points=fmt_number(status.points, lang)), H2, weight=ft.FontWeight.W_600),
              text(t("kiosk.welcome.tier", lang, tier=status.tier_name.get(lang) or status.tier), H2, color=MUTED)]
-    lines.append(ft.Row(facts, spacing=48))
+    lines.append(ft.Row(facts, spacing=48, wrap=True))
     if result.bonus_points:
         lines.append(text(t("kiosk.welcome.birthday_bonus", lang, points=result.bonus_points), BODY, color=WARM))
     if reward_names:
         lines.append(ft.Container(
-            text(t("kiosk.welcome.reward_ready", lang, rewards=", ".join(reward_names)), BODY,
+            text(t("kiosk.welcome.reward_ready", lang, rewards=", ".join(reward_names)), SMALL if compact else BODY,
                  weight=ft.FontWeight.W_600, color=WHITE),
             bgcolor=WARM, border_radius=18, padding=ft.Padding.symmetric(horizontal=24, vertical=14)))
     hint = next_visit_hint(status.next_visit_due, lang)
     if hint:
         lines.append(text(hint, SMALL + 2, color=MUTED))
-    if feedback is not None:
-        lines.append(feedback)
     lines.append(big_button(t("kiosk.done", lang), on_done, primary=False, width=260))
-    return ft.Column(lines, spacing=14)
+    if not compact:
+        return ft.Column(lines, spacing=14)
+    return ft.Row([ft.Column(lines, spacing=12, expand=True, scroll=ft.ScrollMode.AUTO), feedback], spacing=32,
+                  vertical_alignment=ft.CrossAxisAlignment.START)
 
 
 def next_visit_hint(due, lang: str) -> str | None:

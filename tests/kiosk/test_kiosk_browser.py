@@ -103,6 +103,27 @@ def test_kiosk_usb_scanner_types_the_code(kiosk_page, station_db, artefacts):
     back_to_idle(kiosk_page)
 
 
+def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page, camera, station_db, artefacts):
+    from loyalty.store import Feedback, FollowUp
+    member_id, token = token_of("Marie")
+    camera.show(EMPTY)
+    time.sleep(2)
+    camera.show(imagegen.held_card(token, size=(1280, 720)))
+    expect(kiosk_page.get_by_text("Willkommen zurück, Marie!")).to_be_visible(timeout=15_000)
+    camera.show(EMPTY)
+    expect(kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")).to_be_visible()
+    kiosk_page.get_by_role("button", name="3", exact=True).click()
+    kiosk_page.get_by_role("textbox", name="Gibt es etwas, das wir wissen sollten? (freiwillig)").fill(
+        "Die Stelle ist seit gestern geschwollen.")
+    kiosk_page.screenshot(path=artefacts / "kiosk-feedback-de.png")
+    kiosk_page.get_by_role("button", name="Senden").click()
+    expect(kiosk_page.get_by_text("Vielen Dank! Ihre Antwort hilft uns.")).to_be_visible(timeout=10_000)
+    answer = Feedback.get(Feedback.member == member_id)
+    assert (answer.score, answer.text) == (3, "Die Stelle ist seit gestern geschwollen.")
+    assert FollowUp.select().where(FollowUp.member == member_id).count() == 1   # for the clinical team
+    back_to_idle(kiosk_page)
+
+
 def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="English").click()
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
