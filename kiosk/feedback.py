@@ -25,8 +25,7 @@ class FeedbackPanel:
         self._send, self._on_touch = send, on_touch
         self.scores = [ft.Button(content=str(n), width=66, height=62, on_click=lambda _e, n=n: self._pick(n))
                        for n in range(11)]
-        self.note = ft.TextField(label=t("kiosk.feedback.note", lang), multiline=True, min_lines=1, max_lines=3,
-                                 text_size=SMALL, label_style=ft.TextStyle(size=SMALL - 2), border_radius=14,
+        self.note = ft.TextField(label=t("kiosk.feedback.note", lang), text_size=SMALL, label_style=ft.TextStyle(size=SMALL - 2), border_radius=14,
                                  width=480,
                                  on_focus=lambda _e: on_typing(True), on_blur=lambda _e: on_typing(False),
                                  on_change=lambda _e: on_touch())

@@ -2,7 +2,8 @@
 
 The station's camera is an MJPEG stream on 127.0.0.1 (tests/kiosk/kiosk_camera.py) opened through
 cv2.VideoCapture, so one station process serves the whole sequence of scans. The receipt printer is
-a real TCP server on 127.0.0.1 that keeps the ESC/POS bytes it receives.
+a real TCP server on 127.0.0.1 that keeps the ESC/POS bytes it receives; mail goes to a real SMTP
+server on 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -53,6 +54,36 @@ def printer_server():
     server.close()
 
 
+class MailSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the station's configured mail."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        self.messages: list[bytes] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(envelope.content)
+                return "250 OK"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink():
+    sink = MailSink()
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture(scope="session")
 def camera():
     cam = MjpegCamera(imagegen.empty_frame(size=(1280, 720))).start()
@@ -61,11 +92,13 @@ def camera():
 
 
 @pytest.fixture(scope="session")
-def kiosk_home(tmp_path_factory, printer_server) -> Path:
+def kiosk_home(tmp_path_factory, printer_server, mail_sink) -> Path:
     home = tmp_path_factory.mktemp("kiosk-station")
     (home / "station.toml").write_text(
         "[station]\nlanguage = \"de\"\n\n[kiosk]\nwelcome_s = 15\nidle_s = 12\n\n"
-        f"[printer]\nhost = \"127.0.0.1\"\nport = {printer_server.port}\ntimeout = 5\n", encoding="utf-8")
+        f"[printer]\nhost = \"127.0.0.1\"\nport = {printer_server.port}\ntimeout = 5\n\n"
+        f"[smtp]\nhost = \"127.0.0.1\"\nport = {mail_sink.port}\nfrom = \"praxis@example.org\"\nsecurity = \"none\"\n",
+        encoding="utf-8")
     return home
 
 

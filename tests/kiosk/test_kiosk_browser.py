@@ -40,6 +40,21 @@ def stamps(member_id: str) -> int:
     return member_status(member_id).stamps_on_card
 
 
+def type_into(page, name: str, value: str) -> None:
+    """Focus the field, fill it, and wait until Flutter shows the value before going on (a fill
+    right after another field's can be lost while the focus moves)."""
+    field = page.get_by_role("textbox", name=name)
+    for _attempt in range(3):
+        field.click()
+        field.fill(value)
+        try:
+            expect(field).to_have_value(value, timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(field).to_have_value(value)
+
+
 def back_to_idle(page, lang: str = "de") -> None:
     done = {"de": "Fertig", "en": "Done"}[lang]
     back = {"de": "Zurück zum Start", "en": "Back to start"}[lang]
@@ -113,8 +128,7 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
     camera.show(EMPTY)
     expect(kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")).to_be_visible()
     kiosk_page.get_by_role("button", name="3", exact=True).click()
-    kiosk_page.get_by_role("textbox", name="Gibt es etwas, das wir wissen sollten? (freiwillig)").fill(
-        "Die Stelle ist seit gestern geschwollen.")
+    type_into(kiosk_page, "Gibt es etwas, das wir wissen sollten? (freiwillig)", "Die Stelle ist seit gestern geschwollen.")
     kiosk_page.screenshot(path=artefacts / "kiosk-feedback-de.png")
     kiosk_page.get_by_role("button", name="Senden").click()
     expect(kiosk_page.get_by_text("Vielen Dank! Ihre Antwort hilft uns.")).to_be_visible(timeout=10_000)
@@ -127,13 +141,13 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
 def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="English").click()
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
-    kiosk_page.get_by_role("textbox", name="First name").fill("Jo")
+    type_into(kiosk_page, "First name", "Jo")
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("Please give an e-mail address or a mobile number (one is enough).")).to_be_visible()
-    kiosk_page.get_by_role("textbox", name="E-mail").fill("not-an-address")
+    type_into(kiosk_page, "E-mail", "not-an-address")
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("This e-mail address does not look right. Please check it.")).to_be_visible()
-    kiosk_page.get_by_role("textbox", name="E-mail").fill("jo@example.org")
+    type_into(kiosk_page, "E-mail", "jo@example.org")
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("Please agree to the loyalty program terms to join.")).to_be_visible()
     kiosk_page.screenshot(path=artefacts / "kiosk-join-validation-en.png")
@@ -151,10 +165,11 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, station_db, prin
     _friend_id, friend_token = token_of("Jonas")
     count = len(members())
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
-    kiosk_page.get_by_role("textbox", name="First name").fill("Zoë")
-    kiosk_page.get_by_role("textbox", name="Mobile number").fill("0171 2345678")
-    kiosk_page.get_by_role("textbox", name="Day").fill("14")
-    kiosk_page.get_by_role("textbox", name="Month").fill("3")
+    type_into(kiosk_page, "First name", "Zoë")
+    type_into(kiosk_page, "E-mail", "zoe@example.org")
+    type_into(kiosk_page, "Mobile number", "0171 2345678")
+    type_into(kiosk_page, "Day", "14")
+    type_into(kiosk_page, "Month", "3")
     kiosk_page.get_by_role("checkbox", name=re.compile("^I agree to the terms")).click()
     kiosk_page.get_by_text("I am at least 18 years old.").click()   # the label ticks the box too
     camera.show(imagegen.held_card(friend_token, size=(1280, 720)))
@@ -164,6 +179,7 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, station_db, prin
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("Welcome, Zoë! This is your card.")).to_be_visible(timeout=15_000)
     expect(kiosk_page.get_by_text("+150 points welcome bonus")).to_be_visible()   # signup 50 + referral 100
+    expect(kiosk_page.get_by_text("We have also sent your card to zoe@example.org.")).to_be_visible()
     expect(kiosk_page.get_by_text("Your card has been printed. Please take it from the printer.")).to_be_visible(
         timeout=15_000)
     shot = artefacts / "kiosk-new-card-en.png"
@@ -182,8 +198,8 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, station_db, prin
 
 def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
-    kiosk_page.get_by_role("textbox", name="First name").fill("Halb")
-    kiosk_page.get_by_role("textbox", name="E-mail").fill("halb@example")
+    type_into(kiosk_page, "First name", "Halb")
+    type_into(kiosk_page, "E-mail", "halb@example")
     kiosk_page.screenshot(path=artefacts / "kiosk-half-typed-en.png")
     expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible(timeout=20_000)
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
@@ -194,3 +210,7 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="Deutsch").click()
     expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
     kiosk_page.screenshot(path=artefacts / "kiosk-idle-de.png")
+    kiosk_page.set_viewport_size({"width": 1920, "height": 1080})   # a 24" counter screen
+    expect(kiosk_page.get_by_text("Halten Sie Ihren Code hierher")).to_be_visible()
+    kiosk_page.screenshot(path=artefacts / "kiosk-idle-1920-de.png")
+    kiosk_page.set_viewport_size({"width": 1280, "height": 800})

@@ -67,3 +67,17 @@ def test_kiosk_hub_without_camera_has_no_scanner_and_says_nothing(station):
     hub.update_pause()
     detach()
     assert hub.scanner is None and page.statuses == [None]
+
+
+def test_kiosk_hub_reports_a_missing_camera_without_crashing(station, tmp_path):
+    hub = CameraHub(str(tmp_path / "unplugged.mp4"))
+    page = Page()
+    reconnecting = threading.Event()
+    page.camera_status = lambda status: reconnecting.set() if status == "reconnecting" else None
+    detach = hub.attach(page)
+    try:
+        assert reconnecting.wait(10)
+        assert hub.scanner.running
+    finally:
+        hub.stop()
+        detach()
