@@ -18,6 +18,7 @@ class Config:
     smtp: dict = field(default_factory=dict)
     printer: dict = field(default_factory=dict)
     hq: dict = field(default_factory=dict)
+    kiosk: dict = field(default_factory=dict)   # screen timings: welcome_s, feedback_s, idle_s
 
 
 def home_dir() -> Path:
@@ -40,4 +41,5 @@ def load_config() -> Config:
         camera=camera,
         language=os.environ.get("LOYALTY_LANG", station.get("language", "de")),
         smtp=data.get("smtp", {}), printer=data.get("printer", {}), hq=data.get("hq", {}),
+        kiosk=data.get("kiosk", {}),
     )

@@ -1,0 +1,125 @@
+"""Kiosk fixtures: one station process with a camera the tests control, one browser, one page.
+
+The station's camera is an MJPEG stream on 127.0.0.1 (tests/kiosk/kiosk_camera.py) opened through
+cv2.VideoCapture, so one station process serves the whole sequence of scans. The receipt printer is
+a real TCP server on 127.0.0.1 that keeps the ESC/POS bytes it receives; mail goes to a real SMTP
+server on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+import imagegen
+from browser import chromium, open_flet_page, station_process
+from kiosk_camera import MjpegCamera
+
+
+class PrinterServer:
+    """Listens like a network receipt printer (port 9100 style) and keeps every job's bytes."""
+
+    def __init__(self) -> None:
+        self.jobs: list[bytes] = []
+        self.received = threading.Event()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(4)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                chunks = []
+                while data := conn.recv(65536):
+                    chunks.append(data)
+            self.jobs.append(b"".join(chunks))
+            self.received.set()
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture(scope="session")
+def printer_server():
+    server = PrinterServer()
+    yield server
+    server.close()
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the station's configured mail."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        self.messages: list[bytes] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(envelope.content)
+                return "250 OK"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink():
+    sink = MailSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def camera():
+    cam = MjpegCamera(imagegen.empty_frame(size=(1280, 720))).start()
+    yield cam
+    cam.stop()
+
+
+@pytest.fixture(scope="session")
+def kiosk_home(tmp_path_factory, printer_server, mail_sink) -> Path:
+    home = tmp_path_factory.mktemp("kiosk-station")
+    (home / "station.toml").write_text(
+        "[station]\nlanguage = \"de\"\n\n[kiosk]\nwelcome_s = 15\nidle_s = 12\n\n"
+        f"[printer]\nhost = \"127.0.0.1\"\nport = {printer_server.port}\ntimeout = 5\n\n"
+        f"[smtp]\nhost = \"127.0.0.1\"\nport = {mail_sink.port}\nfrom = \"praxis@example.org\"\nsecurity = \"none\"\n",
+        encoding="utf-8")
+    return home
+
+
+@pytest.fixture(scope="session")
+def kiosk_url(kiosk_home, camera):
+    with station_process(kiosk_home, env={"LOYALTY_CAMERA": camera.url}, apps="kiosk") as base:
+        yield f"{base}/kiosk/"
+
+
+@pytest.fixture(scope="session")
+def kiosk_page(kiosk_url):
+    with chromium() as browser:
+        page = open_flet_page(browser, kiosk_url, viewport=(1280, 800))
+        page.get_by_role("button", name="Mitmachen").wait_for(timeout=60_000)
+        yield page
+
+
+@pytest.fixture
+def station_db(kiosk_home):
+    """The station's own SQLite file, opened from the test process (WAL: both may read and write)."""
+    from loyalty.store import close_database, open_database
+    open_database(kiosk_home / "loyalty.db")
+    yield
+    close_database()
