@@ -60,3 +60,11 @@ def artefacts() -> Path:
     """Screenshots and other files a person should look at after the run."""
     ARTEFACTS.mkdir(exist_ok=True)
     return ARTEFACTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run: Playwright's sync API allows one instance per thread."""
+    from tests.browser import chromium
+    with chromium() as instance:
+        yield instance

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import imagegen
-from browser import chromium, open_flet_page, station_process
+from browser import open_flet_page, station_process
 from kiosk_camera import MjpegCamera
 
 
@@ -109,11 +109,11 @@ def kiosk_url(kiosk_home, camera):
 
 
 @pytest.fixture(scope="session")
-def kiosk_page(kiosk_url):
-    with chromium() as browser:
-        page = open_flet_page(browser, kiosk_url, viewport=(1280, 800))
-        page.get_by_role("button", name="Mitmachen").wait_for(timeout=60_000)
-        yield page
+def kiosk_page(kiosk_url, browser):
+    page = open_flet_page(browser, kiosk_url, viewport=(1280, 800))
+    page.get_by_role("button", name="Mitmachen").wait_for(timeout=60_000)
+    yield page
+    page.close()
 
 
 @pytest.fixture

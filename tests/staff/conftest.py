@@ -11,7 +11,7 @@ import pytest
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, enroll, init_station, load_demo, sign_in
 from loyalty.store import close_database, open_database
-from tests.browser import chromium, open_flet_page, station_process
+from tests.browser import open_flet_page, station_process
 
 
 @pytest.fixture(autouse=True)
@@ -55,12 +55,6 @@ def prepare_home(home: Path) -> dict[str, str]:
 def _member_by_name(first: str) -> str:
     from loyalty.store import Member
     return Member.select().where(Member.first_name == first).order_by(Member.created_at).first().id
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @contextmanager
