@@ -37,6 +37,7 @@ CAMERA_LINES = {"starting": "kiosk.camera_starting", "reconnecting": "kiosk.came
 # measured 40-250 ms apart in headless Chromium on a busy 2-core machine. Keys arrive as Flutter key
 # labels ("L", ":", "7", "Enter"), letters upper-case, as the card tokens are.
 WEDGE_GAP_S = 0.6
+DESIGN_W, DESIGN_H = 1200, 720   # the 1280x800 window less the page padding
 
 
 def make_kiosk(config: Config) -> Callable[[ft.Page], None]:
@@ -67,7 +68,8 @@ class KioskPage:
         self.camera_state: str | None = None
         self.top = TopBar(current_program().name, self._set_language)
         self.body = ft.Container(expand=True, alignment=ft.Alignment.CENTER)
-        self.root = ft.Column([self.top.control, self.body], expand=True, spacing=24)
+        self.root = ft.Column([self.top.control, self.body], spacing=24)
+        self.frame_box = ft.Container(self.root, width=DESIGN_W, height=DESIGN_H)
         self._rendered: int | None = None
         self._frame_pending = False
         self._closed = False
@@ -104,16 +106,29 @@ class KioskPage:
         page.title = current_program().name
         page.bgcolor = BG
         page.padding = 40
+        page.horizontal_alignment = ft.CrossAxisAlignment.CENTER
+        page.vertical_alignment = ft.MainAxisAlignment.CENTER
+        page.on_resize = lambda e: self._fit(e.width, e.height)
         page.theme_mode = ft.ThemeMode.LIGHT
         page.theme = ft.Theme(color_scheme_seed=TEAL)
         page.on_keyboard_event = self._on_key
         page.on_disconnect = lambda _e: self._detach_hub()
         page.on_connect = lambda _e: self._attach()
         page.on_close = lambda _e: self._close()
-        page.add(self.root)
+        page.add(self.frame_box)
+        self._fit(page.width, page.height, update=False)
         self.render()
         self._attach()
         page.run_task(self._ticker)
+
+    def _fit(self, width: float | None, height: float | None, update: bool = True) -> None:
+        """Every screen is laid out for 1280x800 and scaled to the window: the same look at arm's
+        length on a 1280x800 tablet and on a 1920x1080 counter screen."""
+        if not width or not height:
+            return
+        self.frame_box.scale = round(min((width - 80) / DESIGN_W, (height - 80) / DESIGN_H), 3)
+        if update:
+            self.frame_box.update()
 
     def _attach(self) -> None:
         if self._detach is None and not self._closed:

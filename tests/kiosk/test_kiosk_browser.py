@@ -40,6 +40,12 @@ def stamps(member_id: str) -> int:
     return member_status(member_id).stamps_on_card
 
 
+def shot(page, path) -> None:
+    """Screenshot once Flutter has painted: the accessibility tree can run a frame ahead of the canvas."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.screenshot(path=path)
+
+
 def type_into(page, name: str, value: str) -> None:
     """Focus the field, fill it, and wait until Flutter shows the value before going on (a fill
     right after another field's can be lost while the focus moves)."""
@@ -72,7 +78,7 @@ def test_kiosk_video_scan_shows_welcome_with_name_and_stamps(kiosk_page, camera,
     camera.play(clip, then=EMPTY)
     expect(kiosk_page.get_by_text("Willkommen zurück, Anna!")).to_be_visible(timeout=15_000)
     expect(kiosk_page.get_by_text(f"{before + 1} von 10 Stempeln")).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / "kiosk-welcome-de.png")
+    shot(kiosk_page, artefacts / "kiosk-welcome-de.png")
     assert stamps(member_id) == before + 1
     back_to_idle(kiosk_page)
 
@@ -85,7 +91,7 @@ def test_kiosk_repeat_scan_gives_no_second_stamp(kiosk_page, camera, station_db,
     camera.show(imagegen.held_card(token, size=(1280, 720)))
     expect(kiosk_page.get_by_text("Sie sind heute bereits eingecheckt.")).to_be_visible(timeout=15_000)
     expect(kiosk_page.get_by_text(f"{before} von 10 Stempeln")).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / "kiosk-repeat-de.png")
+    shot(kiosk_page, artefacts / "kiosk-repeat-de.png")
     camera.show(EMPTY)
     assert (stamps(member_id), ledger_size()) == (before, entries)
     back_to_idle(kiosk_page)
@@ -101,7 +107,7 @@ def test_kiosk_foreign_or_tampered_code_explains_and_writes_nothing(kind, kiosk_
                    "tampered": "Diese Karte konnte nicht geprüft werden."}[kind]
     expect(kiosk_page.get_by_text(explanation)).to_be_visible(timeout=15_000)
     expect(kiosk_page.get_by_text("Bitte fragen Sie an der Rezeption.", exact=False)).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / f"kiosk-{kind}-de.png")
+    shot(kiosk_page, artefacts / f"kiosk-{kind}-de.png")
     camera.show(EMPTY)
     assert ledger_size() == entries
     back_to_idle(kiosk_page)
@@ -113,7 +119,7 @@ def test_kiosk_usb_scanner_types_the_code(kiosk_page, station_db, artefacts):
     kiosk_page.keyboard.type(token, delay=8)
     kiosk_page.keyboard.press("Enter")
     expect(kiosk_page.get_by_text("Willkommen zurück, Sophie!")).to_be_visible(timeout=15_000)
-    kiosk_page.screenshot(path=artefacts / "kiosk-usb-scanner-de.png")
+    shot(kiosk_page, artefacts / "kiosk-usb-scanner-de.png")
     assert stamps(member_id) == before + 1
     back_to_idle(kiosk_page)
 
@@ -128,8 +134,8 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
     camera.show(EMPTY)
     expect(kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")).to_be_visible()
     kiosk_page.get_by_role("button", name="3", exact=True).click()
-    type_into(kiosk_page, "Gibt es etwas, das wir wissen sollten? (freiwillig)", "Die Stelle ist seit gestern geschwollen.")
-    kiosk_page.screenshot(path=artefacts / "kiosk-feedback-de.png")
+    type_into(kiosk_page, "Möchten Sie uns noch etwas sagen?", "Die Stelle ist seit gestern geschwollen.")
+    shot(kiosk_page, artefacts / "kiosk-feedback-de.png")
     kiosk_page.get_by_role("button", name="Senden").click()
     expect(kiosk_page.get_by_text("Vielen Dank! Ihre Antwort hilft uns.")).to_be_visible(timeout=10_000)
     answer = Feedback.get(Feedback.member == member_id)
@@ -150,7 +156,7 @@ def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     type_into(kiosk_page, "E-mail", "jo@example.org")
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("Please agree to the loyalty program terms to join.")).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / "kiosk-join-validation-en.png")
+    shot(kiosk_page, artefacts / "kiosk-join-validation-en.png")
     # German keeps what was typed: labels change, values stay
     kiosk_page.get_by_role("button", name="Deutsch").click()
     expect(kiosk_page.get_by_role("textbox", name="Vorname")).to_have_value("Jo")
@@ -175,17 +181,17 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, station_db, prin
     camera.show(imagegen.held_card(friend_token, size=(1280, 720)))
     expect(kiosk_page.get_by_text("Your friend's code has been added.")).to_be_visible(timeout=15_000)
     camera.show(EMPTY)
-    kiosk_page.screenshot(path=artefacts / "kiosk-join-form-en.png")
+    shot(kiosk_page, artefacts / "kiosk-join-form-en.png")
     kiosk_page.get_by_role("button", name="Join now").click()
     expect(kiosk_page.get_by_text("Welcome, Zoë! This is your card.")).to_be_visible(timeout=15_000)
     expect(kiosk_page.get_by_text("+150 points welcome bonus")).to_be_visible()   # signup 50 + referral 100
     expect(kiosk_page.get_by_text("We have also sent your card to zoe@example.org.")).to_be_visible()
     expect(kiosk_page.get_by_text("Your card has been printed. Please take it from the printer.")).to_be_visible(
         timeout=15_000)
-    shot = artefacts / "kiosk-new-card-en.png"
-    kiosk_page.screenshot(path=shot)
+    picture = artefacts / "kiosk-new-card-en.png"
+    shot(kiosk_page, picture)
 
-    codes = zxingcpp.read_barcodes(cv2.imread(str(shot)))
+    codes = zxingcpp.read_barcodes(cv2.imread(str(picture)))
     assert len(codes) == 1
     card, problem = find_card(codes[0].text)
     assert problem is None
@@ -200,7 +206,7 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
     type_into(kiosk_page, "First name", "Halb")
     type_into(kiosk_page, "E-mail", "halb@example")
-    kiosk_page.screenshot(path=artefacts / "kiosk-half-typed-en.png")
+    shot(kiosk_page, artefacts / "kiosk-half-typed-en.png")
     expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible(timeout=20_000)
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
     expect(kiosk_page.get_by_role("textbox", name="First name")).to_have_value("")
@@ -209,8 +215,13 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible()
     kiosk_page.get_by_role("button", name="Deutsch").click()
     expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / "kiosk-idle-de.png")
+    shot(kiosk_page, artefacts / "kiosk-idle-de.png")
     kiosk_page.set_viewport_size({"width": 1920, "height": 1080})   # a 24" counter screen
     expect(kiosk_page.get_by_text("Halten Sie Ihren Code hierher")).to_be_visible()
-    kiosk_page.screenshot(path=artefacts / "kiosk-idle-1920-de.png")
+    shot(kiosk_page, artefacts / "kiosk-idle-1920-de.png")
+    kiosk_page.get_by_role("button", name="Mitmachen").click()     # scaled up, still a tap target
+    expect(kiosk_page.get_by_role("textbox", name="Vorname")).to_be_visible()
+    shot(kiosk_page, artefacts / "kiosk-join-1920-de.png")
+    kiosk_page.get_by_role("button", name="Abbrechen").click()
+    expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
     kiosk_page.set_viewport_size({"width": 1280, "height": 800})
