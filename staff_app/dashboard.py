@@ -84,6 +84,6 @@ def charts(ctx: Ctx, board) -> ft.Control:
 
     return ft.Row([
         bars(ctx.t("dash.chart_enrolments"), [w.enrolments for w in weeks], ACCENT),
-        bars(ctx.t("dash.chart_visitors"), [w.visitors for w in weeks], "#e07a1f"),
+        bars(ctx.t("dash.chart_visits"), [w.visits for w in weeks], "#e07a1f"),
         bars(ctx.t("dash.chart_redemptions"), [w.redemptions for w in weeks], "#5c7f0f"),
     ], spacing=12)
