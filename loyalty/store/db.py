@@ -40,19 +40,20 @@ def migrate(database: pw.SqliteDatabase) -> list[str]:
 
     Recorded by name, not by a counter, so migrations written on parallel branches merge.
     """
-    database.execute_sql('CREATE TABLE IF NOT EXISTS "schema_migration" '
-                         '("name" TEXT NOT NULL PRIMARY KEY, "applied_at" TEXT NOT NULL)')
-    done = {name for (name,) in database.execute_sql('SELECT "name" FROM "schema_migration"')}
     applied = []
-    for path in migration_files():
-        if path.stem in done:
-            continue
-        with database.atomic():
-            for statement in _statements(path.read_text(encoding="utf-8")):
-                database.execute_sql(statement)
-            database.execute_sql('INSERT INTO "schema_migration" ("name", "applied_at") '
-                                 "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (path.stem,))
-        applied.append(path.stem)
+    with database.atomic(lock_type="IMMEDIATE"):   # two processes starting at once migrate one after the other
+        database.execute_sql('CREATE TABLE IF NOT EXISTS "schema_migration" '
+                             '("name" TEXT NOT NULL PRIMARY KEY, "applied_at" TEXT NOT NULL)')
+        done = {name for (name,) in database.execute_sql('SELECT "name" FROM "schema_migration"')}
+        for path in migration_files():
+            if path.stem in done:
+                continue
+            with database.atomic():
+                for statement in _statements(path.read_text(encoding="utf-8")):
+                    database.execute_sql(statement)
+                database.execute_sql('INSERT INTO "schema_migration" ("name", "applied_at") '
+                                     "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (path.stem,))
+            applied.append(path.stem)
     return applied
 
 
