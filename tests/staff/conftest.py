@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, enroll, init_station, load_demo, sign_in
@@ -70,6 +71,16 @@ def sign_in_as(page, name: str, pin: str) -> None:
     for digit in pin:
         page.get_by_role("button", name=digit, exact=True).click()
     page.get_by_role("button", name="OK", exact=True).click()
+
+
+@contextmanager
+def signed_in_page(browser, desk, name: str, pin: str):
+    """A page of `desk` with `name` signed in, greeted by the start screen."""
+    page = open_page(browser, desk)
+    sign_in_as(page, name, pin)
+    expect(page.get_by_text(f"Hallo {name}", exact=False)).to_be_visible()
+    yield page
+    page.close()
 
 
 def field(page, label: str):

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.staff.conftest import desk_server, field, open_page, sign_in_as, type_in
+from tests.staff.conftest import desk_server, field, signed_in_page, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,11 +21,8 @@ def desk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(browser, desk):
-    page = open_page(browser, desk)
-    sign_in_as(page, "Chef", "1234")
-    expect(page.get_by_text("Hallo Chef", exact=False)).to_be_visible()
-    yield page
-    page.close()
+    with signed_in_page(browser, desk, "Chef", "1234") as signed_in:
+        yield signed_in
 
 
 def nav(page, name: str) -> None:

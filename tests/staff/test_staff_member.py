@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ROOT
-from tests.staff.conftest import desk_server, field, open_page, sign_in_as, type_in
+from tests.staff.conftest import desk_server, field, signed_in_page, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,8 @@ def desk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(browser, desk):
-    page = open_page(browser, desk)
-    sign_in_as(page, "Empfang", "0000")
-    expect(page.get_by_text("Hallo Empfang", exact=False)).to_be_visible()
-    yield page
-    page.close()
+    with signed_in_page(browser, desk, "Empfang", "0000") as signed_in:
+        yield signed_in
 
 
 def open_member(page, query: str, name: str) -> None:
