@@ -62,6 +62,7 @@ def ledger_summary(member_id: str, tier_kinds: tuple[str, ...], tier_since: date
 
 
 class SearchRow(NamedTuple):
+    """What a search hit shows and is ranked by."""
     id: str
     first_name: str | None
     last_name: str | None
