@@ -1,7 +1,10 @@
 """The desk: find a member as you type or by scanning their card, enrol one, watch kiosk check-ins live."""
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 import flet as ft
 
@@ -38,6 +41,47 @@ def member_for_code(ctx: Ctx, code: str) -> str | None:
     return card_row.member_id
 
 
+class LiveSearch:
+    """Search as the receptionist types, without queries piling up behind the keys.
+
+    The search runs in a worker thread (a plain handler would hold the event loop the kiosk
+    shares) and at once, with no waiting for a pause. While one runs, further keystrokes only
+    note the newest text; when it finishes, that text is searched next and the ones in between
+    are skipped. Results are shown only when nothing newer was typed meanwhile, so a search that
+    finishes late never paints over the newer text's results.
+    """
+
+    def __init__(self, find: Callable[[str], Any], show: Callable[[str, Any], None]):
+        self.find, self.show = find, show
+        self.wanted: str | None = None   # the newest text not yet searched
+        self.generation = 0              # counts keystrokes and drops: results of an older one are stale
+        self.running = False
+
+    async def typed(self, query: str) -> bool:
+        """After a keystroke or Enter: True when this call showed results."""
+        self.wanted = query
+        self.generation += 1
+        if self.running:
+            return False   # the search running now takes this text up when it is done
+        self.running = True
+        shown = False
+        try:
+            while self.wanted is not None:
+                query, self.wanted, generation = self.wanted, None, self.generation
+                found = await asyncio.to_thread(self.find, query)
+                if generation == self.generation:
+                    self.show(query, found)
+                    shown = True
+        finally:
+            self.running = False
+        return shown
+
+    def drop(self) -> None:
+        """A search on its way shows nothing (a card was scanned: the member page opens)."""
+        self.wanted = None
+        self.generation += 1
+
+
 class Feed:
     """Kiosk check-ins, newest first; refreshed from the page's loop when a check-in happens."""
 
@@ -71,8 +115,7 @@ def build(ctx: Ctx) -> ft.Control:
     results = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
     ctx.feed = Feed(ctx)
 
-    def show_results(query: str) -> None:
-        found = search(query)
+    def show_results(query: str, found: list) -> None:
         if not found and len(query.strip()) >= 2:
             results.controls = [ft.Text(ctx.t("desk.nothing_found"), italic=True)]
             return
@@ -89,18 +132,21 @@ def build(ctx: Ctx) -> ft.Control:
                 on_click=lambda e, mid=m.member_id: ctx.show("member", mid))
             for m in found]
 
-    def on_change(e) -> None:
-        ctx.touch()
-        show_results(e.control.value or "")
+    live = LiveSearch(search, show_results)
 
-    def on_submit(e) -> None:
+    async def on_change(e) -> None:
+        ctx.touch()
+        await live.typed(e.control.value or "")
+
+    async def on_submit(e) -> None:
         text = (e.control.value or "").strip()
         if text.upper().startswith("LY"):
+            live.drop()
             member_id = member_for_code(ctx, text)
             if member_id:
                 ctx.show("member", member_id)
             return
-        show_results(text)
+        await live.typed(text)
 
     box = text_field(ctx, label=ctx.t("desk.search"), hint_text=ctx.t("desk.search_hint"), autofocus=True,
                        prefix_icon=ft.Icons.SEARCH, on_change=on_change, on_submit=on_submit, text_size=18,

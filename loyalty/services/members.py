@@ -246,11 +246,14 @@ def member_status(member_id: str) -> MemberStatus:
 def search(query: str, limit: int = 20) -> list[MemberSummary]:
     """Prefix search as you type: name (first, last or both), e-mail or phone.
 
-    Each key is its own indexed range scan with a limit, merged here: one OR-ed query made SQLite
-    walk the whole name index for a last name or an e-mail.
+    Each key is its own indexed range scan that stops after `limit` rows, however many members a
+    short prefix matches (one OR-ed query made SQLite walk the whole name index). Ranking: members
+    whose whole first name, full name, last name, e-mail or number was typed come first, then
+    prefix matches on the full name, the last name, the e-mail; each in its index's order. Every
+    range returns its best rows first, so merging `limit` rows of each gives the overall best.
     """
     text = query.strip()
-    if len(text) < 2:
+    if len(text) < 2 or limit < 1:
         return []
     if "@" in text:
         ranges = [("email", text.lower())]
@@ -259,16 +262,25 @@ def search(query: str, limit: int = 20) -> list[MemberSummary]:
     else:
         key = fold(text)
         ranges = [("name_key", key), ("last_key", key), ("email", text.lower())]
-    found: dict[str, Member] = {}
-    for column, prefix in ranges:
-        for member in queries.members_by_prefix(column, prefix, limit):
-            found.setdefault(member.id, member)
-    members = sorted(found.values(), key=lambda m: (m.name_key or "", m.id))[:limit]
-    if not members:
+    best: dict[str, tuple[tuple[int, int, int], queries.SearchRow]] = {}
+    for source, (column, prefix) in enumerate(ranges):
+        if not prefix:
+            continue
+        for position, row in enumerate(queries.members_by_prefix(column, prefix, limit)):
+            rank = (0 if _typed_whole(column, row, prefix) else 1, source, position)
+            if row.id not in best or rank < best[row.id][0]:
+                best[row.id] = (rank, row)
+    rows = [row for _, row in sorted(best.values(), key=lambda hit: hit[0])[:limit]]
+    if not rows:
         return []
-    sums = queries.points_of([m.id for m in members])
-    return [MemberSummary(m.id, m.first_name or "", m.last_name, m.email, m.phone, sums.get(m.id, 0))
-            for m in members]
+    sums = queries.points_of([r.id for r in rows])
+    return [MemberSummary(r.id, r.first_name or "", r.last_name, r.email, r.phone, sums.get(r.id, 0)) for r in rows]
+
+
+def _typed_whole(column: str, row: queries.SearchRow, prefix: str) -> bool:
+    """The whole first name, full name, last name, e-mail or number was typed, not just its start."""
+    value = getattr(row, column) or ""
+    return value == prefix or (column == "name_key" and value.startswith(prefix + " "))
 
 
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:

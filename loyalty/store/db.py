@@ -5,7 +5,15 @@ from pathlib import Path
 
 import peewee as pw
 
+from loyalty.contacts import fold
+
 db = pw.SqliteDatabase(None)
+
+
+@db.func("fold", 1, deterministic=True)
+def _sql_fold(text: str | None) -> str | None:
+    """The search-key folding in SQL, for the triggers of migration 0008: one definition for both."""
+    return None if text is None else fold(text)
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -31,11 +31,11 @@ class Member(Base):
     id = pw.TextField(primary_key=True)
     first_name = pw.TextField(null=True)
     last_name = pw.TextField(null=True)
-    name_key = pw.TextField(null=True, index=True)   # folded "first last" for prefix search
-    last_key = pw.TextField(null=True, index=True)   # folded last name
+    name_key = pw.TextField(null=True, index=True)   # folded "first last" for prefix search (kept by triggers)
+    last_key = pw.TextField(null=True)               # folded last name (kept by triggers)
     email = pw.TextField(null=True, index=True)      # normalised, lower case
     phone = pw.TextField(null=True)                  # E.164
-    phone_key = pw.TextField(null=True, index=True)  # E.164 digits without '+', for prefix search
+    phone_key = pw.TextField(null=True, index=True)  # E.164 digits without '+', for prefix search (triggers)
     birthday_day = pw.IntegerField(null=True)
     birthday_month = pw.IntegerField(null=True)
     birthday_set_at = UtcDateTimeField(null=True)
@@ -45,6 +45,9 @@ class Member(Base):
     created_at = UtcDateTimeField()
     created_device = pw.TextField()
     erased_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("last_key", "name_key"), False),)
 
 
 class Card(Base):

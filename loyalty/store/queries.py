@@ -7,13 +7,13 @@ check-in and a search make are written out here once; everything else uses the q
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from loyalty.store.db import db
 from loyalty.store.fields import UtcDateTimeField, as_utc
 from loyalty.store.models import Card, Member
 
 _stamp = UtcDateTimeField().db_value
-SEARCH_COLUMNS = ("name_key", "last_key", "email", "phone_key")
 
 
 def setting(key: str) -> str | None:
@@ -61,13 +61,46 @@ def ledger_summary(member_id: str, tier_kinds: tuple[str, ...], tier_since: date
     return int(row[0]), int(row[1]), int(row[2]), as_utc(row[3]), int(row[4]), int(row[5]), as_utc(row[6])
 
 
-def members_by_prefix(column: str, prefix: str, limit: int) -> list[Member]:
-    """Members not erased whose `column` starts with `prefix`: a range on the column's index."""
-    if column not in SEARCH_COLUMNS:
-        raise ValueError(column)
-    sql = (f'SELECT * FROM "member" WHERE "{column}" >= ? AND "{column}" < ? AND "erased_at" IS NULL '
-           f'ORDER BY "{column}" LIMIT ?')
-    return list(Member.raw(sql, prefix, prefix + "\uffff", limit))
+class SearchRow(NamedTuple):
+    """What a search hit shows and is ranked by."""
+    id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    name_key: str | None
+    last_key: str | None
+    phone_key: str | None
+
+
+# Each search column with the index order its range is read in (see migration 0008_search).
+SEARCH_ORDER = {"name_key": '"name_key"', "last_key": '"last_key", "name_key"', "email": '"email"',
+                "phone_key": '"phone_key"'}
+
+
+def members_by_prefix(column: str, prefix: str, limit: int) -> list[SearchRow]:
+    """The first `limit` members not erased whose `column` starts with `prefix`, in index order.
+
+    A range on the column's index that stops after `limit` rows however many match, returned as
+    plain tuples: building peewee models (with their date parsing) cost more than the query.
+    """
+    order = SEARCH_ORDER[column]
+    sql = ('SELECT "id", "first_name", "last_name", "email", "phone", "name_key", "last_key", "phone_key" '
+           f'FROM "member" WHERE "{column}" >= ? AND "{column}" < ? AND "erased_at" IS NULL '
+           f'ORDER BY {order} LIMIT ?')
+    return [SearchRow(*row) for row in db.execute_sql(sql, (prefix, prefix_end(prefix), limit))]
+
+
+def prefix_end(prefix: str) -> str:
+    """The smallest text above every text that starts with `prefix` (SQLite compares code points).
+
+    A prefix of nothing but U+10FFFF has no such bound and gets an empty range: no name is made of it.
+    """
+    head = prefix.rstrip(chr(0x10FFFF))
+    if not head:
+        return prefix
+    following = ord(head[-1]) + 1
+    return head[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)   # surrogates are no text
 
 
 def points_of(member_ids: list[str]) -> dict[str, int]:
