@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.message(args.lang), file=sys.stderr)
         return REFUSED
     except ProgramError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.text(args.lang), file=sys.stderr)
         return REFUSED
     except UsageError as exc:
         print(f"loyalty {args.command}: {exc}", file=sys.stderr)

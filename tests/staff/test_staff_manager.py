@@ -74,7 +74,8 @@ def test_settings_save_and_refusal_names_the_field(page, artefacts):
     status(page, "Als Version 2 gespeichert: points.per_euro.")
     type_in(page, "tiers.gold.threshold", "10")
     page.get_by_role("button", name="Änderungen speichern").click()
-    status(page, "tiers.gold.threshold")
+    status(page, "tiers.gold.threshold: die Schwellen müssen von Stufe zu Stufe steigen")
+    expect(page.get_by_text("die Schwellen müssen von Stufe zu Stufe steigen", exact=True)).to_be_visible()
     page.screenshot(path=artefacts / "staff-settings-refused.png")
 
 
