@@ -31,7 +31,9 @@ def build(ctx: Ctx) -> ft.Control:
         text = "" if value is None else (str(value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value))
         if isinstance(value, (list, tuple)):
             text = ", ".join(value)
-        control = text_field(ctx, value=text, width=width, dense=True, label=label or path, error_max_lines=4,
+        label = label or path
+        width = max(width, len(label) * 7 + 28)   # the dotted name stays on one line above the value
+        control = text_field(ctx, value=text, width=width, dense=True, label=label, error_max_lines=3,
                              tooltip=ctx.t("settings.field", field=path))
         fields[path], initial[path] = control, text
         return control
@@ -58,7 +60,7 @@ def build(ctx: Ctx) -> ft.Control:
         return ft.DataTable(columns=[ft.DataColumn(ft.Text(ctx.t(f"settings.col.{c}"), weight=ft.FontWeight.BOLD))
                                      for c in columns],
                             rows=[ft.DataRow(cells=[ft.DataCell(c) for c in r]) for r in rows],
-                            data_row_min_height=52, data_row_max_height=60)
+                            data_row_min_height=60, data_row_max_height=110)
 
     tiers = table(["name", "threshold", "multiplier"],
                   [[ft.Text(ctx.name(t.name)), edit(f"tiers.{t.code}.threshold", t.threshold),
