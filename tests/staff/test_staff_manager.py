@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -51,6 +52,40 @@ def test_dashboard_figure_explains_its_formula(page, artefacts):
     page.screenshot(path=artefacts / "staff-dashboard.png")
 
 
+def test_dashboard_on_tablet_and_desktop_in_both_languages(page, artefacts):
+    """Screenshots to look at: labels of the date fields whole, week labels apart, at 1280 x 800 and
+    1920 x 1080, German and English; a figure still explains its formula on tap in English."""
+    year_ago = (date.today() - timedelta(days=363)).strftime("%d.%m.%Y")
+    nav(page, "Kennzahlen")
+    page.wait_for_timeout(1000)   # the screen is drawn anew on each visit; press the new screen's button
+    page.get_by_role("button", name="Letzte 52 Wochen").click()
+    status(page, f"Kennzahlen vom {year_ago}")
+    expect(page.get_by_role("textbox", name=re.compile(r"^Von \(JJJJ-MM-TT\)"))).to_be_visible()
+    page.screenshot(path=artefacts / "staff-dashboard-1280-de.png")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    try:
+        page.get_by_role("button", name="Letzte 12 Wochen").click()
+        status(page, "Kennzahlen vom")
+        page.screenshot(path=artefacts / "staff-dashboard-1920-de.png")
+        page.get_by_role("button", name="English").click()
+        nav(page, "Dashboard")
+        status(page, "Tap a figure")
+        page.wait_for_timeout(1000)
+        page.get_by_text("Retention rate", exact=False).first.click()
+        status(page, "Retention rate: ")
+        page.screenshot(path=artefacts / "staff-dashboard-1920-en.png")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.get_by_role("button", name="Last 52 weeks").click()
+        status(page, f"Figures from {(date.today() - timedelta(days=363)).day} ")
+        expect(page.get_by_role("textbox", name=re.compile(r"^From \(YYYY-MM-DD\)"))).to_be_visible()
+        page.screenshot(path=artefacts / "staff-dashboard-1280-en.png")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        if page.get_by_role("button", name="Deutsch").count():
+            page.get_by_role("button", name="Deutsch").click()
+            expect(page.get_by_role("button", name="English")).to_be_visible()
+
+
 def test_lists_offer_csv(page, desk, artefacts):
     nav(page, "Listen")
     page.get_by_role("button", name="Gefährdet").click()
@@ -72,6 +107,7 @@ def test_settings_save_and_refusal_names_the_field(page, artefacts):
     type_in(page, "points.per_euro", "2")
     page.get_by_role("button", name="Änderungen speichern").click()
     status(page, "Als Version 2 gespeichert: points.per_euro.")
+    page.wait_for_timeout(1000)   # the screen is drawn anew after a save; type into the new field
     type_in(page, "tiers.gold.threshold", "10")
     page.get_by_role("button", name="Änderungen speichern").click()
     status(page, "tiers.gold.threshold: die Schwellen müssen von Stufe zu Stufe steigen")
