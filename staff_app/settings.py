@@ -53,7 +53,7 @@ def build(ctx: Ctx) -> ft.Control:
         "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
     }
     rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), size=13, width=190),
-                               edit(p, values[p], 150)], spacing=2) for p in RULES], wrap=True, spacing=16,
+                               edit(p, values[p], 150)], spacing=8) for p in RULES], wrap=True, spacing=16,
                    run_spacing=10)
 
     def table(columns: list[str], rows: list[list[ft.Control]]) -> ft.DataTable:

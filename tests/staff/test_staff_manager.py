@@ -107,7 +107,10 @@ def test_settings_save_and_refusal_names_the_field(page, artefacts):
     type_in(page, "points.per_euro", "2")
     page.get_by_role("button", name="Änderungen speichern").click()
     status(page, "Als Version 2 gespeichert: points.per_euro.")
-    page.wait_for_timeout(1000)   # the screen is drawn anew after a save; type into the new field
+    page.mouse.move(640, 500)      # scroll the canvas itself, so a click on the tiers lands on them
+    page.mouse.wheel(0, 700)
+    expect(field(page, "tiers.gold.threshold")).to_be_in_viewport()
+    page.wait_for_timeout(500)
     type_in(page, "tiers.gold.threshold", "10")
     page.get_by_role("button", name="Änderungen speichern").click()
     status(page, "tiers.gold.threshold: die Schwellen müssen von Stufe zu Stufe steigen")
@@ -131,6 +134,20 @@ def test_team_add_reset_deactivate_and_audit(page, artefacts):
     status(page, "Nora Neu kann sich nicht mehr anmelden.")
     expect(page.get_by_text("Teammitglied deaktiviert", exact=False).first).to_be_visible()
     page.screenshot(path=artefacts / "staff-team-audit.png")
+
+
+def test_audit_log_filters_by_action_and_period(page, artefacts):
+    nav(page, "Team")
+    status(page, "Protokoll")
+    expect(page.get_by_text(re.compile(r"Chef · Teammitglied deaktiviert$")).first).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Aktion")).click()
+    page.get_by_role("button", name="PIN zurückgesetzt", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Chef · PIN zurückgesetzt$")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Chef · Teammitglied deaktiviert$"))).to_have_count(0)
+    page.screenshot(path=artefacts / "staff-audit-filtered.png")
+    page.get_by_role("button", name=re.compile("^Aktion")).click()
+    page.get_by_role("button", name="Nachfass-Aufgabe abgeschlossen", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Chef · Nachfass-Aufgabe abgeschlossen$")).first).to_be_visible()
 
 
 def test_gdpr_export_and_erase(page, desk, artefacts):
