@@ -28,7 +28,7 @@ def build(ctx: Ctx) -> ft.Control:
         else:
             report.controls = [ft.Text(ctx.t("import.preview_errors", count=len(result.errors)), size=16,
                                        color="#b71c1c")] + [
-                ft.Text(ctx.t("import.row_error", row=err.row, message=err.message), size=14)
+                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)), size=14)
                 for err in result.errors]
             ctx.fail(ctx.t("import.nothing_written"))
 
