@@ -37,8 +37,8 @@ def chip_text(ctx: Ctx, state: SyncState, now: datetime) -> tuple[str, str]:
         return " · ".join([head, *waiting]), WAIT_COLOUR
     if state.last_success_at is None:
         return " · ".join([ctx.raw("sync.chip_never"), *waiting]), QUIET_COLOUR
-    return " · ".join([ctx.raw("sync.chip_synced", ago=ago(ctx, now - state.last_success_at)), *waiting]), \
-        (OK_COLOUR if not waiting else QUIET_COLOUR)
+    synced = ctx.raw("sync.chip_synced", ago=ago(ctx, now - state.last_success_at))
+    return " · ".join([synced, *waiting]), QUIET_COLOUR if waiting else OK_COLOUR
 
 
 def ago(ctx: Ctx, delta: timedelta) -> str:

@@ -27,11 +27,14 @@ def sync_state() -> SyncState:
         value = get_setting(key)
         return datetime.fromisoformat(value) if value else None
     error = get_setting(LAST_ERROR) or None
+    url = get_setting(URL)
+    unsent = Outbox.select().where(Outbox.receipt.is_null())
     return SyncState(
-        hq_url=get_setting(URL),
+        hq_url=url,
         last_success_at=moment(LAST_SUCCESS),
-        queue_length=Outbox.select().where(Outbox.receipt.is_null()).count(),
-        rejected=Outbox.select().where(Outbox.receipt == "rejected").count(),
+        # A station without HQ keeps its outbox unsent forever: not counted on every staff-app poll.
+        queue_length=unsent.count() if url else 0,
+        rejected=Outbox.select().where(Outbox.receipt == "rejected").count() if url else 0,
         last_error=error,
         device_id=get_setting("device_id"),
         offline=bool(error) and error.startswith(f"{UNREACHABLE} "),
