@@ -226,7 +226,7 @@ def cmd_import(args) -> int:
         raise Failure(f"{args.file} is not a UTF-8 text (CSV) file") from None
     result = import_balances(text, _actor(args), dry_run=args.dry_run)
     for error in result.errors:
-        print(f"row {error.row}: {error.message}", file=sys.stderr)
+        print(f"row {error.row}: {error.text(args.lang)}", file=sys.stderr)
     if not result.ok:
         print("nothing imported: fix the rows above and try again", file=sys.stderr)
         return REFUSED
@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.message(args.lang), file=sys.stderr)
         return REFUSED
     except ProgramError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.text(args.lang), file=sys.stderr)
         return REFUSED
     except UsageError as exc:
         print(f"loyalty {args.command}: {exc}", file=sys.stderr)

@@ -7,11 +7,11 @@ dates are formatted by Babel for the locale ("1.242 Punkte", "1,242 points").
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
 LANGUAGES = ("de", "en")
@@ -58,6 +58,15 @@ def fmt_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
 
 def fmt_datetime(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
     return format_datetime(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_time(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
+    return format_time(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_ago(delta: timedelta, lang: str) -> str:
+    """How long ago, in the short form a status line has room for: "vor 2 Min.", "2 min ago"."""
+    return format_timedelta(-delta, add_direction=True, format="short", locale=_LOCALES.get(lang, "en_GB"))
 
 
 def _tz(name: str):

@@ -15,9 +15,22 @@ DEFAULT_PROGRAM = ASSETS / "programs" / "clinic-de.toml"
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong in a program: the key, its line, and a message code with parameters, so the
+    CLI, the HQ API and the settings screen can each say it in their language."""
     key: str
     line: int | None
-    message: str
+    code: str
+    params: dict = field(default_factory=dict, compare=False)
+
+    def text(self, lang: str = "en") -> str:
+        from loyalty.i18n import t
+        params = {name: (_type_text(value, lang) if name in ("want", "got") else value)
+                  for name, value in self.params.items()}
+        return t(f"program.problem.{self.code}", lang, **params)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -27,7 +40,24 @@ class Problem:
 class ProgramError(ValueError):
     def __init__(self, problems: list[Problem], source: str = "program"):
         self.problems = problems
-        super().__init__(f"{source} is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+        self.source = source
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        from loyalty.i18n import t
+        lines = []
+        for p in self.problems:
+            where = t("program.at_line", lang, line=p.line) if p.line else ""
+            lines.append(f"  {where}{p.key}: {p.text(lang)}")
+        return t("program.not_valid", lang, source=self.source) + "\n" + "\n".join(lines)
+
+
+def _type_text(name: str, lang: str) -> str:
+    """A type named in a problem ("int", "str", "number") in words; an unusual one keeps its name."""
+    from loyalty.i18n import t
+    key = f"program.type.{name}"
+    text = t(key, lang)
+    return name if text == key else text
 
 
 @dataclass(frozen=True)
@@ -144,7 +174,7 @@ def parse_program(text: str, source: str = "program") -> Program:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise ProgramError([Problem("(syntax)", line, str(exc))], source) from None
+        raise ProgramError([Problem("(syntax)", line, "syntax", {"detail": str(exc)})], source) from None
     checker = _Checker(text)
     program = checker.build(data)
     if checker.problems:
@@ -164,8 +194,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self._lines = _index_lines(text)
 
-    def fail(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(_dotted(path), self._line(path), message))
+    def fail(self, path: tuple, problem: str, /, **params) -> None:
+        self.problems.append(Problem(_dotted(path), self._line(path), problem, params))
 
     def _line(self, path: tuple) -> int | None:
         for cut in range(len(path), 0, -1):
@@ -178,55 +208,55 @@ class _Checker:
         out = {}
         for key, value in table.items():
             if key not in spec:
-                self.fail(path + (key,), f"unknown key (expected one of: {', '.join(spec)})")
+                self.fail(path + (key,), "unknown_key", expected=", ".join(spec))
                 continue
             want = spec[key]
             ok = isinstance(value, want) and not (isinstance(value, bool) and want in (int, (int, float)))
             if want is bool:
                 ok = isinstance(value, bool)
             if not ok:
-                self.fail(path + (key,), f"must be {_type_name(want)}, not {type(value).__name__}")
+                self.fail(path + (key,), "wrong_type", want=_type_name(want), got=type(value).__name__)
                 continue
             if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-                self.fail(path + (key,), "must not be negative")
+                self.fail(path + (key,), "negative")
                 continue
             out[key] = value
         return out
 
     def names(self, value: dict, path: tuple) -> dict[str, str]:
         if not all(isinstance(value.get(lang), str) and value.get(lang) for lang in ("en", "de")):
-            self.fail(path, "needs a text in English and German: { en = \"...\", de = \"...\" }")
+            self.fail(path, "names_missing")
         return {k: str(v) for k, v in value.items()}
 
     def build(self, data: dict) -> Program | None:
         for key in data:
             if key not in _SECTIONS and key not in ("tiers", "catalogue", "rewards", "plans"):
-                self.fail((key,), "unknown section")
+                self.fail((key,), "unknown_section")
         sec = {}
         for name, spec in _SECTIONS.items():
             raw = data.get(name, {})
             if not isinstance(raw, dict):
-                self.fail((name,), "must be a table")
+                self.fail((name,), "not_table")
                 raw = {}
             sec[name] = self.typed(raw, spec, (name,))
             for key in _REQUIRED.get(name, ()):
                 if key not in raw:
-                    self.fail((name, key), "is required")
+                    self.fail((name, key), "required")
         compliance = None
         profile = sec["program"].get("compliance_profile")
         if profile:
             try:
                 compliance = load_profile(profile)
             except FileNotFoundError:
-                self.fail(("program", "compliance_profile"), f"unknown profile {profile!r} (known: de-clinic, generic)")
+                self.fail(("program", "compliance_profile"), "unknown_profile", profile=profile)
         points = sec["points"]
         if points.get("redeem_points") == 0:
-            self.fail(("points", "redeem_points"), "must be at least 1")
+            self.fail(("points", "redeem_points"), "at_least_one")
         if sec["stamps"].get("per_card") == 0:
-            self.fail(("stamps", "per_card"), "must be at least 1")
+            self.fail(("stamps", "per_card"), "at_least_one")
         for key in ("quiet_start", "quiet_end"):
             if key in sec["messages"] and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sec["messages"][key]):
-                self.fail(("messages", key), "must be a time of day such as \"20:00\"")
+                self.fail(("messages", key), "time_of_day")
 
         tiers = self._tiers(data.get("tiers", []))
         catalogue = self._catalogue(data.get("catalogue", []))
@@ -234,11 +264,11 @@ class _Checker:
         plans = self._plans(data.get("plans", []), catalogue, rewards)
         stamp_reward = sec["stamps"].get("reward")
         if stamp_reward and (stamp_reward not in rewards or rewards[stamp_reward].cost_stamps is None):
-            self.fail(("stamps", "reward"), f"{stamp_reward!r} is not a reward with cost_stamps")
+            self.fail(("stamps", "reward"), "not_stamp_reward", reward=stamp_reward)
         for i, tier in enumerate(tiers):
             for perk in tier.perks:
                 if perk not in rewards:
-                    self.fail(("tiers", i, "perks"), f"{perk!r} is not a reward code")
+                    self.fail(("tiers", i, "perks"), "not_reward_code", code=perk)
         if self.problems or compliance is None:
             return None
         return Program(
@@ -258,7 +288,7 @@ class _Checker:
 
     def _list(self, raw, name: str) -> list[dict]:
         if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-            self.fail((name,), f"must be an array of tables: [[{name}]]")
+            self.fail((name,), "array_of_tables", name=name)
             return []
         return raw
 
@@ -267,12 +297,12 @@ class _Checker:
         for i, entry in enumerate(entries):
             code = entry.get("code")
             if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code or ""):
-                self.fail((name, i, "code"), "is required: lower-case letters, digits and '-'")
+                self.fail((name, i, "code"), "code_required")
             elif code in seen:
-                self.fail((name, i, "code"), f"{code!r} is used twice")
+                self.fail((name, i, "code"), "code_twice", code=code)
             seen.add(code)
             if "name" not in entry:
-                self.fail((name, i, "name"), "is required")
+                self.fail((name, i, "name"), "required")
 
     def _tiers(self, raw) -> list[Tier]:
         entries = self._list(raw, "tiers")
@@ -281,17 +311,17 @@ class _Checker:
         for i, entry in enumerate(entries):
             t = self.typed(entry, _TIER, ("tiers", i))
             if "threshold" not in t:
-                self.fail(("tiers", i, "threshold"), "is required")
+                self.fail(("tiers", i, "threshold"), "required")
                 continue
             tiers.append(Tier(t.get("code", ""), self.names(t.get("name", {}), ("tiers", i, "name")),
                               t["threshold"], float(t.get("multiplier", 1.0)), tuple(t.get("perks", []))))
         if not tiers:
-            self.fail(("tiers",), "at least one tier is required (threshold = 0)")
+            self.fail(("tiers",), "tier_required")
         elif tiers[0].threshold != 0:
-            self.fail(("tiers", 0, "threshold"), "the first tier must start at 0")
+            self.fail(("tiers", 0, "threshold"), "first_tier_zero")
         for i in range(1, len(tiers)):
             if tiers[i].threshold <= tiers[i - 1].threshold:
-                self.fail(("tiers", i, "threshold"), "thresholds must rise from tier to tier")
+                self.fail(("tiers", i, "threshold"), "thresholds_rise")
         return tiers
 
     def _catalogue(self, raw) -> dict[str, Item]:
@@ -302,17 +332,18 @@ class _Checker:
             t = self.typed(entry, _ITEM, ("catalogue", i))
             category = t.get("category")
             if category not in CATEGORIES:
-                self.fail(("catalogue", i, "category"), f"must be one of {', '.join(CATEGORIES)}")
+                self.fail(("catalogue", i, "category"), "one_of", choices=", ".join(CATEGORIES))
                 continue
             if "price_cents" not in t:
-                self.fail(("catalogue", i, "price_cents"), "is required")
+                self.fail(("catalogue", i, "price_cents"), "required")
                 continue
             aftercare = t.get("aftercare")
             for step, day in (aftercare or {}).items():
                 if step not in AFTERCARE_STEPS:
-                    self.fail(("catalogue", i, "aftercare"), f"{step!r} is not one of {', '.join(AFTERCARE_STEPS)}")
+                    self.fail(("catalogue", i, "aftercare"), "aftercare_step", step=step,
+                              steps=", ".join(AFTERCARE_STEPS))
                 elif isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 3650:
-                    self.fail(("catalogue", i, "aftercare"), f"{step} must be a day from 1 to 3650")
+                    self.fail(("catalogue", i, "aftercare"), "aftercare_day", step=step)
             items[t["code"]] = Item(t["code"], self.names(t.get("name", {}), ("catalogue", i, "name")),
                                     category, t["price_cents"], t.get("recall_days"), aftercare)
         return items
@@ -326,27 +357,29 @@ class _Checker:
             t = self.typed(entry, _REWARD, path)
             kind = t.get("kind")
             if kind not in REWARD_KINDS:
-                self.fail(path + ("kind",), f"must be one of {', '.join(REWARD_KINDS)}")
+                self.fail(path + ("kind",), "one_of", choices=", ".join(REWARD_KINDS))
                 continue
             if ("cost_points" in entry) == ("cost_stamps" in entry):
-                self.fail(path + ("cost_points",), "give exactly one of cost_points or cost_stamps")
+                self.fail(path + ("cost_points",), "one_cost")
                 continue
             applies = tuple(t.get("applies_to", []))
             for category in applies:
                 if category not in CATEGORIES:
-                    self.fail(path + ("applies_to",), f"{category!r} is not a category")
+                    self.fail(path + ("applies_to",), "not_category", category=category)
                 elif compliance and not compliance.reward_may_apply(kind, category):
                     self.fail(path + ("applies_to",),
-                              f"a {kind} may not apply to {category} under {compliance.code}")
+                              "reward_forbidden_category", kind=kind, category=category,
+                              profile=compliance.code)
             item = t.get("item")
             if item is not None and item not in catalogue:
-                self.fail(path + ("item",), f"{item!r} is not in the catalogue")
+                self.fail(path + ("item",), "not_in_catalogue", item=item)
             elif item is not None and compliance:
                 cat = catalogue[item].category
                 if not compliance.reward_may_apply(kind, cat):
-                    self.fail(path + ("item",), f"a {kind} may not give {cat} items under {compliance.code}")
+                    self.fail(path + ("item",), "reward_forbidden_item", kind=kind, category=cat,
+                              profile=compliance.code)
             if t.get("partial") and t.get("cost_points") is None:
-                self.fail(path + ("partial",), "only rewards with cost_points can be redeemed in part")
+                self.fail(path + ("partial",), "partial_points")
             rewards[t.get("code", "")] = Reward(
                 t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), kind,
                 t.get("cost_points"), t.get("cost_stamps"), t.get("value_cents", 0), applies, item,
@@ -364,11 +397,11 @@ class _Checker:
             for j, b in enumerate(t.get("benefits", [])):
                 if not isinstance(b, dict) or b.get("code") not in {**catalogue, **rewards} \
                         or not isinstance(b.get("per_period"), int) or b["per_period"] < 1:
-                    self.fail(path + ("benefits",), f"benefit {j + 1} needs a catalogue or reward code and per_period >= 1")
+                    self.fail(path + ("benefits",), "benefit_invalid", number=j + 1)
                     continue
                 benefits.append(Benefit(b["code"], b["per_period"]))
             if t.get("period_months", 1) < 1:
-                self.fail(path + ("period_months",), "must be at least 1")
+                self.fail(path + ("period_months",), "at_least_one")
             plans[t.get("code", "")] = Plan(
                 t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), t.get("price_cents", 0),
                 t.get("period_months", 1), tuple(benefits), tuple(t.get("perks", [])))
@@ -376,10 +409,8 @@ class _Checker:
 
 
 def _type_name(want) -> str:
-    names = {str: "a text", int: "a whole number", dict: "a table", list: "a list", bool: "true or false"}
-    if isinstance(want, tuple):
-        return "a number"
-    return names.get(want, want.__name__)
+    """The expected type as a catalogue name: "number" for int-or-float."""
+    return "number" if isinstance(want, tuple) else want.__name__
 
 
 def _dotted(path: tuple) -> str:

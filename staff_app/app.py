@@ -15,10 +15,13 @@ from loyalty import events
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
 from staff_app import (care, dashboard, gdpr, imports, lists, member_page, members, settings, signin,
-                       staff_admin)
+                       staff_admin, sync_status)
+from staff_app.sync_status import SyncChip, SyncDetails
 from staff_app.ui import ACCENT, Ctx
+from sync.status import sync_state
 
 IDLE_SECONDS = 180.0
+SYNC_POLL_SECONDS = 2.0
 
 # (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
 SECTIONS = [
@@ -53,6 +56,9 @@ class StaffApp:
         self.seen_check_in: str | None = None
         self.rail: ft.NavigationRail | None = None
         self.holder: ft.Container | None = None
+        self.sync_chip = SyncChip(self.ctx)
+        self.sync_details: SyncDetails | None = None
+        self.sync_shown: tuple | None = None
         self.unsubscribe = events.subscribe(self.on_event)
 
     def start(self) -> None:
@@ -66,6 +72,7 @@ class StaffApp:
         self.render()
         page.run_task(self.ctx.every, 5.0, self.check_idle)
         page.run_task(self.ctx.every, 0.5, self.poll_check_ins)
+        page.run_task(self.ctx.every, SYNC_POLL_SECONDS, self.poll_sync)
 
     # --- layout ------------------------------------------------------------------------
     def render(self) -> None:
@@ -93,6 +100,7 @@ class StaffApp:
         """Only the screen area changes when moving between screens; rail and top bar stay."""
         keys = [key for key, _, _ in SECTIONS]
         self.live_refresh = None
+        self.sync_details = None
         self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0
         self.holder.content = self.content()
 
@@ -100,6 +108,10 @@ class StaffApp:
         ctx = self.ctx
         if self.screen == "member":
             return member_page.build(ctx, self.arg)
+        if self.screen == "sync":
+            built = sync_status.build(ctx, self.sync_chip.state)
+            self.sync_details = built if isinstance(built, SyncDetails) else None
+            return built
         module = dict((key, mod) for key, _, mod in SECTIONS).get(self.screen, members)
         built = module.build(ctx)
         if module is members:
@@ -115,11 +127,12 @@ class StaffApp:
                    ft.TextButton(ctx.t("sign_out"), on_click=self.sign_out,
                                  style=ft.ButtonStyle(color="white"))]
         other = "en" if ctx.lang == "de" else "de"
+        self.sync_chip.redraw()
         return ft.Container(
             ft.Column([
                 ft.Row([ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
                                 expand=True),
-                        *who,
+                        self.sync_chip, *who,
                         ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
                                       style=ft.ButtonStyle(color="white"))]),
                 ft.Container(ft.Row([ctx.status, ctx.undo_slot], wrap=True), bgcolor="white",
@@ -184,6 +197,21 @@ class StaffApp:
         if self.ctx.actor is not None and self.ctx.idle():
             return lambda: self.sign_out(reason="locked_idle")
         return None
+
+    def poll_sync(self):
+        """Worker thread, every 2 s: the sync state from the database (the sync worker writes it on
+        its own thread); the chip and an open details view are redrawn when their words change."""
+        state = sync_state()
+        shown = (state, self.sync_chip.words(state), self.ctx.lang)
+        if shown == self.sync_shown:
+            return None
+        self.sync_shown = shown
+
+        def draw() -> None:
+            self.sync_chip.show_state(state)
+            if self.sync_details is not None:
+                self.sync_details.show_state(state)
+        return draw
 
     def poll_check_ins(self):
         """Worker thread, twice a second: check-ins by a kiosk in another process on the same

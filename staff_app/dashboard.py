@@ -1,6 +1,7 @@
 """The manager's KPI dashboard: figures for a chosen period, weekly charts; tap a figure for its formula."""
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import flet as ft
@@ -43,10 +44,13 @@ def build(ctx: Ctx) -> ft.Control:
 
     load()
     return ft.Column([
-        ft.Row([heading(ctx.t("nav.dashboard")), start, end,
-                ft.Button(ctx.t("dash.show"), icon=ft.Icons.REFRESH, on_click=load),
-                *[ft.TextButton(ctx.t(f"dash.{key}"), on_click=lambda e, d=days: preset(d)) for key, days in PRESETS]],
-               wrap=True, spacing=12),
+        ft.Container(   # room above the fields for their floating labels, which the scroll view would clip
+            ft.Row([heading(ctx.t("nav.dashboard")), start, end,
+                    ft.Button(ctx.t("dash.show"), icon=ft.Icons.REFRESH, on_click=load),
+                    *[ft.TextButton(ctx.t(f"dash.{key}"), on_click=lambda e, d=days: preset(d))
+                      for key, days in PRESETS]],
+                   wrap=True, spacing=12, run_spacing=12),
+            padding=ft.Padding.only(top=10)),
         body,
     ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
 
@@ -66,24 +70,34 @@ def figures_grid(ctx: Ctx, board, explanation: ft.Text) -> ft.Control:
     return ft.Row(tiles, wrap=True, spacing=10, run_spacing=10)
 
 
+MAX_WEEK_LABELS = 6   # "14.09." fits six times under a chart a third of a 1280-pixel screen wide
+
+
 def charts(ctx: Ctx, board) -> ft.Control:
+    """Three weekly bar charts side by side: at most six week labels under each (every k-th week),
+    whole numbers up the side, bars that get thinner as the period gets longer."""
     weeks = board.weekly
+    step = max(1, math.ceil(len(weeks) / MAX_WEEK_LABELS))
     labels = [fch.ChartAxisLabel(value=i, label=ft.Text(w.week_start.strftime("%d.%m."), size=11))
-              for i, w in enumerate(weeks) if len(weeks) <= 14 or i % max(1, len(weeks) // 12) == 0]
+              for i, w in enumerate(weeks) if i % step == 0]
+    rod_width = max(3, min(14, 220 // max(1, len(weeks))))
 
     def bars(title: str, values: list[int], colour: str) -> ft.Control:
         top = max(values + [1])
+        tick = max(1, math.ceil(top / 4))
         chart = fch.BarChart(
-            groups=[fch.BarChartGroup(x=i, rods=[fch.BarChartRod(to_y=v, width=14, color=colour,
-                                                                  tooltip=str(v), border_radius=3)])
+            groups=[fch.BarChartGroup(x=i, rods=[fch.BarChartRod(to_y=v, width=rod_width, color=colour,
+                                                                  tooltip=ctx.num(v), border_radius=2)])
                     for i, v in enumerate(values)],
             bottom_axis=fch.ChartAxis(labels=labels, label_size=28),
-            left_axis=fch.ChartAxis(label_size=36, title_size=0),
-            max_y=top + max(1, top // 10), interactive=True, height=220, expand=True)
+            left_axis=fch.ChartAxis(label_size=40, title_size=0,
+                                    labels=[fch.ChartAxisLabel(value=y, label=ft.Text(ctx.num(y), size=11))
+                                            for y in range(0, top + tick, tick)]),
+            max_y=math.ceil(top / tick) * tick, interactive=True, height=220, expand=True)
         return card(ft.Text(title, size=16, weight=ft.FontWeight.BOLD), chart, expand=1)
 
     return ft.Row([
         bars(ctx.t("dash.chart_enrolments"), [w.enrolments for w in weeks], ACCENT),
         bars(ctx.t("dash.chart_visits"), [w.visits for w in weeks], "#e07a1f"),
         bars(ctx.t("dash.chart_redemptions"), [w.redemptions for w in weeks], "#5c7f0f"),
-    ], spacing=12)
+    ], spacing=12, vertical_alignment=ft.CrossAxisAlignment.START)

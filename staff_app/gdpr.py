@@ -71,7 +71,8 @@ def build(ctx: Ctx) -> ft.Control:
             card(ft.Row([ft.Button(ctx.t("gdpr.export"), icon=ft.Icons.FILE_DOWNLOAD, on_click=export),
                          ft.Button(ctx.t("gdpr.erase"), icon=ft.Icons.DELETE_FOREVER, on_click=confirm_erase,
                                    style=ft.ButtonStyle(color="#b71c1c"))], spacing=16),
-                 links, ft.Text(ctx.t("gdpr.erase_hint"), size=13, italic=True)),
+                 links, *([] if ctx.actor.role == "manager"   # the hint is for whoever may not erase
+                          else [ft.Text(ctx.t("gdpr.erase_hint"), size=13, italic=True)])),
         ]
 
     box = text_field(ctx, label=ctx.t("gdpr.search"), on_change=find, width=480)

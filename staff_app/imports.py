@@ -12,8 +12,9 @@ def build(ctx: Ctx) -> ft.Control:
     text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14, text_size=14,
                         hint_text=",".join(COLUMNS))
     report = ft.Column(spacing=4)
-    run = ft.Button(ctx.t("import.run"), icon=ft.Icons.UPLOAD, disabled=True,
-                    style=ft.ButtonStyle(bgcolor=ACCENT, color="white"))
+    run = ft.Button(ctx.t("import.run"), icon=ft.Icons.UPLOAD, disabled=True,   # grey until a check passed
+                    style=ft.ButtonStyle(bgcolor={ft.ControlState.DISABLED: "#dfe4e6", ft.ControlState.DEFAULT: ACCENT},
+                                         color={ft.ControlState.DISABLED: "#6b7378", ft.ControlState.DEFAULT: "white"}))
 
     def check(e=None) -> None:
         result = ctx.attempt(import_balances, text.value or "", ctx.actor, dry_run=True)
@@ -21,14 +22,16 @@ def build(ctx: Ctx) -> ft.Control:
         if result is None:
             return
         if result.ok:
-            report.controls = [ft.Text(ctx.t("import.preview_ok", rows=result.rows, points=ctx.num(result.points)),
+            key = "import.preview_ok_one" if result.rows == 1 else "import.preview_ok"
+            report.controls = [ft.Text(ctx.t(key, rows=result.rows, points=ctx.num(result.points)),
                                        size=16, color="#1b5e20")]
             run.disabled = False
             ctx.ok(ctx.t("import.checked"))
         else:
-            report.controls = [ft.Text(ctx.t("import.preview_errors", count=len(result.errors)), size=16,
+            key = "import.preview_errors_one" if len(result.errors) == 1 else "import.preview_errors"
+            report.controls = [ft.Text(ctx.t(key, count=len(result.errors)), size=16,
                                        color="#b71c1c")] + [
-                ft.Text(ctx.t("import.row_error", row=err.row, message=err.message), size=14)
+                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)), size=14)
                 for err in result.errors]
             ctx.fail(ctx.t("import.nothing_written"))
 

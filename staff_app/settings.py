@@ -8,9 +8,11 @@ from __future__ import annotations
 import flet as ft
 
 from loyalty.compliance import CATEGORIES, REWARD_KINDS
+from loyalty.errors import Refused
 from loyalty.services import current_program
 from loyalty.services.context import require_manager
-from loyalty.services.settings import compliance_table, program_toml, replace_program, update_settings
+from loyalty.services.settings import (SettingInvalid, compliance_table, program_toml, replace_program,
+                                       update_settings)
 from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
@@ -29,7 +31,9 @@ def build(ctx: Ctx) -> ft.Control:
         text = "" if value is None else (str(value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value))
         if isinstance(value, (list, tuple)):
             text = ", ".join(value)
-        control = text_field(ctx, value=text, width=width, dense=True, label=label or path,
+        label = label or path
+        width = max(width, len(label) * 7 + 28)   # the dotted name stays on one line above the value
+        control = text_field(ctx, value=text, width=width, dense=True, label=label, error_max_lines=3,
                              tooltip=ctx.t("settings.field", field=path))
         fields[path], initial[path] = control, text
         return control
@@ -49,14 +53,14 @@ def build(ctx: Ctx) -> ft.Control:
         "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
     }
     rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), size=13, width=190),
-                               edit(p, values[p], 150)], spacing=2) for p in RULES], wrap=True, spacing=16,
+                               edit(p, values[p], 150)], spacing=8) for p in RULES], wrap=True, spacing=16,
                    run_spacing=10)
 
     def table(columns: list[str], rows: list[list[ft.Control]]) -> ft.DataTable:
         return ft.DataTable(columns=[ft.DataColumn(ft.Text(ctx.t(f"settings.col.{c}"), weight=ft.FontWeight.BOLD))
                                      for c in columns],
                             rows=[ft.DataRow(cells=[ft.DataCell(c) for c in r]) for r in rows],
-                            data_row_min_height=52, data_row_max_height=60)
+                            data_row_min_height=60, data_row_max_height=110)
 
     tiers = table(["name", "threshold", "multiplier"],
                   [[ft.Text(ctx.name(t.name)), edit(f"tiers.{t.code}.threshold", t.threshold),
@@ -73,13 +77,29 @@ def build(ctx: Ctx) -> ft.Control:
                       edit(f"rewards.{r.code}.applies_to", list(r.applies_to), 260) if r.applies_to else ft.Text("–")]
                      for r in program.rewards.values()])
 
+    def refused(exc: Refused) -> None:
+        """The message on the status line and, where a field is named, under that field."""
+        ctx.fail(exc.message(ctx.lang))
+        named = exc.by_field(ctx.lang) if isinstance(exc, SettingInvalid) else (
+            {exc.params["field"]: exc.message(ctx.lang)} if "field" in exc.params else {})
+        for path, control in fields.items():
+            if isinstance(control, ft.Dropdown):
+                control.error_text = named.get(path)
+            else:
+                control.error = named.get(path)
+
     def save(e) -> None:
+        ctx.touch()
         changes = {}
         for path, control in fields.items():
             value = control.value if control.value is not None else ""
             if str(value) != initial[path]:
                 changes[path] = str(value)
-        saved = ctx.attempt(update_settings, changes, ctx.actor)
+        try:
+            saved = update_settings(changes, ctx.actor)
+        except Refused as exc:
+            refused(exc)
+            return
         if saved:
             ctx.ok(ctx.t("settings.saved", version=saved.version, fields=", ".join(saved.changed)))
             ctx.show("settings")
@@ -88,7 +108,13 @@ def build(ctx: Ctx) -> ft.Control:
                         label=ctx.t("settings.toml"))
 
     def save_toml(e) -> None:
-        saved = ctx.attempt(replace_program, toml.value or "", ctx.actor)
+        ctx.touch()
+        try:
+            saved = replace_program(toml.value or "", ctx.actor)
+        except Refused as exc:
+            refused(exc)
+            toml.error = exc.message(ctx.lang)
+            return
         if saved:
             ctx.ok(ctx.t("settings.saved_toml", version=saved.version))
             ctx.show("settings")

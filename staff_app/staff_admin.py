@@ -12,7 +12,8 @@ from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 ACTIONS = ("sign_in", "sign_in_failed", "award", "treatment", "redeem", "refund", "undo", "adjust", "enroll",
            "reissue", "export", "erase", "import", "program_change", "staff_create", "staff_role",
-           "staff_pin_reset", "staff_deactivate", "consent", "profile", "join_plan", "use_benefit", "cancel_plan")
+           "staff_pin_reset", "staff_deactivate", "consent", "profile", "join_plan", "use_benefit", "cancel_plan",
+           "feedback", "follow_up_closed", "message_checked", "recall_override")
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -76,13 +77,13 @@ def team(ctx: Ctx) -> ft.Control:
 
 def log(ctx: Ctx) -> ft.Control:
     people = {s.staff_id: s.name for s in list_staff()}
-    action = ft.Dropdown(label=ctx.t("audit.action"), width=220, value="", enable_filter=False, enable_search=False,
+    action = ft.Dropdown(label=ctx.t("audit.action"), tooltip=ctx.t("audit.action"), width=220, value="", enable_filter=False, enable_search=False,
                          options=[ft.DropdownOption(key="", text=ctx.t("audit.all"))]
                          + [ft.DropdownOption(key=a, text=ctx.t(f"audit.{a}")) for a in ACTIONS])
-    who = ft.Dropdown(label=ctx.t("audit.staff"), width=200, value="", enable_filter=False, enable_search=False,
+    who = ft.Dropdown(label=ctx.t("audit.staff"), tooltip=ctx.t("audit.staff"), width=200, value="", enable_filter=False, enable_search=False,
                       options=[ft.DropdownOption(key="", text=ctx.t("audit.everyone"))]
                       + [ft.DropdownOption(key=k, text=v) for k, v in people.items()])
-    days = ft.Dropdown(label=ctx.t("audit.since"), width=160, value="7", enable_filter=False, enable_search=False,
+    days = ft.Dropdown(label=ctx.t("audit.since"), tooltip=ctx.t("audit.since"), width=200, value="7", enable_filter=False, enable_search=False,
                        options=[ft.DropdownOption(key=d, text=ctx.t(f"audit.days_{d}")) for d in ("1", "7", "30", "365")])
     lines = ft.Column(spacing=4)
 

@@ -8,6 +8,8 @@ from loyalty.services.context import get_setting
 from loyalty.store import Outbox
 from sync.station import LAST_ERROR, LAST_SUCCESS, URL
 
+UNREACHABLE = 0   # HqError's status when the request never got an answer (noted as "0 unreachable: ...")
+
 
 @dataclass(frozen=True)
 class SyncState:
@@ -16,16 +18,24 @@ class SyncState:
     queue_length: int              # local writes HQ has not confirmed yet
     rejected: int                  # writes HQ refused (kept locally, with a reason)
     last_error: str | None
+    device_id: str | None = None   # this station's id at HQ (what an administrator revokes)
+    offline: bool = False          # the last error is "HQ cannot be reached", not a refusal
 
 
 def sync_state() -> SyncState:
     def moment(key: str) -> datetime | None:
         value = get_setting(key)
         return datetime.fromisoformat(value) if value else None
+    error = get_setting(LAST_ERROR) or None
+    url = get_setting(URL)
+    unsent = Outbox.select().where(Outbox.receipt.is_null())
     return SyncState(
-        hq_url=get_setting(URL),
+        hq_url=url,
         last_success_at=moment(LAST_SUCCESS),
-        queue_length=Outbox.select().where(Outbox.receipt.is_null()).count(),
-        rejected=Outbox.select().where(Outbox.receipt == "rejected").count(),
-        last_error=get_setting(LAST_ERROR) or None,
+        # A station without HQ keeps its outbox unsent forever: not counted on every staff-app poll.
+        queue_length=unsent.count() if url else 0,
+        rejected=Outbox.select().where(Outbox.receipt == "rejected").count() if url else 0,
+        last_error=error,
+        device_id=get_setting("device_id"),
+        offline=bool(error) and error.startswith(f"{UNREACHABLE} "),
     )

@@ -19,8 +19,16 @@ MAX_NAME = 60     # as at enrolment
 
 @dataclass(frozen=True)
 class RowError:
+    """What is wrong in one row, each problem a refusal with its own text in German and English."""
     row: int          # 1-based line in the file, header = 1
-    message: str
+    problems: tuple[Refused, ...]
+
+    def text(self, lang: str = "en") -> str:
+        return "; ".join(problem.message(lang) for problem in self.problems)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -38,42 +46,43 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        return [], [RowError(1, f"missing column(s): {', '.join(missing)}; expected {', '.join(COLUMNS)}")]
+        return [], [RowError(1, (Refused("import_missing_columns", columns=", ".join(missing),
+                                             expected=", ".join(COLUMNS)),))]
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
-        return [], [RowError(1, f"unknown column(s): {', '.join(unknown)}")]
+        return [], [RowError(1, (Refused("import_unknown_columns", columns=", ".join(unknown)),))]
     rows, errors, seen = [], [], {}
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         problems = []
         if not row.get("first_name"):
-            problems.append("first_name is empty")
+            problems.append(Refused("import_first_name_empty"))
         for key in ("first_name", "last_name"):
             if len(row.get(key) or "") > MAX_NAME:
-                problems.append(f"{key} has more than {MAX_NAME} characters")
+                problems.append(Refused("import_name_too_long", column=key, limit=MAX_NAME))
         for key in ("points", "stamps"):
             value = row.get(key) or "0"
             if not value.lstrip("-").isdigit():
-                problems.append(f"{key} {value!r} is not a whole number")
+                problems.append(Refused("import_not_whole", column=key, value=value))
             elif int(value) < 0:
-                problems.append(f"{key} must not be negative")
+                problems.append(Refused("import_negative", column=key))
         if row.get("consent", "").lower() not in ("yes", "ja", "true", "1"):
-            problems.append("consent must be yes: members are only imported with their program consent")
+            problems.append(Refused("import_consent"))
         email = phone = None
         try:
             email = normalise_email(row["email"]) if row.get("email") else None
             phone = normalise_phone(row["phone"]) if row.get("phone") else None
         except Refused as exc:
-            problems.append(exc.message("en"))
+            problems.append(exc)
         if not row.get("email") and not row.get("phone"):
-            problems.append("needs an e-mail or a phone number")
+            problems.append(Refused("import_no_contact"))
         for key in (email, phone):
             if key and key in seen:
-                problems.append(f"same contact as row {seen[key]}")
+                problems.append(Refused("import_same_contact", row=seen[key]))
             elif key:
                 seen[key] = number
         if problems:
-            errors.append(RowError(number, "; ".join(problems)))
+            errors.append(RowError(number, tuple(problems)))
         else:
             rows.append({**row, "email": email, "phone": phone})
     return rows, errors

@@ -13,7 +13,8 @@ import tomlkit
 
 from loyalty.compliance import CATEGORIES, REWARD_KINDS, Compliance
 from loyalty.errors import Refused
-from loyalty.program import Program, ProgramError, parse_program
+from loyalty.i18n import t
+from loyalty.program import Problem, Program, ProgramError, parse_program
 from loyalty.services.context import (Actor, current_program, program_version, require_manager,
                                       store_program)
 from loyalty.store import ProgramVersion, db
@@ -30,6 +31,27 @@ class ComplianceRow:
     earns_points: bool
     reward_kinds: dict[str, bool]
     gift_cap_cents: int | None
+
+
+class SettingInvalid(Refused):
+    """A change the program's validation refuses: every problem, named by the field the settings
+    screen shows, each said in the reader's language."""
+
+    def __init__(self, problems: list[tuple[str, Problem]]):
+        field, first = problems[0]
+        super().__init__("setting_invalid", field=field, message=first.message)
+        self.problems = problems
+
+    def message(self, lang: str = "en") -> str:
+        field, first = self.problems[0]
+        return t("refused.setting_invalid", lang, field=field, message=first.text(lang))
+
+    def by_field(self, lang: str = "en") -> dict[str, str]:
+        """Field name -> its problem(s) in words, for the text next to each field."""
+        out: dict[str, str] = {}
+        for field, problem in self.problems:
+            out[field] = f"{out[field]}; {problem.text(lang)}" if field in out else problem.text(lang)
+        return out
 
 
 @dataclass(frozen=True)
@@ -84,8 +106,7 @@ def _store(text: str, actor: Actor, changed: list[str]) -> SettingsSaved:
     try:
         program = parse_program(text, source="settings")
     except ProgramError as exc:
-        first = exc.problems[0]
-        raise Refused("setting_invalid", field=_field_name(first.key, text), message=first.message) from None
+        raise SettingInvalid([(_field_name(p.key, text), p) for p in exc.problems]) from None
     with db.atomic():
         version = store_program(text, actor)
     return SettingsSaved(version, changed, program)

@@ -45,7 +45,7 @@ def test_tier_is_the_highest_threshold_reached():
 
 def test_wrong_type_names_the_key_and_its_line():
     text = CLINIC.replace("per_euro = 1 ", 'per_euro = "one" ')
-    assert problems(text) == [f"line {line_of(text, 'per_euro')}: points.per_euro: must be a whole number, not str"]
+    assert problems(text) == [f"line {line_of(text, 'per_euro')}: points.per_euro: must be a whole number, not a text"]
 
 
 def test_negative_and_unknown_keys_are_named():

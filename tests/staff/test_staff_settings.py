@@ -2,8 +2,10 @@
 import pytest
 
 from loyalty.errors import Refused
-from loyalty.services import award_purchase, current_program, enroll
-from loyalty.services.settings import compliance_table, program_toml, replace_program, update_settings
+from loyalty.services import award_purchase, check_in, current_program, enroll
+from loyalty.services.checkin import CHECKED_IN
+from loyalty.services.settings import (SettingInvalid, compliance_table, program_toml, replace_program,
+                                       update_settings)
 
 
 def test_points_rule_change_applies_to_the_next_award(station):
@@ -37,6 +39,31 @@ def test_invalid_value_names_the_field_and_changes_nothing(station):
         update_settings({"catalogue.serum.category": "magic"}, station.manager)
     assert exc.value.params["field"] == "catalogue.serum.category"
     assert program_toml() == before
+
+
+def test_invalid_change_is_said_in_german_and_english_per_field(station):
+    before = program_toml()
+    with pytest.raises(SettingInvalid) as exc:
+        update_settings({"tiers.gold.threshold": "500"}, station.manager)
+    assert exc.value.message("de") == "tiers.gold.threshold: die Schwellen müssen von Stufe zu Stufe steigen"
+    assert exc.value.message("en") == "tiers.gold.threshold: thresholds must rise from tier to tier"
+    with pytest.raises(SettingInvalid) as exc:
+        update_settings({"tiers.gold.threshold": "500", "stamps.per_card": "0"}, station.manager)
+    assert exc.value.by_field("de") == {"stamps.per_card": "muss mindestens 1 sein",
+                                        "tiers.gold.threshold": "die Schwellen müssen von Stufe zu Stufe steigen"}
+    assert program_toml() == before
+
+
+def test_valid_change_is_seen_by_the_kiosk_services_at_once(station):
+    """The kiosk reads the program on each call: a new signup bonus and no cool-down apply
+    to the very next enrolment and scan, with no restart."""
+    joined = enroll("Anna", station.device, email="anna@example.org", consent_program=True, age_confirmed=True)
+    assert check_in(joined.card_token, station.device).status == CHECKED_IN
+    update_settings({"points.signup_bonus": "75", "checkin.cooldown_hours": "0",
+                     "checkin.daily_limit": "2"}, station.manager)
+    later = enroll("Bert", station.device, email="bert@example.org", consent_program=True, age_confirmed=True)
+    assert later.bonus_points == 75
+    assert check_in(joined.card_token, station.device).status == CHECKED_IN
 
 
 def test_forbidden_reward_category_is_refused_under_de_clinic(station):
