@@ -181,7 +181,11 @@ HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Conf
 
 
 def open_hq(url: str) -> pw.Database:
-    """Bind the models to the database at `url` and create the tables once (safe for many processes)."""
+    """Bind the models to the database at `url` and create the tables once (safe for many processes).
+
+    Only missing tables are created: even CREATE INDEX IF NOT EXISTS locks its table, and a worker
+    starting next to live pushes would deadlock with them.
+    """
     if getattr(hq_db.obj, "url", None) != url:
         close_hq()
         database = database_for(url)
@@ -190,7 +194,8 @@ def open_hq(url: str) -> pw.Database:
     database = hq_db.obj
     with hq_db.connection_context():
         with _schema_lock():
-            hq_db.create_tables(HQ_MODELS, safe=True)
+            existing = set(hq_db.get_tables())
+            hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
     return database
 
