@@ -15,8 +15,8 @@ from loyalty.services.context import MUTABLE_TABLES
 from loyalty.store.models import ALL_MODELS
 from sync import merge, signing
 from sync.hq.auth import SignedRequest, authenticate
-from sync.hq.db import (Batch, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, lock_records, now,
-                        transaction)
+from sync.hq.db import (Batch, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, is_postgres,
+                        lock_records, now, transaction)
 from sync.hq.errors import ApiError
 from sync.protocol import (ACCEPTED, DUPLICATE, REJECTED, EnrolRequest, EnrolResponse, PullRequest,
                            PullResponse, ProgramConfig, PushRequest, PushResponse, Receipt, make_cursor,
@@ -110,7 +110,7 @@ def push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     device's pushes take turns, so an event or batch is never stored twice), then the records the
     batch merges into (in hash order), then the stream row, last, only to hand out positions and write.
     Holding the stream row until commit makes positions follow commit order; taking it last keeps
-    the time pushes queue behind each other to the few statements after it.
+    the time pushes queue behind each other to the writing statement and the commit.
     """
     try:
         return _push(signed, request)
@@ -188,24 +188,53 @@ def _write(merged: _Merged) -> int:
 
     Returns the stream's highest clock. A batch of duplicates and rejections leaves the stream alone.
     """
-    count = len(merged.events)
-    if not count:
+    if not merged.events:
         return Stream.get_by_id(1).max_hlc
+    count = len(merged.events)
+    if is_postgres():
+        events = [dict(event, n=i + 1) for i, event in enumerate(merged.events)]
+        rows = [dict(tbl=t, record_id=r, data=json.dumps(data), clocks=json.dumps(clocks), n=index + 1)
+                for (t, r), (data, clocks, index) in merged.rows.items()]
+        return hq_db.execute_sql(_WRITE_SQL, {"count": count, "max_hlc": merged.max_hlc, "events": json.dumps(events),
+                                              "rows": json.dumps(rows)}).fetchone()[0]
     raised = pw.Case(None, [(Stream.max_hlc < merged.max_hlc, merged.max_hlc)], Stream.max_hlc)
     ((last, max_hlc),) = (Stream.update(position=Stream.position + count, max_hlc=raised).where(Stream.id == 1)
                           .returning(Stream.position, Stream.max_hlc).tuples().execute())
-    first = last - count + 1
-    events = [dict(event, position=first + i) for i, event in enumerate(merged.events)]
-    for start in range(0, len(events), 200):
+    base = last - count
+    events = [dict(event, position=base + i + 1) for i, event in enumerate(merged.events)]
+    rows = [dict(tbl=t, record_id=r, data=json.dumps(data), clocks=json.dumps(clocks), position=base + index + 1)
+            for (t, r), (data, clocks, index) in merged.rows.items()]
+    for start in range(0, count, 200):
         Event.insert_many(events[start:start + 200]).execute()
-    values = [dict(tbl=t, record_id=r, data=json.dumps(data), clocks=json.dumps(clocks), position=first + index)
-              for (t, r), (data, clocks, index) in merged.rows.items()]
-    for start in range(0, len(values), 200):
-        (Row.insert_many(values[start:start + 200])
+    for start in range(0, len(rows), 200):
+        (Row.insert_many(rows[start:start + 200])
          .on_conflict(conflict_target=[Row.tbl, Row.record_id],
                       update={Row.data: pw.EXCLUDED.data, Row.clocks: pw.EXCLUDED.clocks,
                               Row.position: pw.EXCLUDED.position}).execute())
     return max_hlc
+
+
+# PostgreSQL: the stream row is locked from this one statement to the commit right after it, so
+# pushes queue behind each other for one round trip, not one per table written.
+_WRITE_SQL = """
+WITH claimed AS (
+    UPDATE hq_stream SET position = position + %(count)s, max_hlc = GREATEST(max_hlc, %(max_hlc)s)
+    WHERE id = 1 RETURNING position - %(count)s AS base, max_hlc),
+new_events AS (
+    INSERT INTO hq_event (id, device_id, seq, tbl, record_id, op, hlc, fields, payload, digest, position, received_at)
+    SELECT e.id, e.device_id, e.seq, e.tbl, e.record_id, e.op, e.hlc, e.fields, e.payload, e.digest,
+           claimed.base + e.n, e.received_at
+    FROM claimed, jsonb_to_recordset(%(events)s::jsonb) AS e(id text, device_id text, seq bigint, tbl text,
+        record_id text, op text, hlc bigint, fields text, payload text, digest text, received_at double precision,
+        n bigint)),
+merged_rows AS (
+    INSERT INTO hq_row (tbl, record_id, data, clocks, position)
+    SELECT r.tbl, r.record_id, r.data, r.clocks, claimed.base + r.n
+    FROM claimed, jsonb_to_recordset(%(rows)s::jsonb) AS r(tbl text, record_id text, data text, clocks text, n bigint)
+    ON CONFLICT (tbl, record_id) DO UPDATE SET data = EXCLUDED.data, clocks = EXCLUDED.clocks,
+                                               position = EXCLUDED.position)
+SELECT max_hlc FROM claimed
+"""
 
 
 def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
