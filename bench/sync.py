@@ -80,7 +80,8 @@ def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -
             hq_db.execute_sql(
                 "INSERT INTO hq_event (id, device_id, seq, tbl, record_id, op, hlc, fields, payload, digest, position, "
                 "received_at) SELECT 'bench-' || g, 'bench-device', g, 'ledger_entry', 'bench-' || g, 'upsert', g, NULL, "
-                "'{}', 'x', s.position + g - %s::bigint, 0 FROM generate_series(%s::bigint, %s::bigint) g, hq_stream s WHERE s.id = 1",
+                "'{}', 'x', s.position + g - %s::bigint, 0 FROM generate_series(%s::bigint, %s::bigint) g, hq_stream s "
+                "WHERE s.id = 1",
                 (have, have + 1, size))
             hq_db.execute_sql("UPDATE hq_stream SET position = position + %s::bigint WHERE id = 1", (size - have,))
             hq_db.execute_sql("ANALYZE hq_event")

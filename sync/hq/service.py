@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import peewee as pw
 from uuid6 import uuid7
@@ -32,6 +33,7 @@ ENROLMENT_TTL = 15 * 60
 _MODELS = {model._meta.table_name: model for model in ALL_MODELS}
 
 
+@lru_cache(maxsize=64)   # bounded: table names come from the request
 def _references(table: str) -> dict[str, str]:
     """Payload field -> the table it points to, for the station tables we know."""
     model = _MODELS.get(table)
@@ -41,6 +43,7 @@ def _references(table: str) -> dict[str, str]:
             if isinstance(field, pw.ForeignKeyField)}
 
 
+@lru_cache(maxsize=64)   # bounded: table names come from the request
 def _primary_key(table: str) -> str | None:
     model = _MODELS.get(table)
     return model._meta.primary_key.name if model is not None else None
@@ -147,12 +150,13 @@ class _Merged:
 
 
 def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
+    """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
     lock_records(targets)
-    keys = targets | {(target, str(e.payload.get(name))) for e in events for name, target in _references(e.table).items()
-                      if e.payload.get(name) is not None}
+    keys = targets | {(target, str(e.payload.get(name))) for e in events
+                      for name, target in _references(e.table).items() if e.payload.get(name) is not None}
     rows = _load_rows(keys)
     receipts, new_events, touched, max_hlc = [], [], {}, 0
     for event in events:
