@@ -12,6 +12,7 @@ import sys
 from dataclasses import asdict
 
 DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)   # HQ server processes: one per core, at most 4
 
 
 def default_db() -> str:
@@ -35,7 +36,8 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     database(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8600)
-    p.add_argument("--workers", type=int, default=1, help="server processes on one database")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help="server processes on one database (default: one per core, at most 4)")
 
     p = command("create-location", cmd_create_location, "add a location (clinic or shop)")
     database(p)

@@ -1,8 +1,9 @@
 """HQ tables on PostgreSQL (production) or SQLite (the embedded default), through one Peewee proxy.
 
 Correctness lives in the database: primary keys store each event once, the single stream row is
-locked by every push (so positions are handed out in commit order), and nonces are a table, so
-any number of server processes on one PostgreSQL agree.
+locked by every push until it commits (so positions are handed out in commit order), a record's
+merge holds that record's lock, and nonces are a table, so any number of server processes on one
+PostgreSQL agree.
 """
 from __future__ import annotations
 
@@ -37,6 +38,23 @@ def transaction():
     if is_postgres():
         return hq_db.atomic()
     return hq_db.atomic(lock_type="IMMEDIATE")
+
+
+RECORD_LOCKS = 4712   # advisory lock class of `lock_records` (the schema lock uses the one-number form)
+
+
+def lock_records(keys: set[tuple[str, str]]) -> None:
+    """Hold the merge lock of each (table, record id) until the transaction ends.
+
+    Every writer of `hq_row` takes it before reading the rows it merges, so two merges into one
+    record take turns even when the record does not exist yet. The locks are taken in hash order,
+    before the stream row, so writers never deadlock. SQLite has one writer at a time anyway.
+    """
+    if not keys or not is_postgres():
+        return
+    hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s::int, h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                      "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered",
+                      (RECORD_LOCKS, [f"{table}/{record_id}" for table, record_id in keys]))
 
 
 class HqModel(pw.Model):
@@ -163,7 +181,11 @@ HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Conf
 
 
 def open_hq(url: str) -> pw.Database:
-    """Bind the models to the database at `url` and create the tables once (safe for many processes)."""
+    """Bind the models to the database at `url` and create the tables once (safe for many processes).
+
+    Only missing tables are created: even CREATE INDEX IF NOT EXISTS locks its table, and a worker
+    starting next to live pushes would deadlock with them.
+    """
     if getattr(hq_db.obj, "url", None) != url:
         close_hq()
         database = database_for(url)
@@ -172,7 +194,8 @@ def open_hq(url: str) -> pw.Database:
     database = hq_db.obj
     with hq_db.connection_context():
         with _schema_lock():
-            hq_db.create_tables(HQ_MODELS, safe=True)
+            existing = set(hq_db.get_tables())
+            hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
     return database
 

@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import peewee as pw
 from uuid6 import uuid7
@@ -16,7 +17,7 @@ from loyalty.store.models import ALL_MODELS
 from sync import merge, signing
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (Batch, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, is_postgres,
-                        now, transaction)
+                        lock_records, now, transaction)
 from sync.hq.errors import ApiError
 from sync.protocol import (ACCEPTED, DUPLICATE, REJECTED, EnrolRequest, EnrolResponse, PullRequest,
                            PullResponse, ProgramConfig, PushRequest, PushResponse, Receipt, make_cursor,
@@ -32,6 +33,7 @@ ENROLMENT_TTL = 15 * 60
 _MODELS = {model._meta.table_name: model for model in ALL_MODELS}
 
 
+@lru_cache(maxsize=64)   # bounded: table names come from the request
 def _references(table: str) -> dict[str, str]:
     """Payload field -> the table it points to, for the station tables we know."""
     model = _MODELS.get(table)
@@ -41,6 +43,7 @@ def _references(table: str) -> dict[str, str]:
             if isinstance(field, pw.ForeignKeyField)}
 
 
+@lru_cache(maxsize=64)   # bounded: table names come from the request
 def _primary_key(table: str) -> str | None:
     model = _MODELS.get(table)
     return model._meta.primary_key.name if model is not None else None
@@ -106,39 +109,54 @@ def _hash(code: str) -> str:
 def push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     """Store each event once, merge it into its row, and answer with one receipt per event.
 
-    One transaction that first locks the stream row: pushes from all processes take turns, so
-    stream positions are handed out in commit order and a duplicate can never slip in twice.
+    Locks in one order, so pushes from all processes never deadlock: the device row (this
+    device's pushes take turns, so an event or batch is never stored twice), then the records the
+    batch merges into (in hash order), then the stream row, last, only to hand out positions and write.
+    Holding the stream row until commit makes positions follow commit order; taking it last keeps
+    the time pushes queue behind each other to the writing statement and the commit.
     """
+    try:
+        return _push(signed, request)
+    except pw.IntegrityError:
+        # Another device's push stored one of these event ids while this one ran: once more, it is refused as reused.
+        return _push(signed, request)
+
+
+def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     with transaction():
         device = authenticate(signed)
-        stream = _lock_stream()
+        Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
         digest = hashlib.sha256(signed.body).hexdigest()
         earlier = Batch.get_or_none((Batch.device_id == device.id) & (Batch.batch_id == request.batch_id))
         if earlier is not None:
             if earlier.digest != digest:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
-                                server_hlc=_server_hlc(stream))
-        receipts, position, max_hlc = _store(device.id, request.events, stream.position)
-        (Stream.update(position=position, max_hlc=max(stream.max_hlc, max_hlc)).where(Stream.id == 1).execute())
-        Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
+                                server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
+        merged = _merge(device.id, request.events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
-                     receipts=json.dumps([r.model_dump() for r in receipts]))
-        stream.max_hlc = max(stream.max_hlc, max_hlc)
-    return PushResponse(receipts=receipts, server_hlc=_server_hlc(stream))
+                     receipts=json.dumps([r.model_dump() for r in merged.receipts]))
+        max_hlc = _write(merged)
+    return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
 
 
-def _lock_stream() -> Stream:
-    query = Stream.select().where(Stream.id == 1)
-    return (query.for_update() if is_postgres() else query).get()
+@dataclass
+class _Merged:
+    """A batch merged in memory: receipts, the new events in order, the rows they changed."""
+    receipts: list[Receipt]
+    events: list[dict]
+    rows: dict[tuple[str, str], tuple[dict, dict, int]]   # key -> (data, clocks, index of its last event)
+    max_hlc: int
 
 
-def _store(device_id: str, events: list[WireEvent], position: int) -> tuple[list[Receipt], int, int]:
+def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
+    """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
-    keys = {(e.table, e.record_id) for e in events}
-    keys |= {(target, str(e.payload.get(name))) for e in events for name, target in _references(e.table).items()
-             if e.payload.get(name) is not None}
+    targets = {(e.table, e.record_id) for e in events if e.id not in stored}
+    lock_records(targets)
+    keys = targets | {(target, str(e.payload.get(name))) for e in events
+                      for name, target in _references(e.table).items() if e.payload.get(name) is not None}
     rows = _load_rows(keys)
     receipts, new_events, touched, max_hlc = [], [], {}, 0
     for event in events:
@@ -152,13 +170,11 @@ def _store(device_id: str, events: list[WireEvent], position: int) -> tuple[list
         if status != ACCEPTED:
             continue
         stored[event.id] = digest
-        position += 1
         max_hlc = max(max_hlc, event.hlc)
         new_events.append(dict(id=event.id, device_id=device_id, seq=event.seq, tbl=event.table,
                                record_id=event.record_id, op=event.op, hlc=event.hlc,
                                fields=None if event.fields is None else json.dumps(event.fields),
-                               payload=json.dumps(event.payload), digest=digest, position=position,
-                               received_at=now()))
+                               payload=json.dumps(event.payload), digest=digest, received_at=now()))
         key = (event.table, event.record_id)
         current = rows.get(key)
         data, clocks, changed = merge.merge_row(
@@ -167,18 +183,62 @@ def _store(device_id: str, events: list[WireEvent], position: int) -> tuple[list
             event.table in MUTABLE_TABLES)
         if changed:
             rows[key] = (data, clocks)
-            touched[key] = position
-    for start in range(0, len(new_events), 200):
-        Event.insert_many(new_events[start:start + 200]).execute()
-    if touched:
-        values = [dict(tbl=t, record_id=r, data=json.dumps(rows[(t, r)][0]), clocks=json.dumps(rows[(t, r)][1]),
-                       position=p) for (t, r), p in touched.items()]
-        for start in range(0, len(values), 200):
-            (Row.insert_many(values[start:start + 200])
-             .on_conflict(conflict_target=[Row.tbl, Row.record_id],
-                          update={Row.data: pw.EXCLUDED.data, Row.clocks: pw.EXCLUDED.clocks,
-                                  Row.position: pw.EXCLUDED.position}).execute())
-    return receipts, position, max_hlc
+            touched[key] = (data, clocks, len(new_events) - 1)
+    return _Merged(receipts, new_events, touched, max_hlc)
+
+
+def _write(merged: _Merged) -> int:
+    """Claim positions for the new events (the stream row stays locked until commit) and write them.
+
+    Returns the stream's highest clock. A batch of duplicates and rejections leaves the stream alone.
+    """
+    if not merged.events:
+        return Stream.get_by_id(1).max_hlc
+    count = len(merged.events)
+    if is_postgres():
+        events = [dict(event, n=i + 1) for i, event in enumerate(merged.events)]
+        rows = [dict(tbl=t, record_id=r, data=json.dumps(data), clocks=json.dumps(clocks), n=index + 1)
+                for (t, r), (data, clocks, index) in merged.rows.items()]
+        return hq_db.execute_sql(_WRITE_SQL, {"count": count, "max_hlc": merged.max_hlc, "events": json.dumps(events),
+                                              "rows": json.dumps(rows)}).fetchone()[0]
+    raised = pw.Case(None, [(Stream.max_hlc < merged.max_hlc, merged.max_hlc)], Stream.max_hlc)
+    ((last, max_hlc),) = (Stream.update(position=Stream.position + count, max_hlc=raised).where(Stream.id == 1)
+                          .returning(Stream.position, Stream.max_hlc).tuples().execute())
+    base = last - count
+    events = [dict(event, position=base + i + 1) for i, event in enumerate(merged.events)]
+    rows = [dict(tbl=t, record_id=r, data=json.dumps(data), clocks=json.dumps(clocks), position=base + index + 1)
+            for (t, r), (data, clocks, index) in merged.rows.items()]
+    for start in range(0, count, 200):
+        Event.insert_many(events[start:start + 200]).execute()
+    for start in range(0, len(rows), 200):
+        (Row.insert_many(rows[start:start + 200])
+         .on_conflict(conflict_target=[Row.tbl, Row.record_id],
+                      update={Row.data: pw.EXCLUDED.data, Row.clocks: pw.EXCLUDED.clocks,
+                              Row.position: pw.EXCLUDED.position}).execute())
+    return max_hlc
+
+
+# PostgreSQL: the stream row is locked from this one statement to the commit right after it, so
+# pushes queue behind each other for one round trip, not one per table written.
+_WRITE_SQL = """
+WITH claimed AS (
+    UPDATE hq_stream SET position = position + %(count)s, max_hlc = GREATEST(max_hlc, %(max_hlc)s)
+    WHERE id = 1 RETURNING position - %(count)s AS base, max_hlc),
+new_events AS (
+    INSERT INTO hq_event (id, device_id, seq, tbl, record_id, op, hlc, fields, payload, digest, position, received_at)
+    SELECT e.id, e.device_id, e.seq, e.tbl, e.record_id, e.op, e.hlc, e.fields, e.payload, e.digest,
+           claimed.base + e.n, e.received_at
+    FROM claimed, jsonb_to_recordset(%(events)s::jsonb) AS e(id text, device_id text, seq bigint, tbl text,
+        record_id text, op text, hlc bigint, fields text, payload text, digest text, received_at double precision,
+        n bigint)),
+merged_rows AS (
+    INSERT INTO hq_row (tbl, record_id, data, clocks, position)
+    SELECT r.tbl, r.record_id, r.data, r.clocks, claimed.base + r.n
+    FROM claimed, jsonb_to_recordset(%(rows)s::jsonb) AS r(tbl text, record_id text, data text, clocks text, n bigint)
+    ON CONFLICT (tbl, record_id) DO UPDATE SET data = EXCLUDED.data, clocks = EXCLUDED.clocks,
+                                               position = EXCLUDED.position)
+SELECT max_hlc FROM claimed
+"""
 
 
 def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
@@ -239,13 +299,13 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
                         hlc=r.hlc, fields=None if r.fields is None else json.loads(r.fields),
                         payload=json.loads(r.payload)) for r in rows]
     return PullResponse(events=events, cursor=make_cursor(stream.epoch, last), has_more=has_more,
-                        epoch=stream.epoch, server_hlc=_server_hlc(stream),
+                        epoch=stream.epoch, server_hlc=_server_hlc(stream.max_hlc),
                         config=ProgramConfig(version=config.version, toml=config.toml)
                         if config and config.version > request.config_version else None)
 
 
-def _server_hlc(stream: Stream) -> int:
-    return max(hlc.from_wall(int(now() * 1000)), stream.max_hlc)
+def _server_hlc(max_hlc: int) -> int:
+    return max(hlc.from_wall(int(now() * 1000)), max_hlc)
 
 
 # --- program configuration and status ---------------------------------------------------------

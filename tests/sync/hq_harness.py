@@ -46,8 +46,8 @@ def free_port() -> int:
 class HqProcess:
     """One `loyalty hq serve` process on a loopback port; can be killed and restarted."""
 
-    def __init__(self, db_url: str, home: Path):
-        self.db_url, self.home, self.port = db_url, home, free_port()
+    def __init__(self, db_url: str, home: Path, workers: int = 1):
+        self.db_url, self.home, self.port, self.workers = db_url, home, free_port(), workers
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -57,7 +57,7 @@ class HqProcess:
     def start(self) -> None:
         env = dict(os.environ, LOYALTY_HOME=str(self.home))
         self.proc = subprocess.Popen([sys.executable, "-m", "loyalty.cli", "hq", "serve", "--db", self.db_url,
-                                      "--port", str(self.port)], cwd=ROOT, env=env,
+                                      "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -92,10 +92,10 @@ class HqProcess:
 class Hq:
     """The HQ under test: its database (also opened here, for admin actions) and its processes."""
 
-    def __init__(self, db_url: str, home: Path, processes: int = 1):
+    def __init__(self, db_url: str, home: Path, processes: int = 1, workers: int = 1):
         self.db_url = db_url
         open_hq(db_url)
-        self.servers = [HqProcess(db_url, home) for _ in range(processes)]
+        self.servers = [HqProcess(db_url, home, workers) for _ in range(processes)]
         for server in self.servers:
             server.start()
         with hq_db.connection_context():
