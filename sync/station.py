@@ -16,7 +16,7 @@ from loyalty.program import ProgramError
 from loyalty.services.context import MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
 from loyalty.services.members import balances
 from loyalty.services.purchases import flag_negative
-from loyalty.store import ALL_MODELS, Outbox, RowClock, db
+from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
 from sync import merge
 from sync.client import HqClient, HqError
 from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
@@ -41,7 +41,7 @@ def enrol_station(client: HqClient, code: str, name: str = "") -> str:
     if device is None:
         raise RuntimeError("station not initialised: run `loyalty init`")
     answer = client.enrol(code, device, name)
-    with db.atomic():
+    with write():
         set_setting(URL, client.url)
         set_setting(SECRET, answer.secret)
         set_setting(CURSOR, "")
@@ -93,7 +93,7 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
 def _note_success(busy: bool) -> None:
     now, last = clock.now(), get_setting(LAST_SUCCESS)
     if busy or get_setting(LAST_ERROR) or not last or now - datetime.fromisoformat(last) > SUCCESS_REFRESH:
-        with db.atomic(lock_type="IMMEDIATE"):
+        with write():
             set_setting(LAST_SUCCESS, now.isoformat())
             set_setting(LAST_ERROR, "")
 
@@ -109,7 +109,7 @@ def pending_events(limit: int) -> list[Event]:
 def mark_receipts(receipts, server_hlc: int) -> int:
     """Record HQ's answer per event; a rejected event is kept with its reason and not resent."""
     now = clock.now()
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         for status in ("accepted", "duplicate", "rejected"):
             ids = [r.id for r in receipts if r.status == status and status in STORED]
             for start in range(0, len(ids), 500):
@@ -128,7 +128,7 @@ def apply_page(page: PullResponse) -> int:
     applied, ledger_members = 0, set()
     if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
         return 0
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
         for event in page.events:
@@ -152,7 +152,7 @@ def apply_page(page: PullResponse) -> int:
 def _take_config(version: int, toml_text: str) -> None:
     """HQ's program replaces ours; one this station cannot read is skipped and the last one kept."""
     try:
-        with db.atomic():
+        with write():
             store_program(toml_text)
             set_setting(CONFIG_VERSION, str(version))
     except (ProgramError, Refused) as exc:

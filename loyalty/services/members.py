@@ -13,7 +13,7 @@ from loyalty.services.context import (Actor, audit, card_key, current_program, n
                                       require_manager, require_staff)
 from loyalty.store import queries
 from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
-                           Member, Membership, Treatment, db)
+                           Member, Membership, Treatment, write)
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
 
@@ -82,7 +82,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
     if (birthday_day is None) != (birthday_month is None) or (birthday_day and not _valid_birthday(birthday_day, birthday_month)):
         raise Refused("invalid_birthday")
     now = clock.now()
-    with db.atomic():
+    with write():
         existing = _find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
@@ -274,7 +274,7 @@ def search(query: str, limit: int = 20) -> list[MemberSummary]:
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:
     if purpose not in CONSENT_PURPOSES:
         raise Refused("consent_unknown", purpose=purpose)
-    with db.atomic():
+    with write():
         active_member(member_id)
         record(ConsentEvent(id=new_id(), member=member_id, purpose=purpose, granted=granted, at=clock.now(),
                             device_id=actor.device_id, staff_id=actor.staff_id, source=source))
@@ -299,7 +299,7 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
     unknown = set(fields) - allowed
     if unknown:
         raise Refused("field_unknown", field=", ".join(sorted(unknown)))
-    with db.atomic():
+    with write():
         member = active_member(member_id)
         if "email" in fields:
             fields["email"] = normalise_email(fields["email"]) if fields["email"] else None
@@ -345,7 +345,7 @@ def export_member(member_id: str, actor: Actor) -> dict:
         "status": asdict(member_status(member_id)),
     }
     data["status"]["next_visit_due"] = data["status"]["next_visit_due"] and data["status"]["next_visit_due"].isoformat()
-    with db.atomic():
+    with write():
         audit(actor, "export", member_id)
     return data
 
@@ -358,7 +358,7 @@ def erase_member(member_id: str, actor: Actor) -> None:
     leads to a person.
     """
     require_manager(actor)
-    with db.atomic():
+    with write():
         member = get_member(member_id)
         if member.erased_at:
             raise Refused("already_erased")

@@ -28,7 +28,7 @@ from loyalty.services.context import (Actor, audit, card_key, current_program, d
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
 from loyalty.services.plans import add_months
-from loyalty.store import LedgerEntry, Member, Treatment, db
+from loyalty.store import LedgerEntry, Member, Treatment, db, write
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.templates import render, template_for
@@ -133,7 +133,7 @@ def _insert(rows: list[dict], trigger: str, now: datetime) -> int:
     values = [(new_id(), r["key"], r["member"], trigger, r.get("step"), PURPOSE[trigger],
                json.dumps(r.get("params", {})), ts(r["due_at"]), ts(r["expires_at"]), "planned", 0, ts(now))
               for r in rows]
-    with db.atomic():
+    with write():
         connection = db.connection()
         before = connection.total_changes
         connection.executemany(_INSERT, values)
@@ -350,7 +350,7 @@ def _send_one(message: Message, channels, base_url, program, policy, now) -> str
         log.exception("cannot compose message %s", message.id)
         _finish(message.id, "failed", error=f"compose: {exc}")
         return "failed"
-    with db.atomic():
+    with write():
         claimed = (Message.update(status="sending", claimed_at=now, channel=channel_name,
                                   attempts=Message.attempts + 1)
                    .where((Message.id == message.id) & (Message.status == "planned")).execute())
@@ -366,7 +366,7 @@ def _send_one(message: Message, channels, base_url, program, policy, now) -> str
         if exc.permanent or attempts >= MAX_ATTEMPTS:
             _finish(message.id, "failed", error=str(exc))
             return "failed"
-        with db.atomic():
+        with write():
             Message.update(status="planned", due_at=now + recall.backoff(attempts), last_error=str(exc)[:500]) \
                 .where((Message.id == message.id) & (Message.status == "sending")).execute()
         return "retried"
@@ -432,14 +432,14 @@ def _tier_name(program, code: str | None, lang: str) -> str:
 
 def _finish(message_id: str, status: str, *, error: str | None = None, sent_at: datetime | None = None,
             ref: str | None = None) -> None:
-    with db.atomic():
+    with write():
         Message.update(status=status, last_error=error[:500] if error else None, sent_at=sent_at,
                        provider_ref=ref).where(Message.id == message_id).execute()
 
 
 def mark_uncertain(message_id: str, reason: str) -> None:
     """It may have gone out: a staff task, never a blind resend."""
-    with db.atomic():
+    with write():
         message = Message.get_by_id(message_id)
         if message.status not in ("sending", "planned"):
             return
@@ -462,7 +462,7 @@ def recover_stale(now: datetime | None = None) -> int:
 def resolve_uncertain(message_id: str, delivered: bool, actor: Actor) -> None:
     """Staff checked (mail log, asked the patient): mark it sent, or plan it again on purpose."""
     require_staff(actor)
-    with db.atomic():
+    with write():
         message = Message.get_or_none(Message.id == message_id)
         if message is None or message.status != "uncertain":
             raise Refused("message_not_uncertain")

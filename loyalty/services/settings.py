@@ -16,7 +16,7 @@ from loyalty.errors import Refused
 from loyalty.program import Program, ProgramError, parse_program
 from loyalty.services.context import (Actor, current_program, program_version, require_manager,
                                       store_program)
-from loyalty.store import ProgramVersion, db
+from loyalty.store import ProgramVersion, write
 
 SCALAR_SECTIONS = ("program", "points", "stamps", "checkin")
 LIST_SECTIONS = ("tiers", "catalogue", "rewards", "plans")
@@ -86,7 +86,7 @@ def _store(text: str, actor: Actor, changed: list[str]) -> SettingsSaved:
     except ProgramError as exc:
         first = exc.problems[0]
         raise Refused("setting_invalid", field=_field_name(first.key, text), message=first.message) from None
-    with db.atomic():
+    with write():
         version = store_program(text, actor)
     return SettingsSaved(version, changed, program)
 
