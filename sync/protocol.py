@@ -96,6 +96,7 @@ class EnrolResponse(Strict):
     secret: str
     location: str
     server_time: float
+    card_key: str          # hex; the group's card key, so a card issued anywhere scans everywhere
 
 
 def batch_id(event_ids: list[str]) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
-from loyalty.services.context import MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
+from loyalty.services.context import GROUP_CARD_KEY, MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
 from loyalty.services.members import balances
 from loyalty.services.purchases import flag_negative
 from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
@@ -36,7 +36,11 @@ class RoundResult:
 
 
 def enrol_station(client: HqClient, code: str, name: str = "") -> str:
-    """Redeem an HQ enrolment code for this station's own key; returns the HQ location's name."""
+    """Redeem an HQ enrolment code for this station's own key; returns the HQ location's name.
+
+    From now on new cards are signed with the group's card key that comes with it, so they scan
+    at every location; cards printed before keep working here (see `card_keys`).
+    """
     device = get_setting("device_id")
     if device is None:
         raise RuntimeError("station not initialised: run `loyalty init`")
@@ -44,6 +48,7 @@ def enrol_station(client: HqClient, code: str, name: str = "") -> str:
     with write():
         set_setting(URL, client.url)
         set_setting(SECRET, answer.secret)
+        set_setting(GROUP_CARD_KEY, answer.card_key)
         set_setting(CURSOR, "")
     return answer.location
 

@@ -9,7 +9,7 @@ import peewee as pw
 from loyalty import clock, ledger
 from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, current_program, new_id, record,
+from loyalty.services.context import (Actor, audit, card_key, card_keys, current_program, new_id, record,
                                       require_manager, require_staff)
 from loyalty.store import queries
 from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
@@ -133,7 +133,7 @@ def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
 
 def _referrer(token: str) -> Member:
     try:
-        card_id = parse_token(token, card_key()).card_id
+        card_id = parse_token(token, *card_keys()).card_id
     except TokenError:
         raise Refused("referral_invalid") from None
     card = Card.get_or_none((Card.id == card_id) & (Card.status == "active"))

@@ -23,7 +23,7 @@ from loyalty import clock, ledger, recall, segments
 from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, current_program, device_id, new_id,
+from loyalty.services.context import (Actor, audit, card_key, card_keys, current_program, device_id, new_id,
                                       require_staff)
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
@@ -481,8 +481,8 @@ def unsubscribe_token(member_id: str, purpose: str) -> str:
     return f"{member_id}.{purpose}.{_signature(member_id, purpose)}"
 
 
-def _signature(member_id: str, purpose: str) -> str:
-    return hmac.new(card_key(), f"unsubscribe:{member_id}:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
+def _signature(member_id: str, purpose: str, key: bytes | None = None) -> str:
+    return hmac.new(key or card_key(), f"unsubscribe:{member_id}:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_unsubscribe(token: str) -> UnsubscribeResult | None:
@@ -491,7 +491,7 @@ def check_unsubscribe(token: str) -> UnsubscribeResult | None:
     if len(parts) != 3 or parts[1] not in ("care", "marketing"):
         return None
     member_id, purpose, signature = parts
-    if not hmac.compare_digest(signature, _signature(member_id, purpose)):
+    if not any(hmac.compare_digest(signature, _signature(member_id, purpose, key)) for key in card_keys()):
         return None
     member = Member.get_or_none(Member.id == member_id)
     if member is None or member.erased_at is not None:

@@ -159,7 +159,17 @@ class Config(HqModel):
         table_name = "hq_config"
 
 
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config]
+class CardKey(HqModel):
+    """One row: the group's key for card tokens, handed to each station at enrolment."""
+    id = pw.IntegerField(primary_key=True)
+    secret = pw.TextField()
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_card_key"
+
+
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -174,6 +184,7 @@ def open_hq(url: str) -> pw.Database:
         with _schema_lock():
             hq_db.create_tables(HQ_MODELS, safe=True)
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
+            CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
     return database
 
 
