@@ -2,7 +2,8 @@
 
 Each pulled page is applied and its cursor stored in one SQLite transaction, so a crash in
 between re-applies an idempotent page. Pulled events go through the same merge as at HQ and
-never into the outbox again (they are HQ's already).
+never into the outbox again (they are HQ's already). A pulled erasure scrubs the member's
+records here as it did where it was made.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
 from loyalty.services.context import GROUP_CARD_KEY, MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
-from loyalty.services.members import balances
+from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
 from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
 from sync import merge
@@ -141,6 +142,8 @@ def apply_page(page: PullResponse) -> int:
                 continue
             if apply_event(event):
                 applied += 1
+            if event.table == "member" and event.op == "erase":
+                forget_member(event.record_id)
             if event.table == "ledger_entry" and event.payload.get("member"):
                 ledger_members.add(str(event.payload["member"]))
         for member_id in sorted(ledger_members):

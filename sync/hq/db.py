@@ -169,7 +169,16 @@ class CardKey(HqModel):
         table_name = "hq_card_key"
 
 
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey]
+class Erasure(HqModel):
+    """A member erased at some station: events that arrive for them later are scrubbed as stored."""
+    member_id = pw.TextField(primary_key=True)
+    at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_erasure"
+
+
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure]
 
 
 def open_hq(url: str) -> pw.Database:

@@ -14,6 +14,7 @@ from loyalty.program import ProgramError, parse_program
 from loyalty.services.context import MUTABLE_TABLES
 from loyalty.store.models import ALL_MODELS
 from sync import merge, signing
+from sync.hq import erasure
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (Batch, CardKey, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, is_postgres,
                         now, transaction)
@@ -122,6 +123,7 @@ def push(signed: SignedRequest, request: PushRequest) -> PushResponse:
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(stream))
         receipts, position, max_hlc = _store(device.id, request.events, stream.position)
+        erasure.scrub_pushed(request.events, receipts)
         (Stream.update(position=position, max_hlc=max(stream.max_hlc, max_hlc)).where(Stream.id == 1).execute())
         Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
