@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
-from loyalty.services.context import GROUP_CARD_KEY, MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
+from loyalty.services.context import GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
 from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
 from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
@@ -22,7 +22,7 @@ from sync import merge
 from sync.client import HqClient, HqError
 from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
 
-URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", "hq.secret", "hq.cursor", "hq.config_version"
+URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.config_version"
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
 SUCCESS_REFRESH = timedelta(seconds=60)
 NOT_PULLED = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration", "staff", "audit_log"})
@@ -50,6 +50,7 @@ def enrol_station(client: HqClient, code: str, name: str = "") -> str:
         set_setting(URL, client.url)
         set_setting(SECRET, answer.secret)
         set_setting(GROUP_CARD_KEY, answer.card_key)
+        set_setting(HOME_LOCATION, answer.location_id)
         set_setting(CURSOR, "")
     return answer.location
 

@@ -61,6 +61,7 @@ def device_id() -> str:
 
 
 GROUP_CARD_KEY = "hq.card_key"
+HOME_LOCATION, HQ_SECRET = "hq.location_id", "hq.secret"
 
 
 def card_key() -> bytes:

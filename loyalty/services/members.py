@@ -10,8 +10,8 @@ import peewee as pw
 from loyalty import clock, erasure, ledger
 from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, card_keys, current_program, new_id, record,
-                                      require_manager, require_staff)
+from loyalty.services.context import (HOME_LOCATION, Actor, audit, card_key, card_keys, current_program, get_setting,
+                                      new_id, record, require_manager, require_staff)
 from loyalty.store import queries
 from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
                            Member, Membership, Outbox, RowClock, Treatment, write)
@@ -95,7 +95,8 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
             email=email, phone=phone, phone_key=phone[1:] if phone else None,
             birthday_day=birthday_day, birthday_month=birthday_month,
             birthday_set_at=now if birthday_day else None, locale=locale,
-            referred_by=referrer.id if referrer else None, created_at=now, created_device=actor.device_id))
+            referred_by=referrer.id if referrer else None, created_at=now, created_device=actor.device_id,
+            home_location=get_setting(HOME_LOCATION)))
         for purpose, granted in (("program", True), ("marketing", consent_marketing), ("care", consent_care)):
             if granted:
                 record(ConsentEvent(id=new_id(), member=member.id, purpose=purpose, granted=True, at=now,

@@ -23,8 +23,8 @@ from loyalty import clock, ledger, recall, segments
 from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, card_keys, current_program, device_id, new_id,
-                                      require_staff)
+from loyalty.services.context import (HOME_LOCATION, HQ_SECRET, Actor, audit, card_key, card_keys, current_program,
+                                      device_id, get_setting, new_id, require_staff)
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
 from loyalty.services.plans import add_months
@@ -141,8 +141,17 @@ def _insert(rows: list[dict], trigger: str, now: datetime) -> int:
 
 
 def _reachable_members() -> set[str]:
-    return {m for (m,) in db.execute_sql(
-        'SELECT id FROM member WHERE erased_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)')}
+    """Members with a contact that this station sends for.
+
+    In a group every station holds every member, so each member has one sender: the station of
+    the location they joined at (one station per location), or for a member who joined before
+    their station was linked to HQ, that station. A station on its own sends for everyone.
+    """
+    sql = 'SELECT id FROM member WHERE erased_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)'
+    if get_setting(HQ_SECRET) is None:
+        return {m for (m,) in db.execute_sql(sql)}
+    sql += ' AND (home_location = ? OR (home_location IS NULL AND created_device = ?))'
+    return {m for (m,) in db.execute_sql(sql, (get_setting(HOME_LOCATION), device_id()))}
 
 
 def _consenting(purpose: str) -> set[str]:

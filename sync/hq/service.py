@@ -91,7 +91,7 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
         location = Location.get_by_id(enrolment.location_id).name
         card_key = CardKey.get_by_id(1).secret
     return EnrolResponse(device_id=request.device_id, secret=secret, location=location, server_time=moment,
-                         card_key=card_key)
+                         card_key=card_key, location_id=enrolment.location_id)
 
 
 def revoke_device(device_id: str) -> None:
