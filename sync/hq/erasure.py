@@ -19,19 +19,24 @@ def scrub_pushed(events: list[WireEvent], receipts: list[Receipt]) -> None:
     """After a batch is stored: apply its erasures, and scrub its events of members erased before."""
     accepted = [e for e, r in zip(events, receipts) if r.status == ACCEPTED]
     erased_now = sorted({e.record_id for e in accepted if e.table == "member" and e.op == "erase"})
-    owners = {erasure.owner(e.table, e.record_id, e.payload) for e in accepted} - {None} - set(erased_now)
+    owners = {_owner(e) for e in accepted} - {None} - set(erased_now)
     erased_before = {m for (m,) in Erasure.select(Erasure.member_id)
                      .where(Erasure.member_id.in_(sorted(owners))).tuples()} if owners else set()
     for member_id in erased_now:
         Erasure.insert(member_id=member_id, at=now()).on_conflict_ignore().execute()
         _scrub(records_of(member_id))
     if erased_before:
-        late = {(e.table, e.record_id) for e in accepted
-                if erasure.owner(e.table, e.record_id, e.payload) in erased_before}
+        late = {(e.table, e.record_id) for e in accepted if _owner(e) in erased_before}
         memberships = {record_id for table, record_id in late if table == "membership"}
         late |= {(e.table, e.record_id) for e in accepted
                  if e.table == "benefit_use" and e.payload.get("membership") in memberships}
         _scrub(late)
+
+
+def _owner(event: WireEvent) -> str | None:
+    """As text: a payload value may be any scalar, and member ids are compared as text columns."""
+    owner = erasure.owner(event.table, event.record_id, event.payload)
+    return None if owner is None else str(owner)
 
 
 def records_of(member_id: str) -> set[tuple[str, str]]:

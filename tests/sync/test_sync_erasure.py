@@ -2,16 +2,22 @@
 table, any column) or on any station (any table, the outbox too); the point amounts stay."""
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
+import time
 
 import psycopg
+import requests
 
 from loyalty.services import (adjust, award_purchase, enroll, erase_member, join_plan, member_status,
                               record_treatment, update_profile)
+from loyalty.services.context import get_setting
 from loyalty.services.feedback import submit_feedback
 from loyalty.store import Member, Outbox, Treatment, close_database
+from sync import signing
 from sync.hq.db import Event, Row, hq_db
+from sync.station import SECRET, pending_events
 
 NEEDLES = ("Zerlinde", "Quastenberg", "zerlinde.q@example.org", "4917099887766", "Nussallergie",
            "Quastenflosse", "Kulanz wegen Wartezeit", "Rueckruf bei Frau Q")
@@ -108,3 +114,19 @@ def test_a_station_restored_from_a_backup_cannot_bring_erased_data_back(hq, temp
     assert _hq_hits(pg_url) == []
     for node in (a, b):
         assert _sqlite_hits(node.db_path) == [], node.name
+
+
+def test_a_number_where_a_member_id_belongs_gets_a_receipt_not_a_500(hq, template, tmp_path):
+    a = template.node(tmp_path, "a", hq)
+    a.use()
+    enroll("Anna", a.device, email="anna@example.org", consent_program=True, age_confirmed=True)
+    event = pending_events(1)[0].model_dump()
+    audit = dict(event, id="hostile-audit-1", table="audit_log", record_id="hostile-audit-1",
+                 payload={"id": "hostile-audit-1", "member_id": 5, "action": "x", "device_id": a.device.device_id,
+                          "at": "2026-01-01T00:00:00.000000Z", "detail": "{}"})
+    body = json.dumps({"batch_id": "hostile", "events": [audit]}).encode()
+    headers = signing.sign(a.device.device_id, get_setting(SECRET), "POST", "/v1/sync/push", body, time.time())
+    answer = requests.post(hq.url + "/v1/sync/push", data=body,
+                           headers={**headers, "Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["receipts"][0]["status"] in ("accepted", "rejected")
