@@ -69,3 +69,16 @@ def test_cards_printed_before_joining_hq_keep_working_at_their_station(hq, templ
     assert check_in(printed, a.device).status == "tampered"   # A never held B's own key
     a.clock.advance(hours=25)                                   # past the cool-down of B's check-in
     assert check_in(card_token(anna.member_id), a.device).status == "checked_in"
+
+
+def test_unsubscribe_links_work_at_every_location_and_old_ones_where_they_were_sent(hq, template, tmp_path):
+    from loyalty.services.messages import _signature, check_unsubscribe, unsubscribe_token
+    a, b = template.node(tmp_path, "a", hq), template.node(tmp_path, "b", hq)
+    anna = _enrol(a, "Anna").member_id
+    link = unsubscribe_token(anna, "marketing")
+    old = f"{anna}.marketing.{_signature(anna, 'marketing', bytes.fromhex(get_setting('card_key')))}"
+    assert check_unsubscribe(old) is not None
+    _settle(a, b)
+    b.use()
+    assert check_unsubscribe(link).member_id == anna
+    assert check_unsubscribe(f"{anna}.marketing.{'0' * 32}") is None
