@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
-from loyalty.services.context import GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
+from loyalty.services.context import (GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, MUTABLE_TABLES, get_setting,
+                                      observe_hlc, set_setting, store_program)
 from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
 from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
