@@ -2,6 +2,8 @@
 
 The card id is 80 random bits, the tag a truncated HMAC-SHA256 over version and id with the
 program's card key, both in RFC 4648 base32 (A-Z, 2-7), so the whole token is upper-case ASCII.
+A station checks a code against each key it holds (the group's key from HQ, its own from before
+it joined); the tag says which one signed it, so the printed code needs no key id.
 """
 from __future__ import annotations
 
@@ -53,25 +55,25 @@ def make_token(card_id: str, key: bytes) -> str:
 _QWERTZ = str.maketrans({"Y": "Z", "Z": "Y", "Ö": ":", "ö": ":"})
 
 
-def parse_token(text: str, key: bytes) -> Token:
-    """Check a scanned text. Raises TokenError; never touches the database.
+def parse_token(text: str, *keys: bytes) -> Token:
+    """Check a scanned text against the given keys. Raises TokenError; never touches the database.
 
     A text garbled by a keyboard-layout mismatch is tried once more as re-mapped; the HMAC tag
     decides which reading is genuine, so the re-mapping cannot accept a forged code.
     """
     try:
-        return _parse(text, key)
+        return _parse(text, keys)
     except TokenError as first:
         swapped = text.translate(_QWERTZ)
         if swapped == text:
             raise
         try:
-            return _parse(swapped, key)
+            return _parse(swapped, keys)
         except TokenError:
             raise first from None
 
 
-def _parse(text: str, key: bytes) -> Token:
+def _parse(text: str, keys: tuple[bytes, ...]) -> Token:
     cleaned = text.strip().upper()
     if not cleaned.startswith("LY"):
         raise TokenError("foreign")
@@ -79,6 +81,6 @@ def _parse(text: str, key: bytes) -> Token:
     if not match:
         raise TokenError("malformed")
     card_id, tag = match.groups()
-    if not hmac.compare_digest(tag, _tag(card_id, key)):
+    if not any(hmac.compare_digest(tag, _tag(card_id, key)) for key in keys):
         raise TokenError("tampered")
     return Token(card_id, cleaned)

@@ -96,6 +96,8 @@ class EnrolResponse(Strict):
     secret: str
     location: str
     server_time: float
+    card_key: str          # hex; the group's card key, so a card issued anywhere scans everywhere
+    location_id: str       # the station's location: members who join here get their reminders from here
 
 
 def batch_id(event_ids: list[str]) -> str:

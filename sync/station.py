@@ -2,7 +2,8 @@
 
 Each pulled page is applied and its cursor stored in one SQLite transaction, so a crash in
 between re-applies an idempotent page. Pulled events go through the same merge as at HQ and
-never into the outbox again (they are HQ's already).
+never into the outbox again (they are HQ's already). A pulled erasure scrubs the member's
+records here as it did where it was made.
 """
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ from datetime import datetime, timedelta
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
-from loyalty.services.context import MUTABLE_TABLES, get_setting, observe_hlc, set_setting, store_program
-from loyalty.services.members import balances
+from loyalty.services.context import (GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, MUTABLE_TABLES, get_setting,
+                                      observe_hlc, set_setting, store_program)
+from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
-from loyalty.store import ALL_MODELS, Outbox, RowClock, db
+from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
 from sync import merge
 from sync.client import HqClient, HqError
 from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
 
-URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", "hq.secret", "hq.cursor", "hq.config_version"
+URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.config_version"
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
 SUCCESS_REFRESH = timedelta(seconds=60)
 NOT_PULLED = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration", "staff", "audit_log"})
@@ -36,14 +38,20 @@ class RoundResult:
 
 
 def enrol_station(client: HqClient, code: str, name: str = "") -> str:
-    """Redeem an HQ enrolment code for this station's own key; returns the HQ location's name."""
+    """Redeem an HQ enrolment code for this station's own key; returns the HQ location's name.
+
+    From now on new cards are signed with the group's card key that comes with it, so they scan
+    at every location; cards printed before keep working here (see `card_keys`).
+    """
     device = get_setting("device_id")
     if device is None:
         raise RuntimeError("station not initialised: run `loyalty init`")
     answer = client.enrol(code, device, name)
-    with db.atomic():
+    with write():
         set_setting(URL, client.url)
         set_setting(SECRET, answer.secret)
+        set_setting(GROUP_CARD_KEY, answer.card_key)
+        set_setting(HOME_LOCATION, answer.location_id)
         set_setting(CURSOR, "")
     return answer.location
 
@@ -93,7 +101,7 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
 def _note_success(busy: bool) -> None:
     now, last = clock.now(), get_setting(LAST_SUCCESS)
     if busy or get_setting(LAST_ERROR) or not last or now - datetime.fromisoformat(last) > SUCCESS_REFRESH:
-        with db.atomic(lock_type="IMMEDIATE"):
+        with write():
             set_setting(LAST_SUCCESS, now.isoformat())
             set_setting(LAST_ERROR, "")
 
@@ -109,7 +117,7 @@ def pending_events(limit: int) -> list[Event]:
 def mark_receipts(receipts, server_hlc: int) -> int:
     """Record HQ's answer per event; a rejected event is kept with its reason and not resent."""
     now = clock.now()
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         for status in ("accepted", "duplicate", "rejected"):
             ids = [r.id for r in receipts if r.status == status and status in STORED]
             for start in range(0, len(ids), 500):
@@ -128,7 +136,7 @@ def apply_page(page: PullResponse) -> int:
     applied, ledger_members = 0, set()
     if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
         return 0
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
         for event in page.events:
@@ -136,6 +144,8 @@ def apply_page(page: PullResponse) -> int:
                 continue
             if apply_event(event):
                 applied += 1
+            if event.table == "member" and event.op == "erase":
+                forget_member(event.record_id)
             if event.table == "ledger_entry" and event.payload.get("member"):
                 ledger_members.add(str(event.payload["member"]))
         for member_id in sorted(ledger_members):
@@ -152,7 +162,7 @@ def apply_page(page: PullResponse) -> int:
 def _take_config(version: int, toml_text: str) -> None:
     """HQ's program replaces ours; one this station cannot read is skipped and the last one kept."""
     try:
-        with db.atomic():
+        with write():
             store_program(toml_text)
             set_setting(CONFIG_VERSION, str(version))
     except (ProgramError, Refused) as exc:

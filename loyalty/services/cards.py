@@ -10,7 +10,7 @@ from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, card_key, current_program, record, require_staff
 from loyalty.services.members import get_member, issue_card
-from loyalty.store import Card, db
+from loyalty.store import Card, write
 from loyalty.tokens import make_token
 
 _FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -27,7 +27,7 @@ def card_token(member_id: str) -> str:
 def reissue_card(member_id: str, actor: Actor, reason: str = "lost") -> str:
     """Revoke every active card of the member and issue a new one; the old code stops at once."""
     require_staff(actor)
-    with db.atomic():
+    with write():
         member = get_member(member_id)
         if member.erased_at:
             raise Refused("member_unknown")

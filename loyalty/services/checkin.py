@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from loyalty import clock, events, ledger
-from loyalty.services.context import Actor, card_key, current_program, new_id, program_in_force, record
+from loyalty.services.context import Actor, card_keys, current_program, new_id, program_in_force, record
 from loyalty.services.members import MemberStatus, add_entry, build_status, ledger_summary, member_with_extras
-from loyalty.store import Card, Flag, LedgerEntry, db, queries
+from loyalty.store import Card, Flag, LedgerEntry, queries, write
 from loyalty.tokens import TokenError, parse_token
 from loyalty.visits import birthday_bonus_due, local_day_start, visit_refusal
 
@@ -29,7 +29,7 @@ class CheckInResult:
 def find_card(card_code: str) -> tuple[Card | None, str | None]:
     """The active card behind a scanned text, or why there is none. Reads only."""
     try:
-        card_id = parse_token(card_code, card_key()).card_id
+        card_id = parse_token(card_code, *card_keys()).card_id
     except TokenError as exc:
         return None, exc.reason
     card = queries.card(card_id)
@@ -49,7 +49,7 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
     member_id = card.member_id
     now = clock.now()
     day_start = local_day_start(now, program.timezone)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         member = member_with_extras(member_id, now)
         summary = ledger_summary(member_id, now, day_start)
         before = build_status(program, member, summary)

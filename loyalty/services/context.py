@@ -60,8 +60,20 @@ def device_id() -> str:
     return value
 
 
+GROUP_CARD_KEY = "hq.card_key"
+HOME_LOCATION, HQ_SECRET = "hq.location_id", "hq.secret"
+
+
 def card_key() -> bytes:
-    return bytes.fromhex(get_setting("card_key") or "")
+    """The key new cards are signed with: the group's from HQ once the station has joined, so a
+    card works at every location; before that the station's own."""
+    return bytes.fromhex(get_setting(GROUP_CARD_KEY) or get_setting("card_key") or "")
+
+
+def card_keys() -> tuple[bytes, ...]:
+    """Every key a scanned card may be signed with: cards printed before joining HQ keep working."""
+    keys = (get_setting(GROUP_CARD_KEY), get_setting("card_key"))
+    return tuple(dict.fromkeys(bytes.fromhex(k) for k in keys if k))
 
 
 def program_version() -> int:

@@ -8,7 +8,7 @@ from loyalty import clock, ledger
 from loyalty.services.context import Actor, current_program
 from loyalty.services.members import add_entry
 from loyalty.services.plans import add_months
-from loyalty.store import LedgerEntry, Member, db
+from loyalty.store import LedgerEntry, Member, write
 
 # Expiry entries get ids derived from the lot, so two stations or two runs cannot expire a lot twice.
 NS_EXPIRE = uuid.UUID("6f1d3c1e-6c36-4f53-9a0e-4f1f3d2b7a10")
@@ -30,7 +30,7 @@ def expire_points(actor: Actor) -> ExpiryReport:
                   .where((LedgerEntry.points > 0) & (LedgerEntry.created_at < cutoff)).distinct())
     members = points = 0
     for (member_id,) in candidates.tuples():
-        with db.atomic(lock_type="IMMEDIATE"):
+        with write():
             entries = list(LedgerEntry.select().where(LedgerEntry.member == member_id))
             lots = ledger.expired_lots(entries, cutoff)
             for lot in lots:

@@ -14,7 +14,7 @@ from loyalty.feedback_words import is_low_score, problem_words
 from loyalty.services.context import Actor, audit, current_program, new_id, record
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import get_member
-from loyalty.store import Feedback, LedgerEntry, Treatment, db
+from loyalty.store import Feedback, LedgerEntry, Treatment, write
 from loyalty.visits import local_day_start
 
 MAX_TEXT = 2000
@@ -57,7 +57,7 @@ def submit_feedback(member_id: str, visit_entry: str | None, score: int | None, 
     if text and len(text) > MAX_TEXT:
         raise Refused("feedback_too_long", max=MAX_TEXT)
     now = clock.now()
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         member = get_member(member_id)
         if member.erased_at is not None:
             raise Refused("member_unknown")

@@ -8,7 +8,7 @@ from datetime import datetime
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, new_id, record, require_staff
-from loyalty.store import Feedback, FollowUp, Member, db
+from loyalty.store import Feedback, FollowUp, Member, write
 
 KINDS = ("problem_reported", "low_score", "uncertain_message")
 MAX_NOTE = 1000
@@ -77,7 +77,7 @@ def close_follow_up(follow_up_id: str, actor: Actor, note: str | None = None) ->
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE:
         raise Refused("note_too_long", max=MAX_NOTE)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         task = FollowUp.get_or_none(FollowUp.id == follow_up_id)
         if task is None:
             raise Refused("follow_up_unknown")

@@ -10,7 +10,7 @@ from loyalty.contacts import normalise_email, normalise_phone
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, require_manager
 from loyalty.services.members import add_entry, enroll
-from loyalty.store import db
+from loyalty.store import write
 
 COLUMNS = ("first_name", "last_name", "email", "phone", "points", "stamps", "consent")
 REQUIRED = ("first_name", "points", "consent")
@@ -95,7 +95,7 @@ def import_balances(csv_text: str, actor: Actor, *, dry_run: bool = False) -> Im
         return ImportResult(not errors, len(rows) + len(errors), 0, 0,
                             sum(int(r.get("points") or 0) for r in rows), errors)
     created = matched = total = 0
-    with db.atomic():
+    with write():
         for row in rows:
             result = enroll(row["first_name"], actor, email=row["email"], phone=row["phone"],
                             last_name=row.get("last_name") or None, consent_program=True,

@@ -1,19 +1,21 @@
 """Members: enrolment, status, search, GDPR export and erasure."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import peewee as pw
 
-from loyalty import clock, ledger
+from loyalty import clock, erasure, ledger
 from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, current_program, new_id, record,
-                                      require_manager, require_staff)
+from loyalty.services.context import (HOME_LOCATION, Actor, audit, card_key, card_keys, current_program, get_setting,
+                                      new_id, record, require_manager, require_staff)
 from loyalty.store import queries
 from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
-                           Member, Membership, Treatment, db)
+                           Member, Membership, Outbox, RowClock, Treatment, write)
+from loyalty.store.models import RecallOverride
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
 
@@ -82,7 +84,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
     if (birthday_day is None) != (birthday_month is None) or (birthday_day and not _valid_birthday(birthday_day, birthday_month)):
         raise Refused("invalid_birthday")
     now = clock.now()
-    with db.atomic():
+    with write():
         existing = _find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
@@ -93,7 +95,8 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
             email=email, phone=phone, phone_key=phone[1:] if phone else None,
             birthday_day=birthday_day, birthday_month=birthday_month,
             birthday_set_at=now if birthday_day else None, locale=locale,
-            referred_by=referrer.id if referrer else None, created_at=now, created_device=actor.device_id))
+            referred_by=referrer.id if referrer else None, created_at=now, created_device=actor.device_id,
+            home_location=get_setting(HOME_LOCATION)))
         for purpose, granted in (("program", True), ("marketing", consent_marketing), ("care", consent_care)):
             if granted:
                 record(ConsentEvent(id=new_id(), member=member.id, purpose=purpose, granted=True, at=now,
@@ -133,7 +136,7 @@ def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
 
 def _referrer(token: str) -> Member:
     try:
-        card_id = parse_token(token, card_key()).card_id
+        card_id = parse_token(token, *card_keys()).card_id
     except TokenError:
         raise Refused("referral_invalid") from None
     card = Card.get_or_none((Card.id == card_id) & (Card.status == "active"))
@@ -286,7 +289,7 @@ def _typed_whole(column: str, row: queries.SearchRow, prefix: str) -> bool:
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:
     if purpose not in CONSENT_PURPOSES:
         raise Refused("consent_unknown", purpose=purpose)
-    with db.atomic():
+    with write():
         active_member(member_id)
         record(ConsentEvent(id=new_id(), member=member_id, purpose=purpose, granted=granted, at=clock.now(),
                             device_id=actor.device_id, staff_id=actor.staff_id, source=source))
@@ -311,7 +314,7 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
     unknown = set(fields) - allowed
     if unknown:
         raise Refused("field_unknown", field=", ".join(sorted(unknown)))
-    with db.atomic():
+    with write():
         member = active_member(member_id)
         if "email" in fields:
             fields["email"] = normalise_email(fields["email"]) if fields["email"] else None
@@ -357,7 +360,7 @@ def export_member(member_id: str, actor: Actor) -> dict:
         "status": asdict(member_status(member_id)),
     }
     data["status"]["next_visit_due"] = data["status"]["next_visit_due"] and data["status"]["next_visit_due"].isoformat()
-    with db.atomic():
+    with write():
         audit(actor, "export", member_id)
     return data
 
@@ -365,36 +368,66 @@ def export_member(member_id: str, actor: Actor) -> dict:
 def erase_member(member_id: str, actor: Actor) -> None:
     """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id.
 
-    Names, contact, birthday, note, treatments, plans, item codes and feedback texts go; point and
-    stamp amounts, scores and the audit trail stay under the random member id, which no longer
-    leads to a person.
+    What goes and what stays is `loyalty.erasure`. One event travels: the member's erasure, which
+    HQ and every other station apply to their own copies (`forget_member`), so nothing of the
+    person is left anywhere after sync; the cards are revoked, so the old code stops everywhere.
     """
     require_manager(actor)
-    with db.atomic():
+    with write():
         member = get_member(member_id)
         if member.erased_at:
             raise Refused("already_erased")
         now = clock.now()
-        for name in ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
-                     "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by"):
+        for name in erasure.MEMBER_FIELDS:
             setattr(member, name, None)
         member.erased_at = now
         record(member, insert=False, op="erase")
         for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
             card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
             record(card, insert=False)
-        for entry in LedgerEntry.select().where((LedgerEntry.member == member_id)
-                                                & (LedgerEntry.item_code.is_null(False) | (LedgerEntry.reason != ""))):
-            entry.item_code, entry.reason = None, ""
-            record(entry, insert=False)
-        for answer in Feedback.select().where(Feedback.member == member_id):
-            answer.text = None            # the score stays, anonymously, in the NPS
-            record(answer, insert=False)
-        for task in FollowUp.select().where(FollowUp.member == member_id):
-            task.detail, task.note = "", None
-            record(task, insert=False)
-        Treatment.delete().where(Treatment.member == member_id).execute()
-        BenefitUse.delete().where(BenefitUse.membership.in_(
-            Membership.select(Membership.id).where(Membership.member == member_id))).execute()
-        Membership.delete().where(Membership.member == member_id).execute()
+        forget_member(member_id)
         audit(actor, "erase", member_id)
+
+
+def forget_member(member_id: str) -> None:
+    """Scrub an erased member's records on this station, queued events included; writes no events.
+
+    Runs in the caller's transaction, for an erasure made here or pulled from HQ. The outbox is
+    scrubbed too: an event not yet sent must not carry the name or e-mail to HQ afterwards.
+    """
+    Member.update(**erasure.CLEARED["member"]).where(Member.id == member_id).execute()
+    for model in (LedgerEntry, Feedback, FollowUp):
+        model.update(**erasure.CLEARED[model._meta.table_name]).where(model.member == member_id).execute()
+    for entry in AuditLog.select().where(AuditLog.member_id == member_id):
+        scrubbed = erasure.scrub("audit_log", {"detail": entry.detail})["detail"]
+        if scrubbed != entry.detail:
+            AuditLog.update(detail=scrubbed).where(AuditLog.id == entry.id).execute()
+    memberships = [m for (m,) in Membership.select(Membership.id).where(Membership.member == member_id).tuples()]
+    dropped = [("membership", m) for m in memberships]
+    for model in (Treatment, RecallOverride):
+        dropped += [(model._meta.table_name, r) for (r,) in model.select(model.id).where(model.member == member_id).tuples()]
+    dropped += [("benefit_use", b) for (b,) in BenefitUse.select(BenefitUse.id)
+                .where(BenefitUse.membership.in_(memberships)).tuples()]
+    BenefitUse.delete().where(BenefitUse.membership.in_(memberships)).execute()
+    for model in (Membership, Treatment, RecallOverride):
+        model.delete().where(model.member == member_id).execute()
+    for table, record_id in dropped:
+        RowClock.delete().where((RowClock.tbl == table) & (RowClock.record_id == record_id)).execute()
+    _scrub_outbox(member_id, set(memberships))
+
+
+def _scrub_outbox(member_id: str, memberships: set[str]) -> None:
+    """Rewrite the member's queued and sent events as the erasure leaves them (dropped ones go)."""
+    mentions = ((Outbox.table == "member") & (Outbox.record_id == member_id)) | Outbox.payload.contains(member_id)
+    for membership in memberships:
+        mentions |= (Outbox.table == "benefit_use") & Outbox.payload.contains(membership)
+    for row in Outbox.select().where(mentions):
+        payload = json.loads(row.payload)
+        if erasure.owner(row.table, row.record_id, payload) != member_id and not (
+                row.table == "benefit_use" and payload.get("membership") in memberships):
+            continue
+        scrubbed = erasure.scrub(row.table, payload)
+        if scrubbed is None:
+            Outbox.delete().where(Outbox.seq == row.seq).execute()
+        elif scrubbed != payload:
+            Outbox.update(payload=json.dumps(scrubbed)).where(Outbox.seq == row.seq).execute()

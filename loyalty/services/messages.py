@@ -23,12 +23,12 @@ from loyalty import clock, ledger, recall, segments
 from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
-from loyalty.services.context import (Actor, audit, card_key, current_program, device_id, new_id,
-                                      require_staff)
+from loyalty.services.context import (HOME_LOCATION, HQ_SECRET, Actor, audit, card_key, card_keys, current_program,
+                                      device_id, get_setting, new_id, require_staff)
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
 from loyalty.services.plans import add_months
-from loyalty.store import LedgerEntry, Member, Treatment, db
+from loyalty.store import LedgerEntry, Member, Treatment, db, write
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.templates import render, template_for
@@ -133,7 +133,7 @@ def _insert(rows: list[dict], trigger: str, now: datetime) -> int:
     values = [(new_id(), r["key"], r["member"], trigger, r.get("step"), PURPOSE[trigger],
                json.dumps(r.get("params", {})), ts(r["due_at"]), ts(r["expires_at"]), "planned", 0, ts(now))
               for r in rows]
-    with db.atomic():
+    with write():
         connection = db.connection()
         before = connection.total_changes
         connection.executemany(_INSERT, values)
@@ -141,8 +141,17 @@ def _insert(rows: list[dict], trigger: str, now: datetime) -> int:
 
 
 def _reachable_members() -> set[str]:
-    return {m for (m,) in db.execute_sql(
-        'SELECT id FROM member WHERE erased_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)')}
+    """Members with a contact that this station sends for.
+
+    In a group every station holds every member, so each member has one sender: the station of
+    the location they joined at (one station per location), or for a member who joined before
+    their station was linked to HQ, that station. A station on its own sends for everyone.
+    """
+    sql = 'SELECT id FROM member WHERE erased_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)'
+    if get_setting(HQ_SECRET) is None:
+        return {m for (m,) in db.execute_sql(sql)}
+    sql += ' AND (home_location = ? OR (home_location IS NULL AND created_device = ?))'
+    return {m for (m,) in db.execute_sql(sql, (get_setting(HOME_LOCATION), device_id()))}
 
 
 def _consenting(purpose: str) -> set[str]:
@@ -350,7 +359,7 @@ def _send_one(message: Message, channels, base_url, program, policy, now) -> str
         log.exception("cannot compose message %s", message.id)
         _finish(message.id, "failed", error=f"compose: {exc}")
         return "failed"
-    with db.atomic():
+    with write():
         claimed = (Message.update(status="sending", claimed_at=now, channel=channel_name,
                                   attempts=Message.attempts + 1)
                    .where((Message.id == message.id) & (Message.status == "planned")).execute())
@@ -366,7 +375,7 @@ def _send_one(message: Message, channels, base_url, program, policy, now) -> str
         if exc.permanent or attempts >= MAX_ATTEMPTS:
             _finish(message.id, "failed", error=str(exc))
             return "failed"
-        with db.atomic():
+        with write():
             Message.update(status="planned", due_at=now + recall.backoff(attempts), last_error=str(exc)[:500]) \
                 .where((Message.id == message.id) & (Message.status == "sending")).execute()
         return "retried"
@@ -432,14 +441,14 @@ def _tier_name(program, code: str | None, lang: str) -> str:
 
 def _finish(message_id: str, status: str, *, error: str | None = None, sent_at: datetime | None = None,
             ref: str | None = None) -> None:
-    with db.atomic():
+    with write():
         Message.update(status=status, last_error=error[:500] if error else None, sent_at=sent_at,
                        provider_ref=ref).where(Message.id == message_id).execute()
 
 
 def mark_uncertain(message_id: str, reason: str) -> None:
     """It may have gone out: a staff task, never a blind resend."""
-    with db.atomic():
+    with write():
         message = Message.get_by_id(message_id)
         if message.status not in ("sending", "planned"):
             return
@@ -462,7 +471,7 @@ def recover_stale(now: datetime | None = None) -> int:
 def resolve_uncertain(message_id: str, delivered: bool, actor: Actor) -> None:
     """Staff checked (mail log, asked the patient): mark it sent, or plan it again on purpose."""
     require_staff(actor)
-    with db.atomic():
+    with write():
         message = Message.get_or_none(Message.id == message_id)
         if message is None or message.status != "uncertain":
             raise Refused("message_not_uncertain")
@@ -481,8 +490,8 @@ def unsubscribe_token(member_id: str, purpose: str) -> str:
     return f"{member_id}.{purpose}.{_signature(member_id, purpose)}"
 
 
-def _signature(member_id: str, purpose: str) -> str:
-    return hmac.new(card_key(), f"unsubscribe:{member_id}:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
+def _signature(member_id: str, purpose: str, key: bytes | None = None) -> str:
+    return hmac.new(key or card_key(), f"unsubscribe:{member_id}:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_unsubscribe(token: str) -> UnsubscribeResult | None:
@@ -491,7 +500,7 @@ def check_unsubscribe(token: str) -> UnsubscribeResult | None:
     if len(parts) != 3 or parts[1] not in ("care", "marketing"):
         return None
     member_id, purpose, signature = parts
-    if not hmac.compare_digest(signature, _signature(member_id, purpose)):
+    if not any(hmac.compare_digest(signature, _signature(member_id, purpose, key)) for key in card_keys()):
         return None
     member = Member.get_or_none(Member.id == member_id)
     if member is None or member.erased_at is not None:

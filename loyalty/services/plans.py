@@ -9,7 +9,7 @@ from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
 from loyalty.services.members import active_member
-from loyalty.store import BenefitUse, Membership, db
+from loyalty.store import BenefitUse, Membership, write
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:
     require_staff(actor)
     if plan_code not in current_program().plans:
         raise Refused("plan_unknown", plan=plan_code)
-    with db.atomic():
+    with write():
         active_member(member_id)
         if _active(member_id):
             raise Refused("plan_exists")
@@ -76,7 +76,7 @@ def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:
 
 def use_benefit(member_id: str, benefit_code: str, actor: Actor) -> PlanStatus:
     require_staff(actor)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         status = plan_status(member_id)
         if status is None:
             raise Refused("no_plan")
@@ -93,7 +93,7 @@ def use_benefit(member_id: str, benefit_code: str, actor: Actor) -> PlanStatus:
 
 def cancel_plan(member_id: str, actor: Actor) -> None:
     require_staff(actor)
-    with db.atomic():
+    with write():
         membership = _active(member_id)
         if membership is None:
             raise Refused("no_plan")

@@ -12,7 +12,7 @@ from loyalty.errors import Refused
 from loyalty.services.checkin import flag_busy_member
 from loyalty.services.context import Actor, audit, current_program, record, require_manager, require_staff
 from loyalty.services.members import add_entry, balances, active_member, tier_points
-from loyalty.store import Flag, LedgerEntry, db
+from loyalty.store import Flag, LedgerEntry, write
 
 UNDO_WINDOW = timedelta(minutes=1)
 MAX_PURCHASE_CENTS = 10_000_000   # 100,000 EUR: a typo guard, not a business rule
@@ -42,7 +42,7 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
         category = item.category
     if not program.compliance.earns_points(category):
         raise Refused("no_points_for_category", category=category, profile=program.compliance.code)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         active_member(member_id)
         tier = program.tier_for(tier_points(member_id))
         points = points_for_purchase(amount_cents, program.points_per_euro, tier.multiplier)
@@ -56,7 +56,7 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
 def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None) -> PointsResult:
     """Reverse a purchase (all or part); never takes back more points than it earned."""
     require_staff(actor)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         purchase = LedgerEntry.get_or_none(LedgerEntry.id == purchase_entry_id)
         if purchase is None or purchase.kind != ledger.PURCHASE:
             raise Refused("refund_not_purchase")
@@ -88,7 +88,7 @@ def adjust(member_id: str, points: int, reason: str, actor: Actor, stamps: int =
         raise Refused("reason_required")
     if points == 0 and stamps == 0:
         raise Refused("adjust_zero")
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         active_member(member_id)
         entry = add_entry(member_id, ledger.ADJUST, actor, points=points, stamps=stamps, reason=reason.strip())
         audit(actor, "adjust", member_id, entry=entry.id, points=points, stamps=stamps, reason=reason.strip())
@@ -101,7 +101,7 @@ def adjust(member_id: str, points: int, reason: str, actor: Actor, stamps: int =
 def undo(entry_id: str, actor: Actor) -> PointsResult:
     """Reverse the staff member's own last action within a minute, as a new entry."""
     require_staff(actor)
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         entry = LedgerEntry.get_or_none(LedgerEntry.id == entry_id)
         if entry is None or entry.staff_id != actor.staff_id or entry.kind in (ledger.UNDO, ledger.EXPIRE):
             raise Refused("undo_not_allowed")

@@ -5,7 +5,7 @@ from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, record, require_staff
 from loyalty.services.members import get_member
-from loyalty.store import db
+from loyalty.store import write
 from loyalty.store.models import RecallOverride
 
 
@@ -16,7 +16,7 @@ def set_recall_override(member_id: str, item_code: str, recall_days: int | None,
         raise Refused("item_unknown", item=item_code)
     if recall_days is not None and (isinstance(recall_days, bool) or not 1 <= recall_days <= 3650):
         raise Refused("recall_invalid")
-    with db.atomic():
+    with write():
         get_member(member_id)
         key = f"{member_id}:{item_code}"
         existing = RecallOverride.get_or_none(RecallOverride.id == key)

@@ -9,7 +9,7 @@ from loyalty.errors import Refused
 from loyalty.program import Program, Reward
 from loyalty.services.context import Actor, audit, current_program, require_staff
 from loyalty.services.members import add_entry, balances, active_member
-from loyalty.store import db
+from loyalty.store import write
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def redeem(member_id: str, reward_code: str, actor: Actor, *, points: int | None
     problem = compliance_refusal(program, reward, item_code)
     if problem:
         raise problem
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         active_member(member_id)
         balance, stamps = balances(member_id)
         if reward.cost_stamps is not None:

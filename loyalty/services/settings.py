@@ -17,7 +17,7 @@ from loyalty.i18n import t
 from loyalty.program import Problem, Program, ProgramError, parse_program
 from loyalty.services.context import (Actor, current_program, program_version, require_manager,
                                       store_program)
-from loyalty.store import ProgramVersion, db
+from loyalty.store import ProgramVersion, write
 
 SCALAR_SECTIONS = ("program", "points", "stamps", "checkin")
 LIST_SECTIONS = ("tiers", "catalogue", "rewards", "plans")
@@ -107,7 +107,7 @@ def _store(text: str, actor: Actor, changed: list[str]) -> SettingsSaved:
         program = parse_program(text, source="settings")
     except ProgramError as exc:
         raise SettingInvalid([(_field_name(p.key, text), p) for p in exc.problems]) from None
-    with db.atomic():
+    with write():
         version = store_program(text, actor)
     return SettingsSaved(version, changed, program)
 

@@ -11,7 +11,7 @@ from argon2.exceptions import VerificationError
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import (ROLES, Actor, audit, device_id, new_id, record, require_manager)
-from loyalty.store import AuditLog, Staff, db
+from loyalty.store import AuditLog, Staff, write
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -58,7 +58,7 @@ def create_staff(name: str, role: str, pin: str, actor: Actor | None) -> StaffIn
     if role not in ROLES:
         raise Refused("role_unknown", role=role)
     _check_pin(pin)
-    with db.atomic():
+    with write():
         if Staff.select().where(Staff.name == name).exists():
             raise Refused("staff_exists", name=name)
         staff = record(Staff(id=new_id(), name=name, role=role, pin_hash=_hasher.hash(pin), created_at=clock.now()))
@@ -78,7 +78,7 @@ def sign_in(name: str, pin: str, device: str) -> Actor:
     try:
         _hasher.verify(staff.pin_hash, pin or "")
     except VerificationError:
-        with db.atomic():
+        with write():
             staff.failed_pins += 1
             locked = staff.failed_pins >= MAX_FAILURES
             if locked:
@@ -89,7 +89,7 @@ def sign_in(name: str, pin: str, device: str) -> Actor:
             raise Refused("locked", minutes=int(LOCKOUT.total_seconds() // 60))
         raise Refused("sign_in_failed")
     actor = Actor(device, staff.id, staff.role, staff.name)
-    with db.atomic():
+    with write():
         if staff.failed_pins or staff.locked_until:
             staff.failed_pins, staff.locked_until = 0, None
             record(staff, insert=False)
@@ -117,7 +117,7 @@ def change_role(staff_id: str, role: str, actor: Actor) -> StaffInfo:
     require_manager(actor)
     if role not in ROLES:
         raise Refused("role_unknown", role=role)
-    with db.atomic():
+    with write():
         staff = _get(staff_id)
         if role != "manager" and _last_manager(staff):
             raise Refused("last_manager")
@@ -130,7 +130,7 @@ def change_role(staff_id: str, role: str, actor: Actor) -> StaffInfo:
 def reset_pin(staff_id: str, pin: str, actor: Actor) -> StaffInfo:
     require_manager(actor)
     _check_pin(pin)
-    with db.atomic():
+    with write():
         staff = _get(staff_id)
         staff.pin_hash, staff.failed_pins, staff.locked_until = _hasher.hash(pin), 0, None
         record(staff, insert=False)
@@ -140,7 +140,7 @@ def reset_pin(staff_id: str, pin: str, actor: Actor) -> StaffInfo:
 
 def deactivate(staff_id: str, actor: Actor) -> StaffInfo:
     require_manager(actor)
-    with db.atomic():
+    with write():
         staff = _get(staff_id)
         if _last_manager(staff):
             raise Refused("last_manager")

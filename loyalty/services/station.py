@@ -10,7 +10,7 @@ from loyalty.program import DEFAULT_PROGRAM
 from loyalty.services.context import Actor, get_setting, new_id, set_setting, store_program
 from loyalty.services.members import add_entry, enroll
 from loyalty.services.staff import create_staff
-from loyalty.store import Member, Staff, db
+from loyalty.store import Member, Staff, write
 from loyalty.tokens import new_key
 
 
@@ -21,7 +21,7 @@ def is_initialised() -> bool:
 def init_station(program_path: str | Path = DEFAULT_PROGRAM, manager_name: str | None = None,
                  manager_pin: str | None = None, card_key_hex: str | None = None) -> Actor:
     """Idempotent for the keys: a second run keeps the device id and card key (old cards stay valid)."""
-    with db.atomic():
+    with write():
         if get_setting("device_id") is None:
             set_setting("device_id", new_id())
         if get_setting("card_key") is None:
@@ -44,7 +44,7 @@ def load_demo(members: int = 12, seed: int = 7) -> list[str]:
     actor = Actor(get_setting("device_id"), staff_id=None)
     tokens = []
     now = clock.now()
-    with db.atomic():
+    with write():
         if not Staff.select().exists():
             create_staff("Chef", "manager", "1234", None)
             create_staff("Empfang", "receptionist", "0000", actor=_manager())

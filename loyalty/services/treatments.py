@@ -10,7 +10,7 @@ from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
 from loyalty.services.members import add_entry, active_member, tier_points
 from loyalty.services.recalls import recall_days_for
-from loyalty.store import Treatment, db
+from loyalty.store import Treatment, write
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def record_treatment(member_id: str, item_code: str, actor: Actor, *, price_cent
     now = clock.now()
     days = recall_days if recall_days is not None else recall_days_for(member_id, item_code)
     due = now + timedelta(days=days) if days else None
-    with db.atomic(lock_type="IMMEDIATE"):
+    with write():
         active_member(member_id)
         earns = program.compliance.earns_points(item.category)
         points = 0

@@ -19,7 +19,7 @@ PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "full",   # an acknowledged stamp survives a power cut (WAL + NORMAL may not)
-    "busy_timeout": 5000,
+    "busy_timeout": 10000,   # a writer waits for the sync thread's page (well under a second) instead of failing
     "cache_size": -32000,
 }
 
@@ -30,6 +30,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def migration_files() -> list[Path]:
     """`NNNN_what.sql`, applied in name order; each is applied once, in one transaction."""
     return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+def write():
+    """The one way to open a write transaction: BEGIN IMMEDIATE takes the writer lock up front.
+
+    A deferred transaction that reads first and writes later cannot wait for the lock (SQLite
+    answers "database is locked" at once to avoid a deadlock); an immediate one waits up to the
+    busy timeout. Nested inside another transaction it is a savepoint.
+    """
+    return db.atomic(lock_type="IMMEDIATE")
 
 
 def open_database(path: str | Path) -> pw.SqliteDatabase:

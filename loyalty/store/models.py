@@ -45,6 +45,7 @@ class Member(Base):
     created_at = UtcDateTimeField()
     created_device = pw.TextField()
     erased_at = UtcDateTimeField(null=True)
+    home_location = pw.TextField(null=True)          # HQ location it joined at; its station sends the reminders
 
     class Meta:
         indexes = ((("last_key", "name_key"), False),)

@@ -177,7 +177,26 @@ class Config(HqModel):
         table_name = "hq_config"
 
 
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config]
+class CardKey(HqModel):
+    """One row: the group's key for card tokens, handed to each station at enrolment."""
+    id = pw.IntegerField(primary_key=True)
+    secret = pw.TextField()
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_card_key"
+
+
+class Erasure(HqModel):
+    """A member erased at some station: events that arrive for them later are scrubbed as stored."""
+    member_id = pw.TextField(primary_key=True)
+    at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_erasure"
+
+
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -197,6 +216,7 @@ def open_hq(url: str) -> pw.Database:
             existing = set(hq_db.get_tables())
             hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
+            CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
     return database
 
 

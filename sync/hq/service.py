@@ -15,9 +15,10 @@ from loyalty.program import ProgramError, parse_program
 from loyalty.services.context import MUTABLE_TABLES
 from loyalty.store.models import ALL_MODELS
 from sync import merge, signing
+from sync.hq import erasure
 from sync.hq.auth import SignedRequest, authenticate
-from sync.hq.db import (Batch, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db, is_postgres,
-                        lock_records, now, transaction)
+from sync.hq.db import (Batch, CardKey, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db,
+                        is_postgres, lock_records, now, transaction)
 from sync.hq.errors import ApiError
 from sync.protocol import (ACCEPTED, DUPLICATE, REJECTED, EnrolRequest, EnrolResponse, PullRequest,
                            PullResponse, ProgramConfig, PushRequest, PushResponse, Receipt, make_cursor,
@@ -76,7 +77,7 @@ def create_enrolment(location: str) -> str:
 
 
 def enrol(request: EnrolRequest) -> EnrolResponse:
-    """Redeem a code for the station's own key; the code works once (the UPDATE decides)."""
+    """Redeem a code for the station's own key and the group's card key; the code works once (the UPDATE decides)."""
     moment = now()
     with transaction():
         taken = (Enrolment.update(used_at=moment, device_id=request.device_id)
@@ -91,7 +92,9 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
         Device.create(id=request.device_id, location=enrolment.location_id, name=request.name, secret=secret,
                       enrolled_at=moment)
         location = Location.get_by_id(enrolment.location_id).name
-    return EnrolResponse(device_id=request.device_id, secret=secret, location=location, server_time=moment)
+        card_key = CardKey.get_by_id(1).secret
+    return EnrolResponse(device_id=request.device_id, secret=secret, location=location, server_time=moment,
+                         card_key=card_key, location_id=enrolment.location_id)
 
 
 def revoke_device(device_id: str) -> None:
@@ -137,6 +140,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
         max_hlc = _write(merged)
+        erasure.scrub_pushed(request.events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
 
 

@@ -105,9 +105,9 @@ class Hq:
     def url(self) -> str:
         return self.servers[0].url
 
-    def code(self) -> str:
+    def code(self, location: str = "Praxis Mitte") -> str:
         with hq_db.connection_context():
-            return service.create_enrolment("Praxis Mitte")
+            return service.create_enrolment(location)
 
     def stop(self) -> None:
         for server in self.servers:
@@ -253,7 +253,7 @@ class Template:
         return cls(db_path, manager.staff_id, receptionist.staff_id)
 
     def node(self, folder: Path, name: str, hq: Hq, adapter: FaultyAdapter | None = None,
-             start: datetime | None = None) -> Node:
+             start: datetime | None = None, location: str = "Praxis Mitte") -> Node:
         clock = clock_module.MovableClock(start or datetime.now(timezone.utc))
         clock_module.set_source(clock)
         db_path = folder / name / "station.db"
@@ -266,7 +266,7 @@ class Template:
             set_setting("card_key", secrets.token_hex(32))
             Outbox.delete().execute()
             RowClock.delete().execute()
-        enrol_station(HqClient(hq.url), hq.code(), name)
+        enrol_station(HqClient(hq.url), hq.code(location), name)
         return Node(name, db_path, Actor(device_id),
                     Actor(device_id, self.manager_id, "manager", "Maria Manager"),
                     Actor(device_id, self.receptionist_id, "receptionist", "Rita Reception"), clock, adapter)

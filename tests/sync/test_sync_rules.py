@@ -1,11 +1,12 @@
-"""The pure parts of sync: hybrid logical clock, field merge, signatures, cursors."""
+"""The pure parts of sync: hybrid logical clock, field merge, signatures, cursors, the erasure rule."""
 from __future__ import annotations
 
 import itertools
+import json
 
 from hypothesis import given, settings, strategies as st
 
-from loyalty import hlc
+from loyalty import erasure, hlc
 from sync import merge, signing
 from sync.protocol import batch_id, make_cursor, parse_cursor
 
@@ -98,3 +99,17 @@ def test_cursor_round_trip_and_batch_ids():
     assert parse_cursor(make_cursor("ab12", 42)) == ("ab12", 42)
     assert parse_cursor("") == (None, 0) and parse_cursor("garbage") == (None, 0)
     assert batch_id(["a", "b"]) == batch_id(["a", "b"]) != batch_id(["b", "a"])
+
+
+def test_erasure_rule_clears_personal_fields_keeps_amounts_and_drops_health_records():
+    member = erasure.scrub("member", {"id": "m1", "first_name": "Anna", "email": "a@example.org", "locale": "de"})
+    assert member == {"id": "m1", "first_name": None, "email": None, "locale": "de"}
+    entry = erasure.scrub("ledger_entry", {"id": "e1", "member": "m1", "points": 35, "item_code": "botox",
+                                           "reason": "treatment"})
+    assert entry == {"id": "e1", "member": "m1", "points": 35, "item_code": None, "reason": ""}
+    audit = erasure.scrub("audit_log", {"member_id": "m1", "detail": '{"item": "botox", "entry": "e1"}'})
+    assert json.loads(audit["detail"]) == {"entry": "e1"}
+    assert erasure.scrub("treatment", {"id": "t1", "member": "m1", "item_code": "botox"}) is None
+    assert erasure.scrub("consent_event", {"id": "c1", "member": "m1", "granted": True})["granted"] is True
+    assert [erasure.owner(t, r, p) for t, r, p in (("member", "m1", {}), ("audit_log", "a1", {"member_id": "m1"}),
+                                                   ("card", "c1", {"member": "m1"}))] == ["m1"] * 3
