@@ -41,6 +41,7 @@ class HistoryRow:
     item_code: str | None
     reward_code: str | None
     refundable: bool          # a purchase not yet refunded in full
+    refundable_cents: int     # what of it can still be refunded
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,10 @@ def member_history(member_id: str, limit: int = 30) -> list[HistoryRow]:
     refunded = dict(LedgerEntry.select(LedgerEntry.ref, pw.fn.SUM(LedgerEntry.amount_cents) * -1)
                     .where(LedgerEntry.ref.in_(purchases) & LedgerEntry.kind.in_([ledger.REFUND, ledger.UNDO]))
                     .group_by(LedgerEntry.ref).tuples()) if purchases else {}
+    left = {e.id: max(0, e.amount_cents - (refunded.get(e.id) or 0)) if e.kind == ledger.PURCHASE else 0
+            for e in entries}
     return [HistoryRow(e.id, as_utc(e.created_at), e.kind, e.points, e.stamps, e.amount_cents, e.item_code,
-                       e.reward_code, e.kind == ledger.PURCHASE and e.amount_cents > (refunded.get(e.id) or 0))
+                       e.reward_code, left[e.id] > 0, left[e.id])
             for e in entries]
 
 

@@ -274,7 +274,7 @@ def search(query: str, limit: int = 20) -> list[MemberSummary]:
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:
     if purpose not in CONSENT_PURPOSES:
         raise Refused("consent_unknown", purpose=purpose)
-    with db.atomic():
+    with db.atomic(lock_type="IMMEDIATE"):
         active_member(member_id)
         record(ConsentEvent(id=new_id(), member=member_id, purpose=purpose, granted=granted, at=clock.now(),
                             device_id=actor.device_id, staff_id=actor.staff_id, source=source))

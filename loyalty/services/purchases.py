@@ -53,6 +53,12 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
     return PointsResult(entry.id, member_id, points, 0, balances(member_id)[0])
 
 
+def earning_items() -> list[str]:
+    """The catalogue items a purchase earns points on under the profile: all the desk offers."""
+    program = current_program()
+    return [code for code, item in program.catalogue.items() if program.compliance.earns_points(item.category)]
+
+
 def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None) -> PointsResult:
     """Reverse a purchase (all or part); never takes back more points than it earned."""
     require_staff(actor)
@@ -70,7 +76,7 @@ def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None
         if left <= 0:
             raise Refused("refund_done")
         if amount <= 0 or amount > left:
-            raise Refused("refund_too_much", left=left / 100)
+            raise Refused("refund_too_much", left_cents=left)
         back = refund_points(purchase.points, purchase.amount_cents, before, amount)
         entry = add_entry(purchase.member_id, ledger.REFUND, actor, points=-back, amount_cents=-amount,
                           item_code=purchase.item_code, ref=purchase.id, reason="refund")
