@@ -185,7 +185,7 @@ class MemberPage:
                 continue
             cost = (ctx.t("member.cost_points", points=ctx.num(option.cost_points)) if option.cost_points is not None
                     else ctx.t("member.cost_stamps", stamps=option.cost_stamps))
-            points = text_field(ctx, label=ctx.t("member.points_to_use"), width=150,
+            points = text_field(ctx, label=ctx.t("member.points_to_use"), width=210,
                                   value=str(min(option.cost_points, self.status.points))) if option.partial else None
             target = Choice(ctx.t("member.for_item"), self.items(option.items)) if option.items else None
             rows.append(ft.Container(ft.Column([
@@ -334,7 +334,7 @@ class MemberPage:
         rows: list[ft.Control] = []
         for h in desk.member_history(self.member_id):
             what = ctx.t(f"kind.{h.kind}")
-            detail = " ".join(x for x in (ctx.item_name(h.item_code), ctx.reward_name(h.reward_code)) if x)
+            detail = " · ".join(x for x in (ctx.reward_name(h.reward_code), ctx.item_name(h.item_code)) if x)
             change = []
             if h.points:
                 change.append(ctx.t("member.points_short", points=self.signed(h.points)))
@@ -397,11 +397,10 @@ class MemberPage:
                              what=ctx.t(f"consent.{purpose}"), when=ctx.when(event.at))
             action = ctx.t("consent.record_withdrawal" if granted else "consent.record_grant",
                            what=ctx.t(f"consent.{purpose}"))
-            rows.append(ft.Row([ft.Text(line, size=15, expand=True,
-                                        weight=ft.FontWeight.BOLD if granted else None),
-                                ft.OutlinedButton(action, on_click=lambda e, p=purpose, g=not granted:
-                                                  self.change_consent(p, g))],
-                               spacing=8))
+            rows.append(ft.Column([
+                ft.Text(line, size=15, weight=ft.FontWeight.BOLD if granted else None),
+                ft.OutlinedButton(action, on_click=lambda e, p=purpose, g=not granted: self.change_consent(p, g)),
+            ], spacing=4))
         lines = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
                                how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
                                when=ctx.when(c.at), source=self.consent_source(c)), size=13, color=MUTED)

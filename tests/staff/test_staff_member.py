@@ -135,6 +135,18 @@ def status(page, text: str):
     return expect(page.get_by_text(text, exact=False).first).to_be_visible()
 
 
+def bring_into_view(page, locator, column: str) -> None:
+    """Scroll the member page's left or right column with the mouse wheel until `locator` is on screen."""
+    height = page.viewport_size["height"]
+    page.mouse.move(400 if column == "left" else 980, height - 200)
+    for _ in range(12):
+        box = locator.bounding_box()
+        if box and box["y"] >= 130 and box["y"] + box["height"] <= height:
+            return
+        page.mouse.wheel(0, 350 if box is None or box["y"] > 130 else -350)
+        page.wait_for_timeout(250)
+
+
 def chips(page, name: str):
     return page.get_by_role("checkbox", name=name)
 
@@ -287,6 +299,7 @@ def test_consents_show_when_given_and_record_a_new_consent_and_a_withdrawal(page
     expect(page.get_by_text(re.compile(r"Angebote: widerrufen am \d"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Angebote erteilt am [^()]+ \(am Empfang, Empfang\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Angebote widerrufen am [^()]+ \(am Empfang, Empfang\)"))).to_be_visible()
+    bring_into_view(page, page.get_by_role("button", name="Einwilligung für Angebote erfassen"), "right")
     page.screenshot(path=artefacts / "staff-member-consents.png")
     with station_db(desk):
         hanna = Member.get(Member.email == "hanna@example.org").id
@@ -315,6 +328,7 @@ def test_reissue_card_by_pdf_email_and_printer_and_the_old_code_stops(page, desk
     status(page, "Die neue Karte wurde an den Bondrucker gesendet.")
     assert printer.received.wait(10)
     assert new_token.encode() in printer.jobs[-1] and printer.jobs[-1].startswith(b"\x1b@")
+    bring_into_view(page, page.get_by_role("button", name="Am Bondrucker drucken"), "left")
     page.screenshot(path=artefacts / "staff-member-reissue.png")
 
 
@@ -331,6 +345,39 @@ def test_reissue_e_mail_refused_in_words_when_the_mail_server_refuses(page, mail
         page.screenshot(path=artefacts / "staff-member-reissue-mail-refused.png")
     finally:
         mail.on_data = None
+
+
+def test_member_page_in_english_formats_figures_in_the_locale(page, artefacts):
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("button", name="Deutsch")).to_be_visible()
+    try:
+        page.get_by_role("button", name=re.compile("^Desk")).click()
+        type_in(page, "Search by name", "greta")
+        opened = page.get_by_text("Award points for a purchase")
+        for _ in range(3):
+            page.get_by_role("button", name=re.compile("^Greta Grünwald")).first.click()
+            try:
+                expect(opened).to_be_visible(timeout=3000)
+                break
+            except AssertionError:
+                continue
+        expect(page.get_by_text("5 rewards ready – the biggest: Credit on skincare and shop (500 points)")).to_be_visible()
+        expect(chips(page, "Hyaluronic filler (Physician service)")).to_have_count(1)
+        type_in(page, "Points to use", "5000")
+        page.get_by_role("button", name="Redeem Credit on skincare and shop").click()
+        status(page, "Not enough points: the member has 900, this needs 5,000. Redeem fewer points or choose another reward.")
+        page.screenshot(path=artefacts / "staff-member-en-refused.png")
+        page.get_by_role("button", name="Refund").first.click()
+        type_in(page, "Amount to refund", "5000")
+        page.get_by_role("button", name="Book the refund").click()
+        status(page, "At most €1,200.00 of this purchase can still be refunded. Please enter a smaller amount.")
+        page.screenshot(path=artefacts / "staff-member-en-refund-refused.png")
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.get_by_text(re.compile(r"Loyalty program: given on \d"))).to_be_visible()
+        bring_into_view(page, page.get_by_role("button", name="Record consent: Reminders and aftercare"), "right")
+        page.screenshot(path=artefacts / "staff-member-en-consents.png")
+    finally:
+        page.get_by_role("button", name="Deutsch").click()
 
 
 def test_enrol_on_the_members_behalf(page, artefacts):
