@@ -53,3 +53,19 @@ def test_reward_items_are_exactly_those_redeem_accepts(station):
 def test_refusal_figures_are_formatted_in_the_locale(refusal, german, english):
     assert german in refusal.message("de")
     assert english in refusal.message("en")
+
+
+def test_an_undone_refund_leaves_the_purchase_refundable_again(station):
+    from loyalty.services import refund, undo
+    from loyalty.services.desk import member_history
+    anna = join(station.device).member_id
+    purchase = award_purchase(anna, 3000, station.receptionist)
+    part = refund(purchase.entry_id, station.receptionist, amount_cents=1000)
+    undo(part.entry_id, station.receptionist)
+    [row] = [h for h in member_history(anna) if h.entry_id == purchase.entry_id]
+    assert row.refundable and row.refundable_cents == 3000
+    whole = refund(purchase.entry_id, station.receptionist)
+    assert (whole.points, whole.balance) == (-30, 50)
+    undone = undo(whole.entry_id, station.receptionist)
+    assert undone.balance == 80
+    assert undo(purchase.entry_id, station.receptionist).balance == 50    # no live refund left to double

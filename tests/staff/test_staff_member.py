@@ -265,6 +265,13 @@ def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_
     type_in(page, "Zu erstattender Betrag", "10")
     page.get_by_role("button", name="Erstattung buchen").click()
     status(page, "Erstattet: 10,00 €, -10 Punkte, insgesamt 70.")
+    page.get_by_role("button", name="Rückgängig").click()                     # a refund typed by mistake
+    status(page, "Rückgängig gemacht: +10 Punkte, insgesamt 80.")
+    page.get_by_role("button", name="Erstatten").click()
+    expect(page.get_by_text(re.compile(r"noch erstattbar: 30,00\s€"))).to_be_visible()
+    type_in(page, "Zu erstattender Betrag", "10")
+    page.get_by_role("button", name="Erstattung buchen").click()
+    status(page, "Erstattet: 10,00 €, -10 Punkte, insgesamt 70.")
     page.screenshot(path=artefacts / "staff-member-refund-part.png")
     page.get_by_role("button", name="Erstatten").click()
     expect(page.get_by_text(re.compile(r"über 30,00\s€ erstatten \(noch erstattbar: 20,00\s€\)"))).to_be_visible()
