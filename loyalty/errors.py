@@ -1,6 +1,8 @@
 """A refusal: a user's request the rules do not allow. Carries a message code for i18n."""
 from __future__ import annotations
 
+from datetime import date
+
 
 class Refused(Exception):
     def __init__(self, code: str, **params):
@@ -9,10 +11,23 @@ class Refused(Exception):
         super().__init__(code)
 
     def message(self, lang: str = "en") -> str:
-        from loyalty.i18n import t
-        params = dict(self.params)
-        if "category" in params:
-            params["category"] = t(f"category.{params['category']}", lang)
+        """The refusal in words, its figures in the locale: "1.242 Punkte", "49,90 €", "1 May 2026".
+
+        A parameter named `*_cents` is money, `category` a catalogue category, other numbers and
+        dates are formatted as such.
+        """
+        from loyalty.i18n import fmt_date, fmt_money, fmt_number, t
+        params = {}
+        for key, value in self.params.items():
+            if key == "category":
+                value = t(f"category.{value}", lang)
+            elif key.endswith("_cents") and isinstance(value, int):
+                value = fmt_money(value, lang)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = fmt_number(value, lang)
+            elif isinstance(value, date):
+                value = fmt_date(value, lang, "long")
+            params[key] = value
         return t(f"refused.{self.code}", lang, **params)
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 
 from loyalty.i18n import fmt_date, fmt_number, t
 
-TEMPLATES = ("welcome", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
+TEMPLATES = ("welcome", "card", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
              "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session")
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import flet as ft
 
-from loyalty.services import (award_purchase, cancel_plan, card_pdf, consents, current_program,
-                              join_plan, member_status, plan_status, qr_png, record_treatment, redeem,
-                              refund, reissue_card, reward_options, undo, update_profile, use_benefit)
+from kiosk.printer import PrinterConfig, print_card
+from loyalty.channels import channels_from_config
+from loyalty.services import (award_purchase, cancel_plan, card_pdf, card_token, consents, current_program,
+                              earning_items, email_card, join_plan, member_status, plan_status, qr_png,
+                              record_treatment, redeem, refund, reissue_card, reward_options, set_consent, undo,
+                              update_profile, use_benefit)
 from loyalty.services import desk
 from staff_app import downloads
 from staff_app.ui import Choice, Ctx, card, euros_to_cents, heading, text_field
+
+MUTED = "#555555"
 
 
 def build(ctx: Ctx, member_id: str) -> ft.Control:
@@ -33,7 +38,9 @@ class MemberPage:
         self.member_id = member_id
         self.program = current_program()
         self.status = member_status(member_id)
+        self.profile = desk.member_profile(member_id)
         self.card_slot = ft.Column(spacing=8)
+        self.refund_slot = ft.Column(spacing=8)
 
     # --- after an action ---------------------------------------------------------------
     def done(self, text: str, entry_id: str | None = None) -> None:
@@ -82,26 +89,54 @@ class MemberPage:
         if s.next_tier_name:
             facts.append(ctx.t("member.next_tier", points=ctx.num(s.points_to_next_tier),
                                tier=ctx.name(s.next_tier_name)))
-        ready = (ctx.t("member.rewards_ready", rewards=", ".join(ctx.reward_name(c) for c in s.rewards_ready))
-                 if s.rewards_ready else ctx.t("member.no_reward_ready"))
         extra = []
         if s.flagged:
             extra.append(ft.Text(ctx.t("member.flagged"), color="#b71c1c", weight=ft.FontWeight.BOLD))
         return ft.Container(ft.Column([
             ft.Row([heading(f"{s.first_name} {s.last_name or ''}".strip(), 26),
                     ft.Text("   ".join(facts), size=17)], wrap=True, spacing=20),
-            ft.Text(ready, size=16, color="#8a4b00" if s.rewards_ready else None), *extra,
+            *self.ready_lines(), *extra,
         ], spacing=4), padding=12, border_radius=12, bgcolor="#e8eff1")
 
-    def items(self, only=None) -> list[tuple[str, str]]:
-        return [(code, f"{self.ctx.name(item.name)} ({self.ctx.raw('category.' + item.category)})")
-                for code, item in self.program.catalogue.items() if only is None or only(item)]
+    def ready_lines(self) -> list[ft.Control]:
+        """Readable at arm's length: how many rewards are ready and the biggest, the rest small below."""
+        ctx = self.ctx
+        ready = sorted(self.status.rewards_ready, key=self.reward_rank)
+        if not ready:
+            return [ft.Text(ctx.t("member.no_reward_ready"), size=16)]
+        best = self.reward_label(ready[0])
+        line = (ctx.t("member.reward_ready_one", reward=best) if len(ready) == 1
+                else ctx.t("member.rewards_ready_count", count=len(ready), reward=best))
+        lines: list[ft.Control] = [ft.Text(line, size=17, weight=ft.FontWeight.BOLD, color="#8a4b00")]
+        if len(ready) > 1:
+            lines.append(ft.Text(ctx.t("member.rewards_also", rewards=" · ".join(self.reward_label(c) for c in ready[1:])),
+                                 size=14, color=MUTED))
+        return lines
+
+    def reward_rank(self, code: str) -> tuple[int, int]:
+        """Points rewards by cost, dearest first, then stamp rewards."""
+        reward = self.program.rewards[code]
+        return (0, -reward.cost_points) if reward.cost_points is not None else (1, -(reward.cost_stamps or 0))
+
+    def reward_label(self, code: str) -> str:
+        reward = self.program.rewards[code]
+        cost = (self.ctx.t("member.cost_points", points=self.ctx.num(reward.cost_points)) if reward.cost_points is not None
+                else self.ctx.t("member.cost_stamps", stamps=reward.cost_stamps))
+        return f"{self.ctx.reward_name(code)} ({cost})"
+
+    def items(self, codes) -> list[tuple[str, str]]:
+        catalogue = self.program.catalogue
+        return [(code, f"{self.ctx.name(catalogue[code].name)} ({self.ctx.raw('category.' + catalogue[code].category)})")
+                for code in codes if code in catalogue]
 
     # --- actions -----------------------------------------------------------------------
     def award_box(self) -> ft.Control:
         ctx = self.ctx
         amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
-        item = Choice(ctx.t("member.item_optional"), self.items())
+        offered = earning_items()
+        item = Choice(ctx.t("member.item_optional"), self.items(offered))
+        hint = ([ft.Text(ctx.t("member.award_hint"), size=13, color=MUTED)]
+                if len(offered) < len(self.program.catalogue) else [])
 
         def award(e) -> None:
             cents = euros_to_cents(amount.value or "")
@@ -113,13 +148,14 @@ class MemberPage:
                 self.done(ctx.t("member.awarded", points=self.signed(result.points),
                                 balance=ctx.num(result.balance)), result.entry_id)
 
-        return card(heading(ctx.t("member.award_title"), 18), amount, item,
+        return card(heading(ctx.t("member.award_title"), 18), amount, item, *hint,
                     ft.Button(ctx.t("member.award"), icon=ft.Icons.ADD, on_click=award))
 
     def treatment_box(self) -> ft.Control:
         ctx = self.ctx
-        item = Choice(ctx.t("member.treatment"), self.items(lambda i: i.recall_days is not None
-                                                            or i.category in ("physician_service", "cosmetic")))
+        item = Choice(ctx.t("member.treatment"), self.items(
+            code for code, i in self.program.catalogue.items()
+            if i.recall_days is not None or i.category in ("physician_service", "cosmetic")))
 
         def save(e) -> None:
             if not item.value:
@@ -132,7 +168,8 @@ class MemberPage:
             if result.recall_due:
                 parts.append(ctx.t("member.recall_set", date=ctx.date(result.recall_due)))
             if result.points:
-                parts.append(ctx.t("member.points_added", points=self.signed(result.points)))
+                parts.append(ctx.t("member.points_added", points=self.signed(result.points),
+                                   balance=ctx.num(member_status(self.member_id).points)))
             elif result.note:
                 parts.append(ctx.t("member.no_points_treatment"))
             self.done(" ".join(parts), result.entry_id)
@@ -146,14 +183,11 @@ class MemberPage:
         for option in reward_options(self.member_id):
             if not option.affordable:
                 continue
-            reward = self.program.rewards[option.code]
             cost = (ctx.t("member.cost_points", points=ctx.num(option.cost_points)) if option.cost_points is not None
                     else ctx.t("member.cost_stamps", stamps=option.cost_stamps))
-            points = text_field(ctx, label=ctx.t("member.points_to_use"), width=150,
+            points = text_field(ctx, label=ctx.t("member.points_to_use"), width=210,
                                   value=str(min(option.cost_points, self.status.points))) if option.partial else None
-            target = None
-            if reward.kind == "discount":
-                target = Choice(ctx.t("member.for_item"), self.items())
+            target = Choice(ctx.t("member.for_item"), self.items(option.items)) if option.items else None
             rows.append(ft.Container(ft.Column([
                 ft.Row([ft.Text(ctx.name(option.name), size=16, weight=ft.FontWeight.BOLD, expand=True),
                         ft.Text(f"{ctx.raw('kind.' + option.kind)} · {cost}")]),
@@ -236,16 +270,43 @@ class MemberPage:
             if token is None:
                 return
             pdf = downloads.offer(card_pdf(token), "card.pdf", "application/pdf")
+            actions: list[ft.Control] = [ft.Button(ctx.t("member.print_card"), icon=ft.Icons.PICTURE_AS_PDF, url=pdf)]
+            if self.profile.email:
+                actions.append(ft.Button(ctx.t("member.email_card", email=self.profile.email), icon=ft.Icons.EMAIL,
+                                         on_click=lambda e: self.email_card()))
+            if PrinterConfig.from_config(ctx.config.printer) is not None:
+                actions.append(ft.Button(ctx.t("member.slip_card"), icon=ft.Icons.PRINT,
+                                         on_click=lambda e: self.print_slip()))
             self.card_slot.controls = [
                 ft.Image(src=qr_png(token, box_size=6), width=180, height=180,
                          semantics_label=ctx.t("member.new_card_qr")),
-                ft.Row([ft.Button(ctx.t("member.print_card"), icon=ft.Icons.PRINT, url=pdf),
-                        ft.Text(pdf, size=12, color="#555555")]),
+                ft.Row(actions, wrap=True, spacing=8, run_spacing=8),
+                ft.Text(pdf, size=12, color=MUTED),
             ]
             ctx.ok(ctx.t("member.card_reissued"))
 
         return card(heading(ctx.t("member.card_title"), 18), ft.Text(ctx.t("member.card_hint"), size=14),
                     ft.Button(ctx.t("member.reissue"), icon=ft.Icons.QR_CODE, on_click=reissue), self.card_slot)
+
+    def email_card(self) -> None:
+        ctx = self.ctx
+        sent = ctx.attempt(email_card, self.member_id, ctx.actor, channels_from_config(ctx.config))
+        if sent:
+            ctx.ok(ctx.t("member.card_emailed", email=sent.to))
+
+    def print_slip(self) -> None:
+        """The card on the station's receipt printer, as the kiosk prints it for a new member."""
+        ctx = self.ctx
+        token = ctx.attempt(card_token, self.member_id)
+        if token is None:
+            return
+        try:
+            print_card(PrinterConfig.from_config(ctx.config.printer), token, program_name=self.program.name,
+                       first_name=self.status.first_name, bonus_points=0, lang=ctx.lang)
+        except Exception:   # escpos raises its own errors besides OSError when the printer is away
+            ctx.fail(ctx.t("member.slip_failed"))
+            return
+        ctx.ok(ctx.t("member.slip_printed"))
 
     # --- information -------------------------------------------------------------------
     def recall_box(self) -> ft.Control:
@@ -270,10 +331,10 @@ class MemberPage:
 
     def history_box(self) -> ft.Control:
         ctx = self.ctx
-        rows = []
+        rows: list[ft.Control] = []
         for h in desk.member_history(self.member_id):
             what = ctx.t(f"kind.{h.kind}")
-            detail = " ".join(x for x in (ctx.item_name(h.item_code), ctx.reward_name(h.reward_code)) if x)
+            detail = " · ".join(x for x in (ctx.reward_name(h.reward_code), ctx.item_name(h.item_code)) if x)
             change = []
             if h.points:
                 change.append(ctx.t("member.points_short", points=self.signed(h.points)))
@@ -285,24 +346,78 @@ class MemberPage:
                      ft.Text(", ".join(change), size=14)]
             if h.refundable:
                 cells.append(ft.TextButton(ctx.t("member.refund"), tooltip=ctx.t("member.refund_named", when=ctx.when(h.at)),
-                                           on_click=lambda e, entry=h.entry_id: self.refund(entry)))
+                                           on_click=lambda e, row=h: self.ask_refund(row)))
             rows.append(ft.Row(cells, spacing=8))
-        return card(heading(ctx.t("member.history_title"), 18),
+        return card(heading(ctx.t("member.history_title"), 18), self.refund_slot,
                     *(rows or [ft.Text(ctx.t("member.no_history"), italic=True)]))
 
-    def refund(self, entry_id: str) -> None:
-        result = self.ctx.attempt(refund, entry_id, self.ctx.actor)
+    def ask_refund(self, row: desk.HistoryRow) -> None:
+        """How much of the purchase goes back: all that is left unless staff type less."""
+        ctx = self.ctx
+        left = row.refundable_cents
+        amount = text_field(ctx, label=ctx.t("member.refund_amount"), width=180, suffix="€",
+                            value=f"{left // 100}{',' if ctx.lang == 'de' else '.'}{left % 100:02d}")
+
+        def book(e) -> None:
+            cents = euros_to_cents(amount.value or "")
+            if cents is None:
+                ctx.fail(ctx.t("member.amount_unreadable"))
+                return
+            self.refund(row.entry_id, cents)
+
+        def close(e) -> None:
+            self.refund_slot.controls = []
+
+        self.refund_slot.controls = [ft.Container(ft.Column([
+            ft.Text(ctx.t("member.refund_question", when=ctx.when(row.at), amount=ctx.money(row.amount_cents),
+                          left=ctx.money(left)), size=15, weight=ft.FontWeight.BOLD),
+            amount,
+            ft.Row([ft.Button(ctx.t("member.refund_book"), icon=ft.Icons.UNDO, on_click=book),
+                    ft.TextButton(ctx.t("member.refund_cancel"), on_click=close)], wrap=True),
+        ], spacing=6), bgcolor="white", padding=10, border_radius=8)]
+
+    def refund(self, entry_id: str, cents: int) -> None:
+        result = self.ctx.attempt(refund, entry_id, self.ctx.actor, amount_cents=cents)
         if result:
-            self.done(self.ctx.t("member.refunded", points=self.signed(result.points),
+            self.done(self.ctx.t("member.refunded", amount=self.ctx.money(cents), points=self.signed(result.points),
                                  balance=self.ctx.num(result.balance)), result.entry_id)
 
     def consent_box(self) -> ft.Control:
         ctx = self.ctx
         state = consents(self.member_id)
-        lines = [ft.Text(ctx.t(f"consent.{p}") + ": " + ctx.t("yes" if v else "no"), size=15)
-                 for p, v in state.items()]
-        history = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
-                                 how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
-                                 when=ctx.when(c.at), source=c.source), size=13, color="#555555")
-                   for c in desk.consent_history(self.member_id)]
-        return card(heading(ctx.t("member.consent_title"), 18), *lines, *history)
+        history = desk.consent_history(self.member_id)
+        latest = {c.purpose: c for c in history}
+        rows: list[ft.Control] = []
+        for purpose, granted in state.items():
+            event = latest.get(purpose)
+            if event is None:
+                line = ctx.t("consent.never", what=ctx.t(f"consent.{purpose}"))
+            else:
+                line = ctx.t("consent.state_granted" if granted else "consent.state_withdrawn",
+                             what=ctx.t(f"consent.{purpose}"), when=ctx.when(event.at))
+            action = ctx.t("consent.record_withdrawal" if granted else "consent.record_grant",
+                           what=ctx.t(f"consent.{purpose}"))
+            rows.append(ft.Column([
+                ft.Text(line, size=15, weight=ft.FontWeight.BOLD if granted else None),
+                ft.OutlinedButton(action, on_click=lambda e, p=purpose, g=not granted: self.change_consent(p, g)),
+            ], spacing=4))
+        lines = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
+                               how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
+                               when=ctx.when(c.at), source=self.consent_source(c)), size=13, color=MUTED)
+                 for c in history]
+        return card(heading(ctx.t("member.consent_title"), 18), *rows, ft.Text(ctx.t("consent.hint"), size=13),
+                    *([ft.Text(ctx.t("consent.history_title"), size=14, weight=ft.FontWeight.BOLD)] if lines else []),
+                    *lines)
+
+    def consent_source(self, event: desk.ConsentRow) -> str:
+        where = self.ctx.t(f"consent.source_{event.source}")
+        if where.startswith("staff."):
+            where = event.source
+        return f"{where}, {event.staff_name}" if event.staff_name else where
+
+    def change_consent(self, purpose: str, granted: bool) -> None:
+        ctx = self.ctx
+        if ctx.run(set_consent, self.member_id, purpose, granted, ctx.actor, "staff"):
+            at = desk.consent_history(self.member_id)[-1].at
+            self.done(ctx.t("consent.recorded_grant" if granted else "consent.recorded_withdrawal",
+                            what=ctx.t(f"consent.{purpose}"), when=ctx.when(at)))

@@ -2,16 +2,30 @@
 from __future__ import annotations
 
 import io
+import logging
+from dataclasses import dataclass
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from loyalty import clock
+from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.errors import Refused
-from loyalty.services.context import Actor, audit, card_key, current_program, record, require_staff
-from loyalty.services.members import get_member, issue_card
+from loyalty.i18n import LANGUAGES
+from loyalty.services.context import Actor, audit, card_key, current_program, new_id, record, require_staff
+from loyalty.services.members import active_member, get_member, issue_card
 from loyalty.store import Card, write
+from loyalty.templates import render
 from loyalty.tokens import make_token
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CardSent:
+    member_id: str
+    to: str              # the e-mail address it went to
+    reference: str       # the mail server's Message-ID
 
 _FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
@@ -38,6 +52,37 @@ def reissue_card(member_id: str, actor: Actor, reason: str = "lost") -> str:
         token = issue_card(member_id)
         audit(actor, "reissue", member_id, reason=reason)
     return token
+
+
+def email_card(member_id: str, actor: Actor, channels: dict[str, Channel]) -> CardSent:
+    """Send the member's current card QR by e-mail while the patient waits at the desk.
+
+    Sent at once rather than through the outbox, so the receptionist learns in words whether it
+    went; it needs no marketing consent (the patient asks for their own card).
+    """
+    require_staff(actor)
+    member = active_member(member_id)
+    if not member.email:
+        raise Refused("card_no_email")
+    channel = channels.get("email")
+    if channel is None:
+        raise Refused("card_email_not_set_up")
+    token = card_token(member_id)
+    lang = member.locale if member.locale in LANGUAGES else "de"
+    message_id = new_id()
+    cid = f"card-{message_id}"
+    rendered = render("card", lang, first_name=member.first_name or "", program=current_program().name,
+                      code=token, image_cid=cid)
+    outgoing = Outgoing(message_id, member.email, rendered.subject, rendered.text, rendered.html, rendered.sms,
+                        ((cid, qr_png(token, box_size=8)),))
+    try:
+        reference = channel.send(outgoing)
+    except (DeliveryError, DeliveryUncertain) as exc:
+        log.warning("card e-mail to member %s not sent: %s", member_id, exc)
+        raise Refused("card_email_failed") from exc
+    with write():
+        audit(actor, "card_emailed", member_id, message=message_id)
+    return CardSent(member_id, member.email, reference)
 
 
 def qr_image(token: str, box_size: int = 12) -> Image.Image:

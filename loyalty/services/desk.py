@@ -12,6 +12,7 @@ import peewee as pw
 
 from loyalty import clock, ledger
 from loyalty.services.members import get_member, member_status
+from loyalty.services.purchases import live_refunds
 from loyalty.store import ConsentEvent, LedgerEntry, Member, Staff, Treatment
 from loyalty.store.fields import as_utc
 
@@ -41,6 +42,7 @@ class HistoryRow:
     item_code: str | None
     reward_code: str | None
     refundable: bool          # a purchase not yet refunded in full
+    refundable_cents: int     # what of it can still be refunded
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,17 @@ def member_history(member_id: str, limit: int = 30) -> list[HistoryRow]:
     entries = list(LedgerEntry.select().where(LedgerEntry.member == member_id)
                    .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit))
     purchases = [e.id for e in entries if e.kind == ledger.PURCHASE]
-    refunded = dict(LedgerEntry.select(LedgerEntry.ref, pw.fn.SUM(LedgerEntry.amount_cents) * -1)
-                    .where(LedgerEntry.ref.in_(purchases) & LedgerEntry.kind.in_([ledger.REFUND, ledger.UNDO]))
-                    .group_by(LedgerEntry.ref).tuples()) if purchases else {}
+    refunded: dict[str, int] = {}
+    undone: set[str] = set()
+    if purchases:
+        undone = {ref for (ref,) in LedgerEntry.select(LedgerEntry.ref)
+                  .where(LedgerEntry.ref.in_(purchases) & (LedgerEntry.kind == ledger.UNDO)).tuples()}
+        for r in live_refunds(purchases):
+            refunded[r.ref] = refunded.get(r.ref, 0) - r.amount_cents
+    left = {e.id: 0 if e.kind != ledger.PURCHASE or e.id in undone else max(0, e.amount_cents - refunded.get(e.id, 0))
+            for e in entries}
     return [HistoryRow(e.id, as_utc(e.created_at), e.kind, e.points, e.stamps, e.amount_cents, e.item_code,
-                       e.reward_code, e.kind == ledger.PURCHASE and e.amount_cents > (refunded.get(e.id) or 0))
+                       e.reward_code, left[e.id] > 0, left[e.id])
             for e in entries]
 
 

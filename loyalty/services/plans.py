@@ -83,7 +83,7 @@ def use_benefit(member_id: str, benefit_code: str, actor: Actor) -> PlanStatus:
         if benefit_code not in status.benefits_left:
             raise Refused("benefit_not_in_plan", benefit=benefit_code)
         if status.benefits_left[benefit_code] <= 0:
-            raise Refused("benefit_used_up", renews=status.renews_on.date().isoformat())
+            raise Refused("benefit_used_up", renews=status.renews_on.date())
         record(BenefitUse(id=new_id(), membership=status.membership_id, benefit_code=benefit_code,
                           used_at=clock.now(), period_start=status.period_start, device_id=actor.device_id,
                           staff_id=actor.staff_id))

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import peewee as pw
-
 from loyalty import clock, ledger
 from loyalty.earning import points_for_purchase, refund_points
 from loyalty.errors import Refused
@@ -53,6 +51,12 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
     return PointsResult(entry.id, member_id, points, 0, balances(member_id)[0])
 
 
+def earning_items() -> list[str]:
+    """The catalogue items a purchase earns points on under the profile: all the desk offers."""
+    program = current_program()
+    return [code for code, item in program.catalogue.items() if program.compliance.earns_points(item.category)]
+
+
 def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None) -> PointsResult:
     """Reverse a purchase (all or part); never takes back more points than it earned."""
     require_staff(actor)
@@ -62,15 +66,13 @@ def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None
             raise Refused("refund_not_purchase")
         if _undone(purchase.id):
             raise Refused("refund_done")
-        refunded = (LedgerEntry.select(pw.fn.COALESCE(pw.fn.SUM(LedgerEntry.amount_cents), 0))
-                    .where((LedgerEntry.ref == purchase.id) & (LedgerEntry.kind == ledger.REFUND)).scalar())
-        before = -refunded
+        before = -sum(r.amount_cents for r in live_refunds([purchase.id]))
         left = purchase.amount_cents - before
         amount = left if amount_cents is None else amount_cents
         if left <= 0:
             raise Refused("refund_done")
         if amount <= 0 or amount > left:
-            raise Refused("refund_too_much", left=left / 100)
+            raise Refused("refund_too_much", left_cents=left)
         back = refund_points(purchase.points, purchase.amount_cents, before, amount)
         entry = add_entry(purchase.member_id, ledger.REFUND, actor, points=-back, amount_cents=-amount,
                           item_code=purchase.item_code, ref=purchase.id, reason="refund")
@@ -109,7 +111,7 @@ def undo(entry_id: str, actor: Actor) -> PointsResult:
             raise Refused("undo_too_late")
         if _undone(entry.id):
             raise Refused("undo_done")
-        if LedgerEntry.select().where((LedgerEntry.ref == entry.id) & (LedgerEntry.kind == ledger.REFUND)).exists():
+        if live_refunds([entry.id]):
             raise Refused("undo_not_allowed")    # refunded in part: undoing too would take points back twice
         reversal = add_entry(entry.member_id, ledger.UNDO, actor, points=-entry.points, stamps=-entry.stamps,
                              amount_cents=-entry.amount_cents, ref=entry.id, reason=f"undo {entry.kind}")
@@ -118,6 +120,13 @@ def undo(entry_id: str, actor: Actor) -> PointsResult:
         if balance < 0:
             flag_negative(entry.member_id, balance)
     return PointsResult(reversal.id, entry.member_id, -entry.points, -entry.stamps, balance)
+
+
+def live_refunds(purchase_ids: list[str]) -> list[LedgerEntry]:
+    """The refunds of these purchases that were not undone since (an undone refund gave its money back)."""
+    undone = LedgerEntry.select(LedgerEntry.ref).where(LedgerEntry.kind == ledger.UNDO)
+    return list(LedgerEntry.select().where(LedgerEntry.ref.in_(purchase_ids) & (LedgerEntry.kind == ledger.REFUND)
+                                           & LedgerEntry.id.not_in(undone)))
 
 
 def _undone(entry_id: str) -> bool:

@@ -32,6 +32,7 @@ class RewardOption:
     cost_stamps: int | None
     affordable: bool
     partial: bool
+    items: tuple[str, ...]   # catalogue items it may be applied to (chosen at the desk); () for none
 
 
 def compliance_refusal(program: Program, reward: Reward, item_code: str | None) -> Refused | None:
@@ -57,13 +58,22 @@ def compliance_refusal(program: Program, reward: Reward, item_code: str | None) 
 
 
 def reward_options(member_id: str) -> list[RewardOption]:
-    """The rewards this member could have now; forbidden ones are never in the program at all."""
+    """The rewards this member could have now, each with the items the profile lets it apply to,
+    so the desk offers only what `redeem` accepts; forbidden rewards are never in the program at all."""
     program = current_program()
     points, stamps = balances(member_id)
     return [RewardOption(r.code, r.name, r.kind, r.cost_points, r.cost_stamps,
                          (r.cost_points is not None and (points >= r.cost_points or (r.partial and points > 0)))
-                         or (r.cost_stamps is not None and stamps >= r.cost_stamps), r.partial)
+                         or (r.cost_stamps is not None and stamps >= r.cost_stamps), r.partial,
+                         applicable_items(program, r))
             for r in program.rewards.values()]
+
+
+def applicable_items(program: Program, reward: Reward) -> tuple[str, ...]:
+    """The catalogue items a reward without a fixed item may be applied to under the profile."""
+    if reward.item is not None or reward.kind not in ("discount", "free_item"):
+        return ()
+    return tuple(code for code in program.catalogue if compliance_refusal(program, reward, code) is None)
 
 
 def redeem(member_id: str, reward_code: str, actor: Actor, *, points: int | None = None,
