@@ -92,9 +92,18 @@ def open_page(browser, desk: Desk):
 
 
 def type_in(page, label: str, text: str) -> None:
-    """Type as a person does (focus, select all, keys): Flutter sees real key events, so the value
-    reaches the server even when the field was drawn a moment ago."""
+    """Type as a person does and check the field shows it: on a busy machine the select-all can
+    reach Flutter before the field has focus, leaving the old text in front of the new."""
     box = field(page, label)
-    box.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
+    for _ in range(3):
+        box.click()
+        page.wait_for_timeout(100)
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(text)
+        try:
+            expect(box).to_have_value(text, timeout=2000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(text)

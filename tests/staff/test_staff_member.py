@@ -20,7 +20,7 @@ from loyalty.services import Actor, card_token, check_in, consents, context, sto
 from loyalty.store import Member, close_database, open_database, queries
 from tests.browser import station_process
 from tests.retention.retention_smtp import SmtpSink
-from tests.staff.conftest import Desk, field, prepare_home, signed_in_page
+from tests.staff.conftest import Desk, field, prepare_home, signed_in_page, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,24 +106,6 @@ def open_member(page, query: str, name: str) -> None:
         except AssertionError:
             continue
     expect(opened).to_be_visible()
-
-
-def type_in(page, label: str, text: str) -> None:
-    """Type as a person does and check the field shows it: on a busy machine the select-all can
-    reach Flutter before the field has focus, leaving the old text in front of the new."""
-    box = field(page, label)
-    for _ in range(3):
-        box.click()
-        page.wait_for_timeout(100)
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=2000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(text)
 
 
 def choose(page, option: str, nth: int = 0) -> None:
