@@ -8,18 +8,24 @@ import flet as ft
 from loyalty.services import desk, erase_member, export_member, search
 from staff_app import downloads
 from staff_app.export_pdf import export_pdf
-from staff_app.ui import Ctx, card, heading, text_field
+from staff_app.members import LiveSearch
+from staff_app.ui import Ctx, card, consent_line, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
     results = ft.Column(spacing=6)
     detail = ft.Column(spacing=10)
 
-    def find(e) -> None:
-        ctx.touch()
+    def show(query: str, found: list) -> None:
         results.controls = [ft.TextButton(f"{m.first_name} {m.last_name or ''} · {m.email or m.phone or ''}",
                                           on_click=lambda e, m=m: choose(m.member_id))
-                            for m in search(e.control.value or "", limit=8)]
+                            for m in found]
+
+    live = LiveSearch(lambda query: search(query, limit=8), show)
+
+    async def find(e) -> None:
+        ctx.touch()
+        await live.typed(e.control.value or "")
 
     def choose(member_id: str) -> None:
         ctx.touch()
@@ -60,10 +66,7 @@ def build(ctx: Ctx) -> ft.Control:
                          ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
                                    style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
 
-        history = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
-                                 how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
-                                 when=ctx.when(c.at), source=c.source)
-                           + (f" · {c.staff_name}" if c.staff_name else ""), size=14)
+        history = [ft.Text(consent_line(ctx, c), size=14)
                    for c in desk.consent_history(member_id)]
         detail.controls = [
             card(heading(name, 20), ft.Text(" · ".join(x for x in (profile.email, profile.phone) if x)),

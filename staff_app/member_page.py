@@ -15,7 +15,7 @@ from loyalty.services import (award_purchase, cancel_plan, card_pdf, card_token,
                               update_profile, use_benefit)
 from loyalty.services import desk
 from staff_app import downloads
-from staff_app.ui import Choice, Ctx, card, euros_to_cents, heading, text_field
+from staff_app.ui import Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
 
 MUTED = "#555555"
 
@@ -401,19 +401,11 @@ class MemberPage:
                 ft.Text(line, size=15, weight=ft.FontWeight.BOLD if granted else None),
                 ft.OutlinedButton(action, on_click=lambda e, p=purpose, g=not granted: self.change_consent(p, g)),
             ], spacing=4))
-        lines = [ft.Text(ctx.t("consent.event", what=ctx.t(f"consent.{c.purpose}"),
-                               how=ctx.t("consent.granted" if c.granted else "consent.withdrawn"),
-                               when=ctx.when(c.at), source=self.consent_source(c)), size=13, color=MUTED)
+        lines = [ft.Text(consent_line(ctx, c), size=13, color=MUTED)
                  for c in history]
         return card(heading(ctx.t("member.consent_title"), 18), *rows, ft.Text(ctx.t("consent.hint"), size=13),
                     *([ft.Text(ctx.t("consent.history_title"), size=14, weight=ft.FontWeight.BOLD)] if lines else []),
                     *lines)
-
-    def consent_source(self, event: desk.ConsentRow) -> str:
-        where = self.ctx.t(f"consent.source_{event.source}")
-        if where.startswith("staff."):
-            where = event.source
-        return f"{where}, {event.staff_name}" if event.staff_name else where
 
     def change_consent(self, purpose: str, granted: bool) -> None:
         ctx = self.ctx

@@ -186,3 +186,16 @@ def text_field(ctx: Ctx, **kwargs) -> ft.TextField:
     only sends a field's value with its change events, and a later redraw would otherwise clear it)."""
     kwargs.setdefault("on_change", lambda e: ctx.touch())
     return ft.TextField(**kwargs)
+
+
+def consent_line(ctx: Ctx, event) -> str:
+    """One consent event in words: what, granted or withdrawn, when, where and by whom."""
+    where = ctx.t(f"consent.source_{event.source}")
+    if where.startswith("staff."):          # a source without a text of its own is shown as it is
+        where = event.source
+    if event.staff_name:
+        where = f"{where}, {event.staff_name}"
+    return ctx.t("consent.event", what=ctx.t(f"consent.{event.purpose}"),
+                 how=ctx.t("consent.granted" if event.granted else "consent.withdrawn"),
+                 when=ctx.when(event.at), source=where)
+

@@ -266,6 +266,7 @@ def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_
 
 
 def test_membership_join_use_cancel(page, artefacts):
+    open_member(page, "hanna", "Hanna Hoff")
     choose(page, "Premium · 99,00 €")
     page.get_by_role("button", name="Tarif abschließen").click()
     status(page, "Premium abgeschlossen; verlängert sich am")
@@ -278,6 +279,7 @@ def test_membership_join_use_cancel(page, artefacts):
 
 
 def test_consents_show_when_given_and_record_a_new_consent_and_a_withdrawal(page, desk, artefacts):
+    open_member(page, "hanna", "Hanna Hoff")
     expect(page.get_by_text(re.compile(r"Bonusprogramm: erteilt am \d"))).to_be_visible()
     expect(page.get_by_text("Angebote: nie erteilt")).to_be_visible()
     page.get_by_role("button", name="Einwilligung für Angebote erfassen").click()
