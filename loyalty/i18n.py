@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
 LANGUAGES = ("de", "en")
@@ -54,6 +54,11 @@ def fmt_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         return format_date(value.date(), fmt, locale=_LOCALES.get(lang, "en_GB"))
     return format_date(value, fmt, locale=_LOCALES.get(lang, "en_GB"))
+
+
+def fmt_day(value: date, lang: str) -> str:
+    """Day and month as short as a chart's axis has room for: "4. Dez.", "4 Dec"."""
+    return format_skeleton("MMMd", value, locale=_LOCALES.get(lang, "en_GB"))
 
 
 def fmt_datetime(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:

@@ -78,7 +78,7 @@ def charts(ctx: Ctx, board) -> ft.Control:
     whole numbers up the side, bars that get thinner as the period gets longer."""
     weeks = board.weekly
     step = max(1, math.ceil(len(weeks) / MAX_WEEK_LABELS))
-    labels = [fch.ChartAxisLabel(value=i, label=ft.Text(w.week_start.strftime("%d.%m."), size=11))
+    labels = [fch.ChartAxisLabel(value=i, label=ft.Text(ctx.day(w.week_start), size=11))
               for i, w in enumerate(weeks) if i % step == 0]
     rod_width = max(3, min(14, 220 // max(1, len(weeks))))
 

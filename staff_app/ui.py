@@ -56,6 +56,9 @@ class Ctx:
     def date(self, value) -> str:
         return i18n.fmt_date(value, self.lang)
 
+    def day(self, value) -> str:
+        return i18n.fmt_day(value, self.lang)
+
     def when(self, value) -> str:
         return i18n.fmt_datetime(value, self.lang, current_program().timezone)
 
