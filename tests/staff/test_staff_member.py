@@ -8,8 +8,6 @@ that keeps the ESC/POS bytes, as a network receipt printer on port 9100 would re
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import urllib.request
 from contextlib import contextmanager
 
@@ -19,34 +17,11 @@ from playwright.sync_api import expect
 from loyalty.services import Actor, card_token, check_in, consents, context, store_program
 from loyalty.store import Member, close_database, open_database, queries
 from tests.browser import station_process
+from tests.printer import PrinterServer
 from tests.retention.retention_smtp import SmtpSink
 from tests.staff.conftest import Desk, field, prepare_home, signed_in_page, type_in
 
 pytestmark = pytest.mark.browser
-
-
-class PrinterSink:
-    """Listens like a network receipt printer and keeps every job's bytes."""
-
-    def __init__(self) -> None:
-        self.jobs: list[bytes] = []
-        self.received = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                self.jobs.append(b"".join(iter(lambda: conn.recv(65536), b"")))
-            self.received.set()
-
-    def close(self) -> None:
-        self._sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +33,7 @@ def mail():
 
 @pytest.fixture(scope="module")
 def printer():
-    sink = PrinterSink()
+    sink = PrinterServer()
     yield sink
     sink.close()
 
