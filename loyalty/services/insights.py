@@ -212,10 +212,11 @@ def _not_undone(column: str, undone: str, name: str) -> str:
 
 
 def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], tz: str) -> _Pass:
-    """The member-wise figures from index seeks, not sorts: per member, a handful of lookups in the
-    member/kind index of migration 0006 (a visit in each activity window, visits in the period, the
-    first visit ever), so the cost follows the number of members, not the length of the period;
-    then the first-time patients' second visits, and one stream through the same index for balances."""
+    """The member-wise figures from the member_summary table of migration 0007 (first, second, second
+    to last and last visit, balance, revenue per member, kept by triggers). A member's first and last
+    visit settle most questions about a window ("no visit before it", "a visit inside it"); only when
+    they cannot (a visit before and one after the window) does a lookup in the member/kind index
+    decide. For a period that ends today that is only the activity window before the period start."""
     span = timedelta(days=kpis.ACTIVE_DAYS)
     params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
                                     "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
@@ -228,27 +229,27 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
     def nu(column: str) -> str:
         return _not_undone(column, params["visits_undone"], "visits_undone")
 
+    def visited(a: str, b: str) -> str:
+        """1 when the member has a visit in [a, b), else 0."""
+        return (f"CASE WHEN s.last_visit IS NULL OR s.last_visit < :{a} OR s.first_visit >= :{b} THEN 0 "
+                f"WHEN s.first_visit >= :{a} OR s.last_visit < :{b} THEN 1 "
+                f"ELSE EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = s.member_id AND x.kind = 'visit' "
+                f"AND x.created_at >= :{a} AND x.created_at < :{b} {nu('x.id')}) END")
+
     rows = _rows(f"""
         WITH months(label, lo, hi) AS (VALUES {values}),
         per_member AS MATERIALIZED (
-          SELECT m.id AS member_id,
-                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                         AND x.created_at >= :win_lo AND x.created_at < :lo {nu("x.id")}) AS at_start,
-                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                         AND x.created_at >= :end_lo AND x.created_at < :hi {nu("x.id")}) AS at_end,
-                 (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                  AND x.created_at >= :lo AND x.created_at < :hi {nu("x.id")}) AS visits,
-                 (SELECT MIN(x.created_at) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                  {nu("x.id")}) AS first
-          FROM member m),
-        firsts AS MATERIALIZED (SELECT member_id, first FROM per_member WHERE first >= :lo AND first < :hi),
-        judged AS (
-          SELECT f.first, s.second IS NOT NULL AND julianday(s.second) - julianday(f.first) <= :days AS back
-          FROM firsts f JOIN (SELECT f2.member_id,
-                                     (SELECT MIN(n.created_at) FROM ledger_entry n
-                                      WHERE n.member_id = f2.member_id AND n.kind = 'visit' AND n.created_at > f2.first
-                                      {nu("n.id")}) AS second
-                              FROM firsts f2) s ON s.member_id = f.member_id),
+          SELECT {visited("win_lo", "lo")} AS at_start, {visited("end_lo", "hi")} AS at_end,
+                 CASE WHEN s.last_visit IS NULL OR s.last_visit < :lo OR s.first_visit >= :hi THEN 0
+                      WHEN s.last_visit < :hi THEN 1 + COALESCE(s.prev_visit >= :lo, 0)
+                      ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM ledger_entry x WHERE x.member_id = s.member_id
+                            AND x.kind = 'visit' AND x.created_at >= :lo AND x.created_at < :hi {nu("x.id")} LIMIT 2))
+                 END AS visits
+          FROM member_summary s),
+        firsts AS MATERIALIZED (SELECT member_id, first_visit AS first, second_visit AS second FROM member_summary
+                                WHERE first_visit >= :lo AND first_visit < :hi),
+        judged AS (SELECT first, second IS NOT NULL AND julianday(second) - julianday(first) <= :days AS back
+                   FROM firsts),
         cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)
         SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
         FROM per_member
@@ -275,13 +276,16 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         else:
             first = date.fromisoformat(row[1])
             active[(first, kpis.months_between(first, date.fromisoformat(row[2])))] = row[3]
-    revenue = _one(f"SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
-                   f"AND created_at < :hi {_not_undone('id', params['revenue_undone'], 'revenue_undone')}", params)[0]
-    # Balances are plain sums (an undo is its own reversing entry); one stream in member order.
+    # Revenue and balances at the period end: the members' totals now, less what came after the end
+    # (nothing, for a period that ends today).
+    revenue = _one(f"SELECT (SELECT COALESCE(SUM(revenue_cents), 0) FROM member_summary) - "
+                   f"(SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
+                   f"AND created_at >= :hi {_not_undone('id', params['revenue_undone'], 'revenue_undone')})", params)[0]
     outstanding = _one(
-        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT member_id, SUM(points) AS balance "
-        "FROM ledger_entry INDEXED BY ledger_entry_member_id_kind WHERE created_at < :hi GROUP BY member_id) "
-        "WHERE balance > 0 AND member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)", params)[0]
+        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - COALESCE(l.points, 0) AS balance "
+        "FROM member_summary s JOIN member m ON m.id = s.member_id "
+        "LEFT JOIN (SELECT member_id, SUM(points) AS points FROM ledger_entry WHERE created_at >= :hi "
+        "GROUP BY member_id) l ON l.member_id = s.member_id WHERE m.erased_at IS NULL) WHERE balance > 0", params)[0]
     at_start, at_end, both, visitors, repeat = totals
     return _Pass(at_start, at_end, both, visitors, repeat, returns[0], returns[1], int(revenue), int(outstanding),
                  sizes, active)
@@ -485,11 +489,13 @@ def _member_facts(with_contact: bool) -> list[tuple]:
     days = _DayIndex(kpis.local_date(now, tz), tz, oldest)
     contact = ", m.first_name, m.last_name, m.email, m.phone" if with_contact else ""
     rows = _rows(f"""
-        SELECT m.id, m.created_at, v.last, v.visits{contact} FROM member m
-        LEFT JOIN (SELECT member_id, MAX(created_at) AS last, SUM(created_at >= ?) AS visits
-                   FROM ledger_entry INDEXED BY ledger_entry_member_id_kind
-                   WHERE kind = 'visit' {_skip("id", _undone_ids())} GROUP BY member_id) v ON v.member_id = m.id
-        WHERE m.erased_at IS NULL""", (_ts(now - timedelta(days=365)),))
+        SELECT m.id, m.created_at, s.last_visit,
+               CASE WHEN s.last_visit IS NULL OR s.last_visit < :year THEN 0
+                    WHEN s.first_visit >= :year THEN s.visits
+                    ELSE (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                          AND x.created_at >= :year {_skip("x.id", _undone_ids())}) END{contact}
+        FROM member m JOIN member_summary s ON s.member_id = m.id
+        WHERE m.erased_at IS NULL""", {"year": _ts(now - timedelta(days=365))})
     ago = days.days_ago
     return [(r[0], ago(r[1]), ago(r[2] or r[1]), r[3] or 0) + r[4:] for r in rows]
 
