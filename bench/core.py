@@ -21,7 +21,7 @@ from loyalty.contacts import fold
 from loyalty.program import DEFAULT_PROGRAM
 from loyalty.services import Actor, check_in, init_station, search
 from loyalty.services.context import card_key, program_version
-from loyalty.store import close_database, db, open_database, refill_member_summary
+from loyalty.store import close_database, db, open_database, refill_summaries
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.tokens import make_token, new_card_id
 
@@ -90,7 +90,7 @@ def build(path: Path, members: int, entries: int, seed: int = 1) -> tuple[list[s
         cursor.executemany(sql, batch)
         for _, _, create in schema:
             cursor.execute(create)
-        refill_member_summary(db)
+        refill_summaries(db)
     db.execute_sql("ANALYZE")
     db.execute_sql("PRAGMA synchronous=FULL")
     db.execute_sql("PRAGMA cache_size=-32000")

@@ -21,7 +21,7 @@ from loyalty import clock, ledger
 from loyalty.program import ASSETS
 from loyalty.services import init_station
 from loyalty.services import insights
-from loyalty.store import close_database, db, open_database, refill_member_summary
+from loyalty.store import close_database, db, open_database, refill_summaries
 from loyalty.store.fields import UtcDateTimeField
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -108,7 +108,7 @@ def build(path: Path, members: int, entries: int, seed: int = 11) -> dict[str, i
         _insert("flag", "id member_id kind detail at", flag_rows)
         for _, _, sql in schema:
             db.execute_sql(sql)
-        refill_member_summary(db)
+        refill_summaries(db)
     db.execute_sql("PRAGMA synchronous = FULL")
     return {"members": len(member_rows), "ledger entries": len(entry_rows), "treatments": len(treatment_rows),
             "feedback": len(feedback_rows), "flags": len(flag_rows)}

@@ -21,7 +21,7 @@ from loyalty import clock
 from loyalty.contacts import fold
 from loyalty.program import ASSETS
 from loyalty.services import context, init_station, search
-from loyalty.store import close_database, db, open_database, refill_member_summary
+from loyalty.store import close_database, db, open_database, refill_summaries
 
 FIRST = ["Anna", "Lukas", "Sophie", "Jonas", "Marie", "Leon", "Emma", "Paul", "Mia", "Felix", "Lea", "Ben",
          "Hanna", "Elias", "Lina", "Noah", "Clara", "Finn", "Greta", "Jakob", "Ida", "Emil", "Frieda", "Anton"]
@@ -77,7 +77,7 @@ def build(path: Path, members: int, entries: int, seed: int = 4) -> list[tuple[s
             _insert_entries(batch)
         for _, sql in triggers:
             db.execute_sql(sql)
-        refill_member_summary(db)
+        refill_summaries(db)
     db.execute_sql("ANALYZE")
     picks = [member_rows[i] for i in (7, members // 2, members - 3)]
     return [(f"{r[1]} {r[2]}", r[5], "0" + r[6][3:]) for r in picks]

@@ -154,15 +154,13 @@ def dashboard(start: date, end: date) -> Dashboard:
     figures.append(Figure("rebooking_rate", kpis.rebooking_rate(treated, rebooked), "rate",
                           {"treatments": treated, "rebooked": rebooked, "grace": kpis.REBOOK_GRACE_DAYS}))
 
-    undone = _undone_ids()
     count, spent, value = _one(
-        f"SELECT COUNT(*), COALESCE(-SUM(points), 0), COALESCE(SUM(amount_cents), 0) FROM ledger_entry "
-        f"WHERE kind = 'redeem' AND created_at >= ? AND created_at < ? {_skip('id', undone)}",
-        (_ts(lo), _ts(hi)))
+        "SELECT COALESCE(SUM(entries), 0), COALESCE(-SUM(points), 0), COALESCE(SUM(amount_cents), 0) "
+        "FROM ledger_bucket WHERE kind = 'redeem' AND bucket >= ? AND bucket < ?", (_ts(lo), _ts(hi)))
     figures.append(Figure("redemptions", count, "count",
                           {"redemptions": count, "points": spent, "value_cents": value}))
-    earned = _one(f"SELECT COALESCE(SUM(points), 0) FROM ledger_entry WHERE kind IN ({_kinds(EARNING_KINDS)}) "
-                  f"AND created_at >= ? AND created_at < ? {_skip('id', undone)}", (_ts(lo), _ts(hi)))[0]
+    earned = _one(f"SELECT COALESCE(SUM(points), 0) FROM ledger_bucket WHERE kind IN ({_kinds(EARNING_KINDS)}) "
+                  f"AND bucket >= ? AND bucket < ?", (_ts(lo), _ts(hi)))[0]
     figures.append(Figure("redemption_rate", kpis.redemption_rate(spent, earned), "rate",
                           {"redeemed": spent, "earned": earned}))
     figures.append(Figure("points_liability",
@@ -220,8 +218,7 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
     span = timedelta(days=kpis.ACTIVE_DAYS)
     params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
                                     "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
-                                    "visits_undone": _undone((ledger.VISIT,)),
-                                    "revenue_undone": _undone(REVENUE_KINDS)}
+                                    "visits_undone": _undone((ledger.VISIT,))}
     for k, m in enumerate(months):
         params.update({f"m{k}": m.isoformat(), f"m{k}_lo": _ts(kpis.local_midnight(m, tz)),
                        f"m{k}_hi": _ts(kpis.local_midnight(kpis.add_months(m, 1), tz))})
@@ -250,7 +247,11 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
                                 WHERE first_visit >= :lo AND first_visit < :hi),
         judged AS (SELECT first, second IS NOT NULL AND julianday(second) - julianday(first) <= :days AS back
                    FROM firsts),
-        cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)
+        cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi),
+        seen AS (SELECT DISTINCT m.label AS month, v.member_id FROM months m
+                 JOIN ledger_entry v INDEXED BY ledger_entry_kind_created_at
+                 ON v.kind = 'visit' AND v.created_at >= m.lo AND v.created_at < m.hi {nu("v.id")}
+                 WHERE m.label > (SELECT MIN(label) FROM months))
         SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
         FROM per_member
         UNION ALL
@@ -259,10 +260,9 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         UNION ALL
         SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
         UNION ALL
-        SELECT 'later', c.label, m.label, COUNT(DISTINCT c.member_id), NULL, NULL
-        FROM cohort c JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit' {nu("w.id")}
-        JOIN months m ON w.created_at >= m.lo AND w.created_at < m.hi AND m.label > c.label
-        GROUP BY c.label, m.label""", params)
+        SELECT 'later', c.label, l.month, COUNT(*), NULL, NULL
+        FROM seen l JOIN cohort c ON c.member_id = l.member_id AND l.month > c.label
+        GROUP BY c.label, l.month""", params)
     totals, returns = [0] * 5, [0, 0]
     sizes: dict[date, int] = {}
     active: dict[tuple[date, int], int] = {}
@@ -279,8 +279,8 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
     # Revenue and balances at the period end: the members' totals now, less what came after the end
     # (nothing, for a period that ends today).
     revenue = _one(f"SELECT (SELECT COALESCE(SUM(revenue_cents), 0) FROM member_summary) - "
-                   f"(SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
-                   f"AND created_at >= :hi {_not_undone('id', params['revenue_undone'], 'revenue_undone')})", params)[0]
+                   f"(SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_bucket WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
+                   f"AND bucket >= :hi)", params)[0]
     outstanding = _one(
         "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - COALESCE(l.points, 0) AS balance "
         "FROM member_summary s JOIN member m ON m.id = s.member_id "
@@ -308,9 +308,9 @@ def _weekly(start: date, end: date, tz: str) -> list[WeekPoint]:
                             f"ON m.created_at >= w.lo AND m.created_at < w.hi GROUP BY w.label", params))
     per_kind = {}
     for label, kind, n, cents in _rows(
-            f"{cte} SELECT w.label, e.kind, COUNT(*), SUM(e.amount_cents) FROM weeks w JOIN ledger_entry e "
-            f"ON e.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) AND e.created_at >= w.lo AND e.created_at < w.hi "
-            f"WHERE 1 {_skip('e.id', _undone_ids())} GROUP BY w.label, e.kind", params):
+            f"{cte} SELECT w.label, b.kind, SUM(b.entries), SUM(b.amount_cents) FROM weeks w JOIN ledger_bucket b "
+            f"ON b.bucket >= w.lo AND b.bucket < w.hi AND b.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) "
+            f"GROUP BY w.label, b.kind", params):
         per_kind[(label, kind)] = (n, cents)
     out = []
     for a, b in weeks:
@@ -326,7 +326,7 @@ def _rebooking(program, lo: datetime, hi: datetime, now: datetime) -> list[Reboo
     by now, and those followed by the same treatment by the recall date plus the grace days."""
     undone = _undone_ids()
     rows = _rows(f"""
-        WITH done AS (
+        WITH done AS MATERIALIZED (
           SELECT t.item_code,
                  EXISTS (SELECT 1 FROM treatment n WHERE n.member_id = t.member_id AND n.item_code = t.item_code
                          AND n.performed_at > t.performed_at

@@ -1,12 +1,12 @@
 """Peewee models and database setup: the only layer that speaks SQL."""
-from loyalty.store.db import db, open_database, close_database, refill_member_summary
+from loyalty.store.db import db, open_database, close_database, refill_summaries
 from loyalty.store.models import (
     ALL_MODELS, AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry, Member,
     Membership, Outbox, ProgramVersion, RowClock, Setting, Staff, Treatment,
 )
 
 __all__ = [
-    "db", "open_database", "close_database", "refill_member_summary", "ALL_MODELS", "AuditLog", "BenefitUse", "Card",
+    "db", "open_database", "close_database", "refill_summaries", "ALL_MODELS", "AuditLog", "BenefitUse", "Card",
     "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry", "Member", "Membership", "Outbox", "ProgramVersion",
     "RowClock", "Setting", "Staff", "Treatment",
 ]

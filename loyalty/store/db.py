@@ -74,11 +74,12 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
-def refill_member_summary(database: pw.SqliteDatabase) -> None:
-    """Recompute every member's row of member_summary from the ledger (migration 0007), for a bulk
-    load that ran with the triggers dropped; the caller holds the transaction."""
-    database.execute_sql('DELETE FROM "member_summary"')
-    database.execute_sql('INSERT INTO "member_summary" SELECT * FROM "member_summary_fresh"')
+def refill_summaries(database: pw.SqliteDatabase) -> None:
+    """Recompute member_summary and ledger_bucket (migration 0007) from the ledger, for a bulk load
+    that ran with their triggers dropped; the caller holds the transaction."""
+    for table in ("member_summary", "ledger_bucket"):
+        database.execute_sql(f'DELETE FROM "{table}"')
+        database.execute_sql(f'INSERT INTO "{table}" SELECT * FROM "{table}_fresh"')
 
 
 def close_database() -> None:
