@@ -1,7 +1,11 @@
 """The manager's figures and lists: counted in SQL, turned into KPIs by loyalty.kpis and loyalty.segments.
 
 Counting happens in SQLite so the dashboard stays under a second with 100,000 members and a million
-ledger entries; Python only sees aggregates (and one row per member for segments). Periods are
+ledger entries; Python only sees aggregates (and one row per member for segments). Most figures read
+the summaries of migration 0007, which triggers keep equal to the ledger: member_summary (first,
+second, second-to-last and last visit, balance, revenue per member) and ledger_bucket (entries,
+points and cents per quarter hour and kind); the ledger itself is searched only where those cannot
+answer (a member's visits on both sides of a window's edge). Periods are
 calendar days in the program's time zone. A ledger entry that was undone counts nowhere. Revenue is
 what purchases and treatments were charged minus refunds. Erased members count in the figures
 (their ledger stays, anonymous) but never appear in a list.
@@ -283,9 +287,9 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
                    f"AND bucket >= :hi)", params)[0]
     outstanding = _one(
         "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - COALESCE(l.points, 0) AS balance "
-        "FROM member_summary s JOIN member m ON m.id = s.member_id "
-        "LEFT JOIN (SELECT member_id, SUM(points) AS points FROM ledger_entry WHERE created_at >= :hi "
-        "GROUP BY member_id) l ON l.member_id = s.member_id WHERE m.erased_at IS NULL) WHERE balance > 0", params)[0]
+        "FROM member_summary s LEFT JOIN (SELECT member_id, SUM(points) AS points FROM ledger_entry "
+        "WHERE created_at >= :hi GROUP BY member_id) l ON l.member_id = s.member_id "
+        "WHERE s.member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)) WHERE balance > 0", params)[0]
     at_start, at_end, both, visitors, repeat = totals
     return _Pass(at_start, at_end, both, visitors, repeat, returns[0], returns[1], int(revenue), int(outstanding),
                  sizes, active)
@@ -478,33 +482,33 @@ class _DayIndex:
         return max(self.span + 1 - bisect_right(self.bounds, text), 0)
 
 
-def _member_facts(with_contact: bool) -> list[tuple]:
+def _member_facts() -> list[tuple]:
     """One row per member not erased: (member id, days since enrolment, recency days, visits in the
-    last 365 days[, first name, last name, e-mail, phone]). Recency counts from the last visit, or
-    from enrolment for a member who has not visited."""
+    last 365 days). Recency counts from the last visit, or from enrolment for a member who has not
+    visited; the member summary answers the visit count unless the member's visits straddle the
+    year's start."""
     tz = current_program().timezone
     now = clock.now()
     oldest = _one(f"SELECT MIN(t) FROM (SELECT MIN(created_at) AS t FROM member UNION ALL "
                   f"SELECT MIN(created_at) FROM ledger_entry WHERE kind = 'visit')")[0]
     days = _DayIndex(kpis.local_date(now, tz), tz, oldest)
-    contact = ", m.first_name, m.last_name, m.email, m.phone" if with_contact else ""
     rows = _rows(f"""
         SELECT m.id, m.created_at, s.last_visit,
                CASE WHEN s.last_visit IS NULL OR s.last_visit < :year THEN 0
                     WHEN s.first_visit >= :year THEN s.visits
                     ELSE (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                          AND x.created_at >= :year {_skip("x.id", _undone_ids())}) END{contact}
+                          AND x.created_at >= :year {_skip("x.id", _undone_ids())}) END
         FROM member m JOIN member_summary s ON s.member_id = m.id
         WHERE m.erased_at IS NULL""", {"year": _ts(now - timedelta(days=365))})
     ago = days.days_ago
-    return [(r[0], ago(r[1]), ago(r[2] or r[1]), r[3] or 0) + r[4:] for r in rows]
+    return [(mid, ago(created), ago(last or created), visits) for mid, created, last, visits in rows]
 
 
 def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[str, int]:
     """Members not erased per segment, every segment present (zero included)."""
     counts = {name: 0 for name in segments.SEGMENTS}
     segment = segments.segment
-    for _, enrolled, recency, visits in _member_facts(with_contact=False):
+    for _, enrolled, recency, visits in _member_facts():
         counts[segment(enrolled, recency, visits, thresholds)] += 1
     return counts
 
@@ -512,21 +516,28 @@ def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[s
 def members_in_segment(name: str, thresholds: segments.Thresholds = segments.DEFAULT,
                        limit: int | None = None) -> list[ListRow]:
     """The members of one segment with their RFM scores (ranked among all members not erased:
-    recency, visits and revenue in the last 365 days), longest absent first."""
+    recency, visits and revenue in the last 365 days), longest absent first. Names and contacts
+    are read for the segment's members only."""
     if name not in segments.SEGMENTS:
         raise Refused("segment_unknown", segment=name)
-    facts = _member_facts(with_contact=True)
+    facts = _member_facts()
     revenue = dict(_rows(
         f"SELECT member_id, SUM(amount_cents) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
         f"AND created_at >= ? {_skip('id', _undone_ids())} GROUP BY member_id",
         (_ts(clock.now() - timedelta(days=365)),)))
     scores = segments.rfm_scores([f[2] for f in facts], [f[3] for f in facts],
                                  [revenue.get(f[0]) or 0 for f in facts])
+    chosen = [(mid, recency, score) for (mid, enrolled, recency, visits), score in zip(facts, scores)
+              if segments.segment(enrolled, recency, visits, thresholds) == name]
+    contacts = {row[0]: row[1:] for row in _rows(
+        "SELECT id, first_name, last_name, email, phone FROM member WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps([mid for mid, _, _ in chosen]),))}
     today = kpis.local_date(clock.now(), current_program().timezone)
-    rows = [ListRow(mid, first or "", last, email, phone, when=today - timedelta(days=recency), days=recency,
-                    segment=name, rfm=str(score))
-            for (mid, enrolled, recency, visits, first, last, email, phone), score in zip(facts, scores)
-            if segments.segment(enrolled, recency, visits, thresholds) == name]
+    rows = []
+    for mid, recency, score in chosen:
+        first, last, email, phone = contacts[mid]
+        rows.append(ListRow(mid, first or "", last, email, phone, when=today - timedelta(days=recency),
+                            days=recency, segment=name, rfm=str(score)))
     rows.sort(key=lambda r: (-r.days, r.last_name or "", r.first_name))
     return rows[:limit]
 
