@@ -265,7 +265,9 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
         UNION ALL
         SELECT 'later', c.label, l.month, COUNT(*), NULL, NULL
-        FROM seen l JOIN cohort c ON c.member_id = l.member_id AND l.month > c.label
+        FROM seen l JOIN member_summary s ON s.member_id = l.member_id
+        JOIN months c ON s.first_visit >= c.lo AND s.first_visit < c.hi
+        WHERE s.first_visit >= :lo AND s.first_visit < :hi AND l.month > c.label
         GROUP BY c.label, l.month""", params)
     totals, returns = [0] * 5, [0, 0]
     sizes: dict[date, int] = {}
