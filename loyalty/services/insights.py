@@ -223,10 +223,6 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
     params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
                                     "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
                                     "visits_undone": _undone((ledger.VISIT,))}
-    for k, m in enumerate(months):
-        params.update({f"m{k}": m.isoformat(), f"m{k}_lo": _ts(kpis.local_midnight(m, tz)),
-                       f"m{k}_hi": _ts(kpis.local_midnight(kpis.add_months(m, 1), tz))})
-    values = ", ".join(f"(:m{k}, :m{k}_lo, :m{k}_hi)" for k in range(len(months)))
     def nu(column: str) -> str:
         return _not_undone(column, params["visits_undone"], "visits_undone")
 
@@ -238,8 +234,7 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
                 f"AND x.created_at >= :{a} AND x.created_at < :{b} {nu('x.id')}) END")
 
     rows = _rows(f"""
-        WITH months(label, lo, hi) AS (VALUES {values}),
-        per_member AS MATERIALIZED (
+        WITH per_member AS MATERIALIZED (
           SELECT {visited("win_lo", "lo")} AS at_start, {visited("end_lo", "hi")} AS at_end,
                  CASE WHEN s.last_visit IS NULL OR s.last_visit < :lo OR s.first_visit >= :hi THEN 0
                       WHEN s.last_visit < :hi THEN 1 + COALESCE(s.prev_visit >= :lo, 0)
@@ -250,51 +245,63 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
         firsts AS MATERIALIZED (SELECT member_id, first_visit AS first, second_visit AS second FROM member_summary
                                 WHERE first_visit >= :lo AND first_visit < :hi),
         judged AS (SELECT first, second IS NOT NULL AND julianday(second) - julianday(first) <= :days AS back
-                   FROM firsts),
-        cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi),
-        seen AS (SELECT DISTINCT m.label AS month, v.member_id FROM months m
-                 JOIN ledger_entry v INDEXED BY ledger_entry_kind_created_at
-                 ON v.kind = 'visit' AND v.created_at >= m.lo AND v.created_at < m.hi {nu("v.id")}
-                 WHERE m.label > (SELECT MIN(label) FROM months))
+                   FROM firsts)
         SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
         FROM per_member
         UNION ALL
         SELECT 'returns', SUM(back OR julianday(:now) - julianday(first) >= :days), SUM(back), NULL, NULL, NULL
-        FROM judged
-        UNION ALL
-        SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
-        UNION ALL
-        SELECT 'later', c.label, l.month, COUNT(*), NULL, NULL
-        FROM seen l JOIN member_summary s ON s.member_id = l.member_id
-        JOIN months c ON s.first_visit >= c.lo AND s.first_visit < c.hi
-        WHERE s.first_visit >= :lo AND s.first_visit < :hi AND l.month > c.label
-        GROUP BY c.label, l.month""", params)
+        FROM judged""", params)
     totals, returns = [0] * 5, [0, 0]
-    sizes: dict[date, int] = {}
-    active: dict[tuple[date, int], int] = {}
     for row in rows:
         if row[0] == "all":
             totals = [int(v or 0) for v in row[1:]]
-        elif row[0] == "returns":
-            returns = [int(v or 0) for v in row[1:3]]
-        elif row[0] == "size":
-            sizes[date.fromisoformat(row[1])] = row[2]
         else:
-            first = date.fromisoformat(row[1])
-            active[(first, kpis.months_between(first, date.fromisoformat(row[2])))] = row[3]
+            returns = [int(v or 0) for v in row[1:3]]
+    bounds = [_ts(kpis.local_midnight(m, tz)) for m in months] + [_ts(kpis.local_midnight(kpis.add_months(months[-1], 1), tz))]
+    sizes, active = _cohorts(months, bounds, params)
     # Revenue and balances at the period end: the members' totals now, less what came after the end
     # (nothing, for a period that ends today).
     revenue = _one(f"SELECT (SELECT COALESCE(SUM(revenue_cents), 0) FROM member_summary) - "
                    f"(SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_bucket WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
                    f"AND bucket >= :hi)", params)[0]
     outstanding = _one(
-        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - COALESCE(l.points, 0) AS balance "
-        "FROM member_summary s LEFT JOIN (SELECT member_id, SUM(points) AS points FROM ledger_entry "
-        "WHERE created_at >= :hi GROUP BY member_id) l ON l.member_id = s.member_id "
+        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - CASE "
+        "WHEN (SELECT EXISTS (SELECT 1 FROM ledger_entry WHERE created_at >= :hi)) THEN COALESCE("
+        "(SELECT SUM(l.points) FROM ledger_entry l WHERE l.member_id = s.member_id AND l.created_at >= :hi), 0) "
+        "ELSE 0 END AS balance FROM member_summary s "
         "WHERE s.member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)) WHERE balance > 0", params)[0]
     at_start, at_end, both, visitors, repeat = totals
     return _Pass(at_start, at_end, both, visitors, repeat, returns[0], returns[1], int(revenue), int(outstanding),
                  sizes, active)
+
+
+def _cohorts(months: list[date], bounds: list[str], params: dict) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
+    """Cohorts by month of first visit (first visits in the period, from the member summary) and
+    how many of each came back in each later month. `bounds` are the months' starts and the last
+    one's end. One pass over the visits of the months after the first, counted here: a member
+    seen twice in a month counts once."""
+    cohort = {mid: bisect_right(bounds, first) - 1 for mid, first in _rows(
+        "SELECT member_id, first_visit FROM member_summary WHERE first_visit >= :lo AND first_visit < :hi", params)}
+    sizes: dict[date, int] = {}
+    for k in cohort.values():
+        sizes[months[k]] = sizes.get(months[k], 0) + 1
+    seen = set()
+    if cohort and len(months) > 1:
+        for mid, at in _rows(
+                "SELECT member_id, created_at FROM ledger_entry INDEXED BY ledger_entry_kind_created_at "
+                f"WHERE kind = 'visit' AND created_at >= :later_lo AND created_at < :later_hi "
+                f"{_not_undone('id', params['visits_undone'], 'visits_undone')}",
+                params | {"later_lo": bounds[1], "later_hi": bounds[-1]}):
+            first = cohort.get(mid)
+            if first is not None:
+                k = bisect_right(bounds, at) - 1
+                if k > first:
+                    seen.add((first, k, mid))
+    active: dict[tuple[date, int], int] = {}
+    for first, k, _ in seen:
+        key = (months[first], k - first)
+        active[key] = active.get(key, 0) + 1
+    return sizes, active
 
 
 def _values(buckets: list[tuple[str, datetime, datetime]]) -> tuple[str, list[str]]:
