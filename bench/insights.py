@@ -3,7 +3,7 @@
 Builds a temporary station database with bulk inserts (one prepared statement per table) (two years of history: sign-ups, visits,
 purchases, treatments with recalls, redemptions, refunds, a few undos, feedback, negative-balance
 flags), then times the dashboard for the last quarter and every list, each the median of a few runs.
-The queries name the member/kind index of migration 0006 (INDEXED BY), so there is no run without it.
+The bulk load runs without indexes and triggers, then builds them and refills the member summary of migration 0007 once.
 
 `python -m bench.insights [members] [entries] [runs]`
 """
@@ -21,7 +21,7 @@ from loyalty import clock, ledger
 from loyalty.program import ASSETS
 from loyalty.services import init_station
 from loyalty.services import insights
-from loyalty.store import close_database, db, open_database
+from loyalty.store import close_database, db, open_database, refill_summaries
 from loyalty.store.fields import UtcDateTimeField
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -90,14 +90,15 @@ def build(path: Path, members: int, entries: int, seed: int = 11) -> dict[str, i
         e = entry_rows[victim]
         entry_rows.append((new_id(), e[1], ledger.UNDO, -e[3], -e[4], -e[5], None, e[0], device, "undo",
                            _ts(_TS.python_value(e[10]) + timedelta(seconds=20))))
-    indexes = [sql for (sql,) in db.execute_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('member', 'ledger_entry', 'treatment', 'feedback', 'flag')")]
-    names = [sql.split('"')[1] for sql in indexes]
+    schema = list(db.execute_sql(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "AND tbl_name IN ('member', 'ledger_entry', 'treatment', 'feedback', 'flag')"))
     db.execute_sql("PRAGMA synchronous = OFF")   # a throwaway file: no need to survive a power cut
     with db.atomic():
-        for name in names:   # building an index once is far faster than a million random inserts into it
-            db.execute_sql(f'DROP INDEX "{name}"')
+        # Building an index once is far faster than a million random inserts into it, and the member
+        # summary is refilled in one pass instead of by a trigger per row.
+        for kind, name, _ in schema:
+            db.execute_sql(f'DROP {kind.upper()} "{name}"')
         _insert("member", "id first_name last_name name_key last_key email birthday_day birthday_month "
                 "birthday_set_at locale created_at created_device", member_rows)
         _insert("ledger_entry", "id member_id kind points stamps amount_cents item_code ref device_id reason "
@@ -105,8 +106,9 @@ def build(path: Path, members: int, entries: int, seed: int = 11) -> dict[str, i
         _insert("treatment", "id member_id item_code performed_at recall_due entry device_id", treatment_rows)
         _insert("feedback", "id member_id visit_entry score at device_id", feedback_rows, reports_problem=0)
         _insert("flag", "id member_id kind detail at", flag_rows)
-        for sql in indexes:
+        for _, _, sql in schema:
             db.execute_sql(sql)
+        refill_summaries(db)
     db.execute_sql("PRAGMA synchronous = FULL")
     return {"members": len(member_rows), "ledger entries": len(entry_rows), "treatments": len(treatment_rows),
             "feedback": len(feedback_rows), "flags": len(flag_rows)}

@@ -26,7 +26,7 @@ from loyalty import clock
 from loyalty.contacts import fold
 from loyalty.program import ASSETS
 from loyalty.services import context, init_station, search
-from loyalty.store import close_database, db, open_database
+from loyalty.store import close_database, db, open_database, refill_summaries
 
 FIRST = ["Anna", "Lukas", "Sophie", "Jonas", "Marie", "Leon", "Emma", "Paul", "Mia", "Felix", "Lea", "Ben",
          "Hanna", "Elias", "Lina", "Noah", "Clara", "Finn", "Greta", "Jakob", "Ida", "Emil", "Frieda", "Anton"]
@@ -55,7 +55,11 @@ def build(path: Path, members: int, entries: int, seed: int = 4) -> list[tuple[s
         ids.append((mid, created))
     kinds = ["visit"] * 6 + ["purchase"] * 2 + ["treatment", "redeem"]
     db.execute_sql("PRAGMA synchronous = OFF")   # a throw-away database: no fsync while filling it
+    triggers = list(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND tbl_name IN ('member', 'ledger_entry')"))
     with db.atomic():
+        for name, _ in triggers:   # the member summary is refilled in one pass, not by a trigger per row
+            db.execute_sql(f'DROP TRIGGER "{name}"')
         for start in range(0, len(member_rows), 5000):
             db.execute_sql(
                 "INSERT INTO member (id, first_name, last_name, name_key, last_key, email, phone, phone_key, locale, "
@@ -76,6 +80,9 @@ def build(path: Path, members: int, entries: int, seed: int = 4) -> list[tuple[s
                 batch = []
         if batch:
             _insert_entries(batch)
+        for _, sql in triggers:
+            db.execute_sql(sql)
+        refill_summaries(db)
     db.execute_sql("ANALYZE")
     picks = [member_rows[i] for i in sorted(rng.sample(range(members), min(40, members)))]
     return [(r[1], r[2], r[5], "0" + r[6][3:]) for r in picks]

@@ -1,7 +1,11 @@
 """The manager's figures and lists: counted in SQL, turned into KPIs by loyalty.kpis and loyalty.segments.
 
 Counting happens in SQLite so the dashboard stays under a second with 100,000 members and a million
-ledger entries; Python only sees aggregates (and one row per member for segments). Periods are
+ledger entries; Python only sees aggregates (and one row per member for segments). Most figures read
+the summaries of migration 0007, which triggers keep equal to the ledger: member_summary (first,
+second, second-to-last and last visit, balance, revenue per member) and ledger_bucket (entries,
+points and cents per quarter hour and kind); the ledger itself is searched only where those cannot
+answer (a member's visits on both sides of a window's edge). Periods are
 calendar days in the program's time zone. A ledger entry that was undone counts nowhere. Revenue is
 what purchases and treatments were charged minus refunds. Erased members count in the figures
 (their ledger stays, anonymous) but never appear in a list.
@@ -154,15 +158,13 @@ def dashboard(start: date, end: date) -> Dashboard:
     figures.append(Figure("rebooking_rate", kpis.rebooking_rate(treated, rebooked), "rate",
                           {"treatments": treated, "rebooked": rebooked, "grace": kpis.REBOOK_GRACE_DAYS}))
 
-    undone = _undone_ids()
     count, spent, value = _one(
-        f"SELECT COUNT(*), COALESCE(-SUM(points), 0), COALESCE(SUM(amount_cents), 0) FROM ledger_entry "
-        f"WHERE kind = 'redeem' AND created_at >= ? AND created_at < ? {_skip('id', undone)}",
-        (_ts(lo), _ts(hi)))
+        "SELECT COALESCE(SUM(entries), 0), COALESCE(-SUM(points), 0), COALESCE(SUM(amount_cents), 0) "
+        "FROM ledger_bucket WHERE kind = 'redeem' AND bucket >= ? AND bucket < ?", (_ts(lo), _ts(hi)))
     figures.append(Figure("redemptions", count, "count",
                           {"redemptions": count, "points": spent, "value_cents": value}))
-    earned = _one(f"SELECT COALESCE(SUM(points), 0) FROM ledger_entry WHERE kind IN ({_kinds(EARNING_KINDS)}) "
-                  f"AND created_at >= ? AND created_at < ? {_skip('id', undone)}", (_ts(lo), _ts(hi)))[0]
+    earned = _one(f"SELECT COALESCE(SUM(points), 0) FROM ledger_bucket WHERE kind IN ({_kinds(EARNING_KINDS)}) "
+                  f"AND bucket >= ? AND bucket < ?", (_ts(lo), _ts(hi)))[0]
     figures.append(Figure("redemption_rate", kpis.redemption_rate(spent, earned), "rate",
                           {"redeemed": spent, "earned": earned}))
     figures.append(Figure("points_liability",
@@ -212,79 +214,94 @@ def _not_undone(column: str, undone: str, name: str) -> str:
 
 
 def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], tz: str) -> _Pass:
-    """The member-wise figures from index seeks, not sorts: per member, a handful of lookups in the
-    member/kind index of migration 0006 (a visit in each activity window, visits in the period, the
-    first visit ever), so the cost follows the number of members, not the length of the period;
-    then the first-time patients' second visits, and one stream through the same index for balances."""
+    """The member-wise figures from the member_summary table of migration 0007 (first, second, second
+    to last and last visit, balance, revenue per member, kept by triggers). A member's first and last
+    visit settle most questions about a window ("no visit before it", "a visit inside it"); only when
+    they cannot (a visit before and one after the window) does a lookup in the member/kind index
+    decide. For a period that ends today that is only the activity window before the period start."""
     span = timedelta(days=kpis.ACTIVE_DAYS)
     params: dict[str, str | int] = {"win_lo": _ts(lo - span), "lo": _ts(lo), "end_lo": _ts(hi - span),
                                     "hi": _ts(hi), "now": _ts(now), "days": kpis.RETURN_DAYS,
-                                    "visits_undone": _undone((ledger.VISIT,)),
-                                    "revenue_undone": _undone(REVENUE_KINDS)}
-    for k, m in enumerate(months):
-        params.update({f"m{k}": m.isoformat(), f"m{k}_lo": _ts(kpis.local_midnight(m, tz)),
-                       f"m{k}_hi": _ts(kpis.local_midnight(kpis.add_months(m, 1), tz))})
-    values = ", ".join(f"(:m{k}, :m{k}_lo, :m{k}_hi)" for k in range(len(months)))
+                                    "visits_undone": _undone((ledger.VISIT,))}
     def nu(column: str) -> str:
         return _not_undone(column, params["visits_undone"], "visits_undone")
 
+    def visited(a: str, b: str) -> str:
+        """1 when the member has a visit in [a, b), else 0."""
+        return (f"CASE WHEN s.last_visit IS NULL OR s.last_visit < :{a} OR s.first_visit >= :{b} THEN 0 "
+                f"WHEN s.first_visit >= :{a} OR s.last_visit < :{b} THEN 1 "
+                f"ELSE EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = s.member_id AND x.kind = 'visit' "
+                f"AND x.created_at >= :{a} AND x.created_at < :{b} {nu('x.id')}) END")
+
     rows = _rows(f"""
-        WITH months(label, lo, hi) AS (VALUES {values}),
-        per_member AS MATERIALIZED (
-          SELECT m.id AS member_id,
-                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                         AND x.created_at >= :win_lo AND x.created_at < :lo {nu("x.id")}) AS at_start,
-                 EXISTS (SELECT 1 FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                         AND x.created_at >= :end_lo AND x.created_at < :hi {nu("x.id")}) AS at_end,
-                 (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                  AND x.created_at >= :lo AND x.created_at < :hi {nu("x.id")}) AS visits,
-                 (SELECT MIN(x.created_at) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
-                  {nu("x.id")}) AS first
-          FROM member m),
-        firsts AS MATERIALIZED (SELECT member_id, first FROM per_member WHERE first >= :lo AND first < :hi),
-        judged AS (
-          SELECT f.first, s.second IS NOT NULL AND julianday(s.second) - julianday(f.first) <= :days AS back
-          FROM firsts f JOIN (SELECT f2.member_id,
-                                     (SELECT MIN(n.created_at) FROM ledger_entry n
-                                      WHERE n.member_id = f2.member_id AND n.kind = 'visit' AND n.created_at > f2.first
-                                      {nu("n.id")}) AS second
-                              FROM firsts f2) s ON s.member_id = f.member_id),
-        cohort AS (SELECT f.member_id, m.label FROM firsts f JOIN months m ON f.first >= m.lo AND f.first < m.hi)
+        WITH per_member AS MATERIALIZED (
+          SELECT {visited("win_lo", "lo")} AS at_start, {visited("end_lo", "hi")} AS at_end,
+                 CASE WHEN s.last_visit IS NULL OR s.last_visit < :lo OR s.first_visit >= :hi THEN 0
+                      WHEN s.last_visit < :hi THEN 1 + COALESCE(s.prev_visit >= :lo, 0)
+                      ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM ledger_entry x WHERE x.member_id = s.member_id
+                            AND x.kind = 'visit' AND x.created_at >= :lo AND x.created_at < :hi {nu("x.id")} LIMIT 2))
+                 END AS visits
+          FROM member_summary s),
+        firsts AS MATERIALIZED (SELECT member_id, first_visit AS first, second_visit AS second FROM member_summary
+                                WHERE first_visit >= :lo AND first_visit < :hi),
+        judged AS (SELECT first, second IS NOT NULL AND julianday(second) - julianday(first) <= :days AS back
+                   FROM firsts)
         SELECT 'all', SUM(at_start), SUM(at_end), SUM(at_start AND at_end), SUM(visits > 0), SUM(visits >= 2)
         FROM per_member
         UNION ALL
         SELECT 'returns', SUM(back OR julianday(:now) - julianday(first) >= :days), SUM(back), NULL, NULL, NULL
-        FROM judged
-        UNION ALL
-        SELECT 'size', label, COUNT(*), NULL, NULL, NULL FROM cohort GROUP BY label
-        UNION ALL
-        SELECT 'later', c.label, m.label, COUNT(DISTINCT c.member_id), NULL, NULL
-        FROM cohort c JOIN ledger_entry w ON w.member_id = c.member_id AND w.kind = 'visit' {nu("w.id")}
-        JOIN months m ON w.created_at >= m.lo AND w.created_at < m.hi AND m.label > c.label
-        GROUP BY c.label, m.label""", params)
+        FROM judged""", params)
     totals, returns = [0] * 5, [0, 0]
-    sizes: dict[date, int] = {}
-    active: dict[tuple[date, int], int] = {}
     for row in rows:
         if row[0] == "all":
             totals = [int(v or 0) for v in row[1:]]
-        elif row[0] == "returns":
-            returns = [int(v or 0) for v in row[1:3]]
-        elif row[0] == "size":
-            sizes[date.fromisoformat(row[1])] = row[2]
         else:
-            first = date.fromisoformat(row[1])
-            active[(first, kpis.months_between(first, date.fromisoformat(row[2])))] = row[3]
-    revenue = _one(f"SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
-                   f"AND created_at < :hi {_not_undone('id', params['revenue_undone'], 'revenue_undone')}", params)[0]
-    # Balances are plain sums (an undo is its own reversing entry); one stream in member order.
+            returns = [int(v or 0) for v in row[1:3]]
+    bounds = [_ts(kpis.local_midnight(m, tz)) for m in months] + [_ts(kpis.local_midnight(kpis.add_months(months[-1], 1), tz))]
+    sizes, active = _cohorts(months, bounds, params)
+    # Revenue and balances at the period end: the members' totals now, less what came after the end
+    # (nothing, for a period that ends today).
+    revenue = _one(f"SELECT (SELECT COALESCE(SUM(revenue_cents), 0) FROM member_summary) - "
+                   f"(SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_bucket WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
+                   f"AND bucket >= :hi)", params)[0]
     outstanding = _one(
-        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT member_id, SUM(points) AS balance "
-        "FROM ledger_entry INDEXED BY ledger_entry_member_id_kind WHERE created_at < :hi GROUP BY member_id) "
-        "WHERE balance > 0 AND member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)", params)[0]
+        "SELECT COALESCE(SUM(balance), 0) FROM (SELECT s.balance - CASE "
+        "WHEN (SELECT EXISTS (SELECT 1 FROM ledger_entry WHERE created_at >= :hi)) THEN COALESCE("
+        "(SELECT SUM(l.points) FROM ledger_entry l WHERE l.member_id = s.member_id AND l.created_at >= :hi), 0) "
+        "ELSE 0 END AS balance FROM member_summary s "
+        "WHERE s.member_id NOT IN (SELECT id FROM member WHERE erased_at IS NOT NULL)) WHERE balance > 0", params)[0]
     at_start, at_end, both, visitors, repeat = totals
     return _Pass(at_start, at_end, both, visitors, repeat, returns[0], returns[1], int(revenue), int(outstanding),
                  sizes, active)
+
+
+def _cohorts(months: list[date], bounds: list[str], params: dict) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
+    """Cohorts by month of first visit (first visits in the period, from the member summary) and
+    how many of each came back in each later month. `bounds` are the months' starts and the last
+    one's end. One pass over the visits of the months after the first, counted here: a member
+    seen twice in a month counts once."""
+    cohort = {mid: bisect_right(bounds, first) - 1 for mid, first in _rows(
+        "SELECT member_id, first_visit FROM member_summary WHERE first_visit >= :lo AND first_visit < :hi", params)}
+    sizes: dict[date, int] = {}
+    for k in cohort.values():
+        sizes[months[k]] = sizes.get(months[k], 0) + 1
+    seen = set()
+    if cohort and len(months) > 1:
+        for mid, at in _rows(
+                "SELECT member_id, created_at FROM ledger_entry INDEXED BY ledger_entry_kind_created_at "
+                f"WHERE kind = 'visit' AND created_at >= :later_lo AND created_at < :later_hi "
+                f"{_not_undone('id', params['visits_undone'], 'visits_undone')}",
+                params | {"later_lo": bounds[1], "later_hi": bounds[-1]}):
+            first = cohort.get(mid)
+            if first is not None:
+                k = bisect_right(bounds, at) - 1
+                if k > first:
+                    seen.add((first, k, mid))
+    active: dict[tuple[date, int], int] = {}
+    for first, k, _ in seen:
+        key = (months[first], k - first)
+        active[key] = active.get(key, 0) + 1
+    return sizes, active
 
 
 def _values(buckets: list[tuple[str, datetime, datetime]]) -> tuple[str, list[str]]:
@@ -304,9 +321,9 @@ def _weekly(start: date, end: date, tz: str) -> list[WeekPoint]:
                             f"ON m.created_at >= w.lo AND m.created_at < w.hi GROUP BY w.label", params))
     per_kind = {}
     for label, kind, n, cents in _rows(
-            f"{cte} SELECT w.label, e.kind, COUNT(*), SUM(e.amount_cents) FROM weeks w JOIN ledger_entry e "
-            f"ON e.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) AND e.created_at >= w.lo AND e.created_at < w.hi "
-            f"WHERE 1 {_skip('e.id', _undone_ids())} GROUP BY w.label, e.kind", params):
+            f"{cte} SELECT w.label, b.kind, SUM(b.entries), SUM(b.amount_cents) FROM weeks w JOIN ledger_bucket b "
+            f"ON b.bucket >= w.lo AND b.bucket < w.hi AND b.kind IN ('visit', 'redeem', {_kinds(REVENUE_KINDS)}) "
+            f"GROUP BY w.label, b.kind", params):
         per_kind[(label, kind)] = (n, cents)
     out = []
     for a, b in weeks:
@@ -322,7 +339,7 @@ def _rebooking(program, lo: datetime, hi: datetime, now: datetime) -> list[Reboo
     by now, and those followed by the same treatment by the recall date plus the grace days."""
     undone = _undone_ids()
     rows = _rows(f"""
-        WITH done AS (
+        WITH done AS MATERIALIZED (
           SELECT t.item_code,
                  EXISTS (SELECT 1 FROM treatment n WHERE n.member_id = t.member_id AND n.item_code = t.item_code
                          AND n.performed_at > t.performed_at
@@ -474,31 +491,33 @@ class _DayIndex:
         return max(self.span + 1 - bisect_right(self.bounds, text), 0)
 
 
-def _member_facts(with_contact: bool) -> list[tuple]:
+def _member_facts() -> list[tuple]:
     """One row per member not erased: (member id, days since enrolment, recency days, visits in the
-    last 365 days[, first name, last name, e-mail, phone]). Recency counts from the last visit, or
-    from enrolment for a member who has not visited."""
+    last 365 days). Recency counts from the last visit, or from enrolment for a member who has not
+    visited; the member summary answers the visit count unless the member's visits straddle the
+    year's start."""
     tz = current_program().timezone
     now = clock.now()
     oldest = _one(f"SELECT MIN(t) FROM (SELECT MIN(created_at) AS t FROM member UNION ALL "
                   f"SELECT MIN(created_at) FROM ledger_entry WHERE kind = 'visit')")[0]
     days = _DayIndex(kpis.local_date(now, tz), tz, oldest)
-    contact = ", m.first_name, m.last_name, m.email, m.phone" if with_contact else ""
     rows = _rows(f"""
-        SELECT m.id, m.created_at, v.last, v.visits{contact} FROM member m
-        LEFT JOIN (SELECT member_id, MAX(created_at) AS last, SUM(created_at >= ?) AS visits
-                   FROM ledger_entry INDEXED BY ledger_entry_member_id_kind
-                   WHERE kind = 'visit' {_skip("id", _undone_ids())} GROUP BY member_id) v ON v.member_id = m.id
-        WHERE m.erased_at IS NULL""", (_ts(now - timedelta(days=365)),))
+        SELECT m.id, m.created_at, s.last_visit,
+               CASE WHEN s.last_visit IS NULL OR s.last_visit < :year THEN 0
+                    WHEN s.first_visit >= :year THEN s.visits
+                    ELSE (SELECT COUNT(*) FROM ledger_entry x WHERE x.member_id = m.id AND x.kind = 'visit'
+                          AND x.created_at >= :year {_skip("x.id", _undone_ids())}) END
+        FROM member m JOIN member_summary s ON s.member_id = m.id
+        WHERE m.erased_at IS NULL""", {"year": _ts(now - timedelta(days=365))})
     ago = days.days_ago
-    return [(r[0], ago(r[1]), ago(r[2] or r[1]), r[3] or 0) + r[4:] for r in rows]
+    return [(mid, ago(created), ago(last or created), visits) for mid, created, last, visits in rows]
 
 
 def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[str, int]:
     """Members not erased per segment, every segment present (zero included)."""
     counts = {name: 0 for name in segments.SEGMENTS}
     segment = segments.segment
-    for _, enrolled, recency, visits in _member_facts(with_contact=False):
+    for _, enrolled, recency, visits in _member_facts():
         counts[segment(enrolled, recency, visits, thresholds)] += 1
     return counts
 
@@ -506,21 +525,28 @@ def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[s
 def members_in_segment(name: str, thresholds: segments.Thresholds = segments.DEFAULT,
                        limit: int | None = None) -> list[ListRow]:
     """The members of one segment with their RFM scores (ranked among all members not erased:
-    recency, visits and revenue in the last 365 days), longest absent first."""
+    recency, visits and revenue in the last 365 days), longest absent first. Names and contacts
+    are read for the segment's members only."""
     if name not in segments.SEGMENTS:
         raise Refused("segment_unknown", segment=name)
-    facts = _member_facts(with_contact=True)
+    facts = _member_facts()
     revenue = dict(_rows(
         f"SELECT member_id, SUM(amount_cents) FROM ledger_entry WHERE kind IN ({_kinds(REVENUE_KINDS)}) "
         f"AND created_at >= ? {_skip('id', _undone_ids())} GROUP BY member_id",
         (_ts(clock.now() - timedelta(days=365)),)))
     scores = segments.rfm_scores([f[2] for f in facts], [f[3] for f in facts],
                                  [revenue.get(f[0]) or 0 for f in facts])
+    chosen = [(mid, recency, score) for (mid, enrolled, recency, visits), score in zip(facts, scores)
+              if segments.segment(enrolled, recency, visits, thresholds) == name]
+    contacts = {row[0]: row[1:] for row in _rows(
+        "SELECT id, first_name, last_name, email, phone FROM member WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps([mid for mid, _, _ in chosen]),))}
     today = kpis.local_date(clock.now(), current_program().timezone)
-    rows = [ListRow(mid, first or "", last, email, phone, when=today - timedelta(days=recency), days=recency,
-                    segment=name, rfm=str(score))
-            for (mid, enrolled, recency, visits, first, last, email, phone), score in zip(facts, scores)
-            if segments.segment(enrolled, recency, visits, thresholds) == name]
+    rows = []
+    for mid, recency, score in chosen:
+        first, last, email, phone = contacts[mid]
+        rows.append(ListRow(mid, first or "", last, email, phone, when=today - timedelta(days=recency),
+                            days=recency, segment=name, rfm=str(score)))
     rows.sort(key=lambda r: (-r.days, r.last_name or "", r.first_name))
     return rows[:limit]
 

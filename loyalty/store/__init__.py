@@ -1,12 +1,12 @@
 """Peewee models and database setup: the only layer that speaks SQL."""
-from loyalty.store.db import db, open_database, close_database, write
+from loyalty.store.db import db, open_database, close_database, refill_summaries, write
 from loyalty.store.models import (
     ALL_MODELS, AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry, Member,
     Membership, Outbox, ProgramVersion, RowClock, Setting, Staff, Treatment,
 )
 
 __all__ = [
-    "db", "open_database", "close_database", "write", "ALL_MODELS", "AuditLog", "BenefitUse", "Card",
-    "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry", "Member", "Membership", "Outbox", "ProgramVersion",
-    "RowClock", "Setting", "Staff", "Treatment",
+    "db", "open_database", "close_database", "refill_summaries", "write",
+    "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
+    "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
 ]

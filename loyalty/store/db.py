@@ -1,6 +1,7 @@
 """Opening the SQLite database: WAL, foreign keys, FULL sync, busy timeout, migrations."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import peewee as pw
@@ -76,9 +77,27 @@ def migrate(database: pw.SqliteDatabase) -> list[str]:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements; migrations hold plain DDL, one statement per `;` line end."""
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";")]
+    """Split a migration into statements at line ends where SQLite sees a complete statement, so a
+    trigger's body (statements between BEGIN and END) stays in one piece; `--` comment lines go."""
+    statements, pending = [], ""
+    for line in sql.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+def refill_summaries(database: pw.SqliteDatabase) -> None:
+    """Recompute member_summary and ledger_bucket (migration 0007) from the ledger, for a bulk load
+    that ran with their triggers dropped; the caller holds the transaction."""
+    for table in ("member_summary", "ledger_bucket"):
+        database.execute_sql(f'DELETE FROM "{table}"')
+        database.execute_sql(f'INSERT INTO "{table}" SELECT * FROM "{table}_fresh"')
 
 
 def close_database() -> None:

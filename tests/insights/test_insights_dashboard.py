@@ -96,8 +96,9 @@ def test_weekly_series_in_local_weeks(known):
 def test_later_the_open_windows_close(fresh_known):
     known = fresh_known
     known.at(3, 20, 2026)
-    from loyalty.services import check_in
+    from loyalty.services import award_purchase, check_in
     check_in(known.tokens["Clara"], known.station.device)
+    award_purchase(known.ids["Felix"], 6000, known.station.receptionist, item_code="sunscreen")
     known.at(6, 1, 2026)
     d = insights.dashboard(*FEB)
     # On 1 June David's 90 days have passed without a return: Clara came back, David did not: 1 / 2
@@ -105,8 +106,10 @@ def test_later_the_open_windows_close(fresh_known):
     # Recall dates passed: Anna's 20 Feb microneedling (due 20 Mar, + 14 days = 3 Apr) not repeated,
     # Clara's botox (due 21 Apr + 14 = 5 May) not repeated; Anna's 5 Feb one was: 1 of 3
     assert d.figures["rebooking_rate"].parts == {"treatments": 3, "rebooked": 1, "grace": 14}
-    # Figures about February do not move with later data
+    # Figures about February do not move with later data (Felix's purchase of 20 March included)
     assert d.figures["active_members"].value == 5
+    assert d.figures["points_liability"].parts["points"] == 479
+    assert d.figures["average_lifetime_value"].parts == {"revenue_cents": 108_900, "members": 6}
     assert d.figures["retention_rate"].parts == {"start": 3, "end": 5, "new": 3}
 
     # Cohorts Feb-Apr as of June: February's first-timers Clara and David; in March Clara came back
