@@ -4,8 +4,10 @@
    through the services), a second station pulls and applies them.
 2. Idle round cost as HQ's event store grows 10^4 -> 10^6: a station that is up to date does a
    full round (nothing to push, an empty pull). It must stay flat: cost follows what changed.
-3. Latency under load: S simulated stations (default 50) each sync every 10 s, with time
-   compressed (default 20x: every 0.5 s) for a bounded run; p50/p95/p99 per request. The
+3. Latency under load: S simulated stations (default 50) each sync every 10 s for a minute, as the
+   issue asks, and then with time compressed 20x (every 0.5 s) as a stress line; p50/p95/p99 per
+   request. The load stations run as threads of this process, so on a small machine their own
+   client work is part of what the stress line measures. The
    stations are up to date when the run starts (their cursor is HQ's head), as stations that
    sync every 10 s are: catching up on a backlog is what the throughput line measures. HQ runs
    `loyalty hq serve` with its default worker count (one process per core, at most 4).
@@ -171,7 +173,8 @@ def _percentiles(latencies: list[float]) -> tuple[int, float, float, float]:
 
 
 def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), stations: int = 50,
-         compression: float = 20.0, duration_s: float = 20.0, workers: int | None = None) -> None:
+         runs: tuple[tuple[float, float], ...] = ((1.0, 60.0), (20.0, 20.0)), workers: int | None = None) -> None:
+    """`runs`: (time compression, seconds) of each latency run."""
     from tests.sync.hq_harness import Hq, Template, reset_hq_tables
     from loyalty import clock
     from sync.cli import DEFAULT_WORKERS
@@ -186,8 +189,8 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
             push_s, pull_s = throughput(hq, template, folder, records)
             clock.set_source(None)
             idle = idle_round(hq, template, folder, list(sizes))
-            interval = 10.0 / compression
-            latency, errors = load(hq, stations, interval, duration_s)
+            latencies = [(compression, *load(hq, stations, 10.0 / compression, seconds))
+                         for compression, seconds in runs]
         finally:
             hq.stop()
     finally:
@@ -199,11 +202,13 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
     print(f"{f'push + pull {records} records (s)':<52} {push_s + pull_s:>12.2f}  < 5 s")
     for size, median, p95 in idle:
         print(f"{f'idle round, HQ holds {size:,} events: median / p95 (ms)':<52} {median:>6.1f} /{p95:>5.1f}  < 20 ms")
-    print(f"{f'{stations} stations every 10 s ({compression:g}x faster), {hq.servers[0].workers} HQ workers':<52}")
-    for name, (count, p50, p95, p99) in latency.items():
-        print(f"{f'  {name} ({count} requests): p50 / p95 / p99 (ms)':<52} {p50:>5.0f} /{p95:>4.0f} /{p99:>5.0f}"
-              f"  p99 < 100 ms")
-    print(f"{'  failed rounds':<52} {errors:>12}")
+    for compression, latency, errors in latencies:
+        pace = "every 10 s" if compression == 1 else f"every {10 / compression:g} s (stress, {compression:g}x)"
+        print(f"{f'{stations} stations {pace}, {hq.servers[0].workers} HQ workers':<52}")
+        for name, (count, p50, p95, p99) in latency.items():
+            print(f"{f'  {name} ({count} requests): p50 / p95 / p99 (ms)':<52} {p50:>5.0f} /{p95:>4.0f} /{p99:>5.0f}"
+                  + ("  p99 < 100 ms" if compression == 1 else ""))
+        print(f"{'  failed rounds':<52} {errors:>12}")
 
 
 if __name__ == "__main__":
