@@ -105,23 +105,24 @@ def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -
     return results
 
 
-def load(hq, stations: int, interval_s: float, duration_s: float) -> tuple[dict[str, tuple], int]:
-    """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval."""
+def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "load") -> tuple[dict[str, tuple], int]:
+    """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval.
+    `tag` names the run's devices, so several runs can share one HQ."""
     import uuid
     from sync.client import HqClient
     from sync.protocol import Event, PullRequest, PushRequest, batch_id
-    member_device = HqClient(hq.url).enrol(hq.code(), "load-member")
-    owner = HqClient(hq.url, "load-member", member_device.secret)
-    member_id = "load-member-1"
-    member = Event(id=str(uuid.uuid4()), device_id="load-member", seq=1, table="member", record_id=member_id,
+    member_device = HqClient(hq.url).enrol(hq.code(), f"{tag}-member")
+    owner = HqClient(hq.url, f"{tag}-member", member_device.secret)
+    member_id = f"{tag}-member-1"
+    member = Event(id=str(uuid.uuid4()), device_id=f"{tag}-member", seq=1, table="member", record_id=member_id,
                    op="upsert", hlc=1, payload={"id": member_id, "first_name": "Last", "locale": "de",
                                                 "created_at": "2026-01-01T00:00:00.000000Z",
-                                                "created_device": "load-member"})
-    owner.push(PushRequest(batch_id="load-member", events=[member]))
+                                                "created_device": f"{tag}-member"})
+    owner.push(PushRequest(batch_id=f"{tag}-member", events=[member]))
     clients = []
     for i in range(stations):
-        answer = HqClient(hq.url).enrol(hq.code(), f"load-{i}")
-        clients.append(HqClient(hq.url, f"load-{i}", answer.secret))
+        answer = HqClient(hq.url).enrol(hq.code(), f"{tag}-{i}")
+        clients.append(HqClient(hq.url, f"{tag}-{i}", answer.secret))
     from sync.hq.db import hq_db
     from sync.protocol import make_cursor
     with hq_db.connection_context():
@@ -189,7 +190,7 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
             push_s, pull_s = throughput(hq, template, folder, records)
             clock.set_source(None)
             idle = idle_round(hq, template, folder, list(sizes))
-            latencies = [(compression, *load(hq, stations, 10.0 / compression, seconds))
+            latencies = [(compression, *load(hq, stations, 10.0 / compression, seconds, f"load{compression:g}x"))
                          for compression, seconds in runs]
         finally:
             hq.stop()
