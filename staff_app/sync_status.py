@@ -111,8 +111,12 @@ class SyncDetails(ft.Column):
             lines.append(line(ctx.raw("sync.rejected", count=ctx.num(state.rejected)), FAIL_COLOUR))
         if state.offline:
             lines.append(line(ctx.raw("sync.offline"), "#8a4b00"))
-        lines.append(line(ctx.raw("sync.error", message=state.last_error), FAIL_COLOUR) if state.last_error
-                     else line(ctx.raw("sync.last_error_none")))
+        if not state.last_error:
+            lines.append(line(ctx.raw("sync.last_error_none")))
+        elif state.offline:   # the line above says it in words; the raw reason is for whoever fixes the network
+            lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), size=13, color="#666666"))
+        else:
+            lines.append(line(ctx.raw("sync.error", message=state.last_error), FAIL_COLOUR))
         lines += [line(f"{ctx.raw('sync.hq_url')}: {state.hq_url}"),
                   line(f"{ctx.raw('sync.device')}: {state.device_id or '–'}")]
         self.body.controls = lines
