@@ -18,6 +18,9 @@ from sync.protocol import (EnrolRequest, EnrolResponse, PullRequest, PullRespons
                            PushResponse)
 
 
+UNREACHABLE = 0   # HqError's status when the request never got an answer
+
+
 class HqError(Exception):
     """HQ answered with a refusal, or could not be reached (status 0)."""
 
@@ -63,7 +66,7 @@ class HqClient:
             try:
                 response = self.session.post(self.url + path, data=body, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise HqError(0, "unreachable", str(exc)) from exc
+                raise HqError(UNREACHABLE, "unreachable", str(exc)) from exc
             try:
                 answer = response.json()
             except ValueError:

@@ -25,6 +25,7 @@ from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, P
 
 URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.config_version"
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
+OFFLINE = "hq.offline"          # "1" while the last error is "HQ cannot be reached", not a refusal
 SUCCESS_REFRESH = timedelta(seconds=60)
 NOT_PULLED = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration", "staff", "audit_log"})
 _MODELS = {model._meta.table_name: model for model in ALL_MODELS}
@@ -104,6 +105,7 @@ def _note_success(busy: bool) -> None:
         with write():
             set_setting(LAST_SUCCESS, now.isoformat())
             set_setting(LAST_ERROR, "")
+            set_setting(OFFLINE, "")
 
 
 def pending_events(limit: int) -> list[Event]:

@@ -6,9 +6,7 @@ from datetime import datetime
 
 from loyalty.services.context import get_setting
 from loyalty.store import Outbox
-from sync.station import LAST_ERROR, LAST_SUCCESS, URL
-
-UNREACHABLE = 0   # HqError's status when the request never got an answer (noted as "0 unreachable: ...")
+from sync.station import LAST_ERROR, LAST_SUCCESS, OFFLINE, URL
 
 
 @dataclass(frozen=True)
@@ -37,5 +35,5 @@ def sync_state() -> SyncState:
         rejected=Outbox.select().where(Outbox.receipt == "rejected").count() if url else 0,
         last_error=error,
         device_id=get_setting("device_id"),
-        offline=bool(error) and error.startswith(f"{UNREACHABLE} "),
+        offline=bool(error) and get_setting(OFFLINE) == "1",
     )

@@ -16,8 +16,8 @@ from loyalty import events
 from loyalty.config import Config
 from loyalty.services.context import set_setting
 from loyalty.store import db
-from sync.client import HqError
-from sync.station import LAST_ERROR, client_for_station, sync_round
+from sync.client import UNREACHABLE, HqError
+from sync.station import LAST_ERROR, OFFLINE, client_for_station, sync_round
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
@@ -55,14 +55,14 @@ def start_worker(config: Config) -> Stopper:
                 try:
                     client = client_for_station(hq["url"])
                     if client is None:
-                        set_setting(LAST_ERROR, "not enrolled: run `loyalty hq join URL CODE`")
+                        _note("not enrolled: run `loyalty hq join URL CODE`")
                         failures += 1
                     else:
                         sync_round(client)
                         failures = 0
                 except HqError as exc:
                     failures += 1
-                    _note(str(exc))
+                    _note(str(exc), offline=exc.status == UNREACHABLE)
                 except Exception as exc:   # keep the station running; the staff app shows the error
                     failures += 1
                     log.exception("sync round failed")
@@ -85,9 +85,10 @@ def start_worker(config: Config) -> Stopper:
     return Stopper(thread, signal)
 
 
-def _note(message: str) -> None:
+def _note(message: str, offline: bool = False) -> None:
     try:
         db.connect(reuse_if_open=True)
         set_setting(LAST_ERROR, message[:500])
+        set_setting(OFFLINE, "1" if offline else "")
     except Exception:
         log.exception("could not record the sync error")

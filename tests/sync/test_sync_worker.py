@@ -63,7 +63,7 @@ def test_worker_shows_the_error_while_hq_is_down_and_recovers(hq, template, tmp_
     try:
         enroll("Anna", node.device, email="anna@example.org", consent_program=True, age_confirmed=True)
         assert _wait(lambda: sync_state().last_error is not None)
-        assert "unreachable" in sync_state().last_error and sync_state().queue_length > 0
+        assert "unreachable" in sync_state().last_error and sync_state().queue_length > 0 and sync_state().offline
     finally:
         stopper.stop()
         hq.servers[0].start()
