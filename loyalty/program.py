@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyalty.compliance import CATEGORIES, REWARD_KINDS, Compliance, load_profile
+from loyalty.i18n import t
 from loyalty.recall import AFTERCARE_STEPS, MESSAGE_RULES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -23,7 +24,6 @@ class Problem:
     params: dict = field(default_factory=dict, compare=False)
 
     def text(self, lang: str = "en") -> str:
-        from loyalty.i18n import t
         params = {name: (_type_text(value, lang) if name in ("want", "got") else value)
                   for name, value in self.params.items()}
         return t(f"program.problem.{self.code}", lang, **params)
@@ -44,7 +44,6 @@ class ProgramError(ValueError):
         super().__init__(self.text("en"))
 
     def text(self, lang: str = "en") -> str:
-        from loyalty.i18n import t
         lines = []
         for p in self.problems:
             where = t("program.at_line", lang, line=p.line) if p.line else ""
@@ -54,7 +53,6 @@ class ProgramError(ValueError):
 
 def _type_text(name: str, lang: str) -> str:
     """A type named in a problem ("int", "str", "number") in words; an unusual one keeps its name."""
-    from loyalty.i18n import t
     key = f"program.type.{name}"
     text = t(key, lang)
     return name if text == key else text

@@ -8,7 +8,7 @@ import flet as ft
 from loyalty.services import desk, erase_member, export_member, search
 from staff_app import downloads
 from staff_app.export_pdf import export_pdf
-from staff_app.members import LiveSearch
+from staff_app.live_search import LiveSearch
 from staff_app.ui import Ctx, card, consent_line, heading, text_field
 
 

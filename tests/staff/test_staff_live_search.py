@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from staff_app.members import LiveSearch
+from staff_app.live_search import LiveSearch
 
 
 class Recorder:
