@@ -149,14 +149,18 @@ def test_header_shows_the_count_and_the_biggest_reward_on_tablet_and_desktop(pag
     expect(headline).to_be_visible()
     also = page.get_by_text(re.compile("^Außerdem bereit: Hyaluron-Serum gratis"))
     expect(also).to_be_visible()
-    for width, height, name in ((1280, 800, "tablet"), (1920, 1080, "desktop")):
-        page.set_viewport_size({"width": width, "height": height})
-        expect(headline).to_be_visible()
-        for line in (headline, also):
-            box = line.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: header runs off the screen"
-        page.screenshot(path=artefacts / f"staff-member-header-{name}.png")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    try:
+        for width, height, name in ((1280, 800, "tablet"), (1920, 1080, "desktop")):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(500)   # let Flutter lay the page out anew before measuring and drawing it
+            expect(headline).to_be_visible()
+            for line in (headline, also):
+                box = line.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: header runs off the screen"
+            page.screenshot(path=artefacts / f"staff-member-header-{name}.png")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(500)
 
 
 def test_redeem_offers_only_allowed_items_refuses_beyond_balance_and_redeems_in_part(page, artefacts):
