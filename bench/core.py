@@ -82,7 +82,13 @@ def build(path: Path, members: int, entries: int, seed: int = 1) -> tuple[list[s
                "created_at, config_version) VALUES (?,?,?,?,?,?,?,?,?,?)")
         for n in range(entries):
             kind = rng.choice(KINDS)
-            points = rng.randrange(10, 300) if kind == ledger.PURCHASE else -rng.randrange(1, 10) if kind == ledger.REDEEM else 0
+            points = (
+                rng.randrange(10, 300)
+                if kind == ledger.PURCHASE
+                else -rng.randrange(1, 10)
+                if kind == ledger.REDEEM
+                else 0
+            )
             batch.append((f"e{n:08d}", ids[n * members // entries], kind, points, int(kind == ledger.VISIT),
                           points * 100 if kind == ledger.PURCHASE else 0, device, kind, rng.choice(minutes), version))
             if len(batch) == 20000:

@@ -27,7 +27,7 @@ import numpy as np
 import zxingcpp
 from pyzbar import pyzbar
 
-from kiosk import decoding
+from loyalty.adapters import decoding
 from tests import imagegen
 
 SAMPLES = Path(os.environ.get("LOYALTY_QR_SAMPLES")
@@ -128,7 +128,9 @@ def _opencv_curved(gray: np.ndarray) -> list[str]:
 
 REJECTED: dict[str, Stage] = {
     "opencv curved, crop": _on_crops(_opencv_curved),
-    "zxing-cpp 2x upscaled frame": lambda g, c: _gray_zxing(cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)),
+    "zxing-cpp 2x upscaled frame": lambda g, c: _gray_zxing(
+        cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    ),
     "zxing-cpp CLAHE": lambda g, c: _gray_zxing(_clahe.apply(g)),
     "zxing-cpp median 3x3": lambda g, c: _gray_zxing(cv2.medianBlur(g, 3)),
     "zxing-cpp crop, global threshold": _on_crops(lambda g: _gray_zxing(g, zxingcpp.Binarizer.GlobalHistogram)),
@@ -267,7 +269,10 @@ def main(sizes: tuple[tuple[int, int], ...] = SIZES, hard_seeds: int = 24, no_co
         print(f"{SAMPLES} not found: real-photo rows skipped")
     sets.append(("generated", generated_images()))
     sets.append(("generated crumpled", hard_images(hard_seeds)))
-    print("| images | decoder | read | rate | median ms | median CPU ms | + vs zxing (symbol seen) | cascade reads by stage |")
+    print(
+        "| images | decoder | read | rate | median ms | median CPU ms | + vs zxing (symbol seen) "
+        "| cascade reads by stage |"
+    )
     print("|---|---|---:|---:|---:|---:|---|---|")
     for label, images in sets:
         for size in sizes:

@@ -1,9 +1,10 @@
 """Dashboard and list load times at 100,000 members and 1,000,000 ledger entries (target: under 1 s).
 
-Builds a temporary station database with bulk inserts (one prepared statement per table) (two years of history: sign-ups, visits,
-purchases, treatments with recalls, redemptions, refunds, a few undos, feedback, negative-balance
-flags), then times the dashboard for the last quarter and every list, each the median of a few runs.
-The bulk load runs without indexes and triggers, then builds them and refills the member summary of migration 0007 once.
+Builds a temporary station database with bulk inserts (one prepared statement per table) (two
+years of history: sign-ups, visits, purchases, treatments with recalls, redemptions, refunds, a few
+undos, feedback, negative-balance flags), then times the dashboard for the last quarter and every
+list, each the median of a few runs. The bulk load runs without indexes and triggers, then builds
+them and refills the member summary of migration 0007 once.
 
 `python -m bench.insights [members] [entries] [runs]`
 """
@@ -14,13 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from loyalty import clock, ledger
 from loyalty.program import ASSETS
-from loyalty.services import init_station
-from loyalty.services import insights
+from loyalty.services import init_station, insights
 from loyalty.store import close_database, db, open_database, refill_summaries
 from loyalty.store.fields import UtcDateTimeField
 

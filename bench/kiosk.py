@@ -4,8 +4,9 @@ A station process (kiosk only) reads its camera from an MJPEG stream on 127.0.0.
 cv2.VideoCapture. The stream switches from an empty scene to a member's card at a known moment;
 the time until the welcome text is visible in headless Chromium is one scan. Each scan uses another
 demo member, so every one is a real check-in; the time the station stored the visit splits the
-latency into camera + decode + check-in and the screen update in the browser. The join flow is typed at 0.2 s a character with 1 s
-per decision (tap Join, tick a box, tap "Join now"), ending when the new card is on screen.
+latency into camera + decode + check-in and the screen update in the browser. The join flow is
+typed at 0.2 s a character with 1 s per decision (tap Join, tick a box, tap "Join now"), ending
+when the new card is on screen.
 Targets: scan-to-welcome < 500 ms p50; join < 30 s (we want 15 s).
 
 `python -m bench.kiosk` (about a minute); `main(scans=..., joins=...)` for other sizes.

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from loyalty import clock
 from loyalty.program import DEFAULT_PROGRAM
-from loyalty.services.context import current_program, device_id
+from loyalty.services.context import current_program
 from loyalty.services.messages import TRIGGERS, plan_messages
 from loyalty.services.station import init_station
 from loyalty.store import close_database, db, open_database
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.models import Message
+from loyalty.store.settings import device_id
 
 NOW = datetime(2026, 6, 15, 8, 0, tzinfo=timezone.utc)   # 10:00 in Berlin
 _ts = UtcDateTimeField().db_value

@@ -81,15 +81,17 @@ def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -
         with hq_db.connection_context():
             hq_db.execute_sql(
                 "INSERT INTO hq_event (id, device_id, seq, tbl, record_id, op, hlc, fields, payload, digest, position, "
-                "received_at) SELECT 'bench-' || g, 'bench-device', g, 'ledger_entry', 'bench-' || g, 'upsert', g, NULL, "
+                "received_at) SELECT 'bench-' || g, 'bench-device', g, 'ledger_entry', 'bench-' || g, 'upsert', "
+                "g, NULL, "
                 "'{}', 'x', s.position + g - %s::bigint, 0 FROM generate_series(%s::bigint, %s::bigint) g, hq_stream s "
                 "WHERE s.id = 1",
-                (have, have + 1, size))
+                (have, have + 1, size),
+            )
             hq_db.execute_sql("UPDATE hq_stream SET position = position + %s::bigint WHERE id = 1", (size - have,))
             hq_db.execute_sql("ANALYZE hq_event")
         have = size
         node.use()
-        from loyalty.services.context import set_setting
+        from loyalty.store.settings import set_setting
         from sync.protocol import make_cursor
         with hq_db.connection_context():
             epoch, position = hq_db.execute_sql("SELECT epoch, position FROM hq_stream WHERE id = 1").fetchone()
@@ -109,6 +111,7 @@ def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "lo
     """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval.
     `tag` names the run's devices, so several runs can share one HQ."""
     import uuid
+
     from sync.client import HqClient
     from sync.protocol import Event, PullRequest, PushRequest, batch_id
     member_device = HqClient(hq.url).enrol(hq.code(), f"{tag}-member")
@@ -176,9 +179,9 @@ def _percentiles(latencies: list[float]) -> tuple[int, float, float, float]:
 def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), stations: int = 50,
          runs: tuple[tuple[float, float], ...] = ((1.0, 60.0), (20.0, 20.0)), workers: int | None = None) -> None:
     """`runs`: (time compression, seconds) of each latency run."""
-    from tests.sync.hq_harness import Hq, Template, reset_hq_tables
     from loyalty import clock
     from sync.cli import DEFAULT_WORKERS
+    from tests.sync.hq_harness import Hq, Template, reset_hq_tables
     url, started = _pg_url()
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     try:

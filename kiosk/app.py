@@ -17,11 +17,25 @@ import flet as ft
 from kiosk.feedback import FeedbackPanel
 from kiosk.hub import CameraHub
 from kiosk.join import JoinForm
-from kiosk.printer import PrinterConfig, print_card
-from kiosk.screens import (BG, MUTED, SMALL, TEAL, WARM, card_screen, idle_screen, notice_screen,
-                           placeholder_jpeg, text, TopBar, welcome_screen, PREVIEW_H, PREVIEW_W)
+from kiosk.screens import (
+    BG,
+    MUTED,
+    PREVIEW_H,
+    PREVIEW_W,
+    SMALL,
+    TEAL,
+    WARM,
+    TopBar,
+    card_screen,
+    idle_screen,
+    notice_screen,
+    placeholder_jpeg,
+    text,
+    welcome_screen,
+)
 from kiosk.session import CARD, IDLE, JOIN, NOTICE, WELCOME, KioskSession, Timing
-from kiosk.wedge import WedgeBuffer
+from loyalty.adapters.printer import PrinterConfig, print_card
+from loyalty.adapters.wedge import WedgeBuffer
 from loyalty.config import Config
 from loyalty.errors import Refused
 from loyalty.i18n import t

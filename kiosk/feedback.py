@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
-from kiosk.screens import MUTED, SMALL, TEAL, WARM, WHITE, SOFT, big_button, text
+from kiosk.screens import MUTED, SMALL, SOFT, TEAL, WARM, WHITE, big_button, text
 from loyalty.errors import Refused
 from loyalty.i18n import t
 
@@ -25,10 +25,16 @@ class FeedbackPanel:
         self._send, self._on_touch = send, on_touch
         self.scores = [ft.Button(content=str(n), width=66, height=62, on_click=lambda _e, n=n: self._pick(n))
                        for n in range(11)]
-        self.note = ft.TextField(label=t("kiosk.feedback.note", lang), text_size=SMALL, label_style=ft.TextStyle(size=SMALL - 2), border_radius=14,
-                                 width=480,
-                                 on_focus=lambda _e: on_typing(True), on_blur=lambda _e: on_typing(False),
-                                 on_change=lambda _e: on_touch())
+        self.note = ft.TextField(
+            label=t("kiosk.feedback.note", lang),
+            text_size=SMALL,
+            label_style=ft.TextStyle(size=SMALL - 2),
+            border_radius=14,
+            width=480,
+            on_focus=lambda _e: on_typing(True),
+            on_blur=lambda _e: on_typing(False),
+            on_change=lambda _e: on_touch(),
+        )
         self.message = text("", SMALL, color=WARM)
         self.message.visible = False
         self.send_button = big_button(t("kiosk.feedback.send", lang), self._submit, width=240)

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk.capture import FrameSource
-from kiosk.scanner import Scanner
+from loyalty.adapters.capture import FrameSource
+from loyalty.adapters.scanner import Scanner
 from loyalty.services import Actor, CheckInResult, check_in, device_id
 
 log = logging.getLogger(__name__)

@@ -74,7 +74,9 @@ class JoinForm:
         self.consent_program = check()
         self.consent_marketing = check()
         self.age = check()
-        self.box_labels = {id(box): text("", SMALL + 1) for box in (self.consent_program, self.consent_marketing, self.age)}
+        self.box_labels = {
+            id(box): text("", SMALL + 1) for box in (self.consent_program, self.consent_marketing, self.age)
+        }
         self.errors = {name: text("", SMALL - 2, color=WARM) for name in
                        ("consent_program", "age", "birthday", "referral", "form")}
         for name in self.errors:
@@ -106,7 +108,9 @@ class JoinForm:
                            (self.age, t("kiosk.join.age", lang, age=self.minimum_age))):
             box.semantics_label = label
             self.box_labels[id(box)].value = label
-        self.referral_line.value = t("kiosk.join.referral_added" if self.referrer_token else "kiosk.join.referral", lang)
+        self.referral_line.value = t(
+            "kiosk.join.referral_added" if self.referrer_token else "kiosk.join.referral", lang
+        )
         self.referral_remove.content = t("kiosk.join.referral_remove", lang)
         self.submit.content = t("kiosk.join.submit", lang)
         self.cancel.content = t("kiosk.join.cancel", lang)

@@ -129,8 +129,10 @@ def welcome_screen(lang: str, result: CheckInResult, reward_names: list[str], on
     # a full card shows full until its reward is redeemed, not as an empty new card
     on_card = status.stamps_per_card if result.card_completed and status.stamps_on_card == 0 else status.stamps_on_card
     lines.append(stamp_card(on_card, status.stamps_per_card, lang, compact=compact))
-    facts = [text(t("kiosk.welcome.points", lang, points=fmt_number(status.points, lang)), H2, weight=ft.FontWeight.W_600),
-             text(t("kiosk.welcome.tier", lang, tier=status.tier_name.get(lang) or status.tier), H2, color=MUTED)]
+    facts = [
+        text(t("kiosk.welcome.points", lang, points=fmt_number(status.points, lang)), H2, weight=ft.FontWeight.W_600),
+        text(t("kiosk.welcome.tier", lang, tier=status.tier_name.get(lang) or status.tier), H2, color=MUTED),
+    ]
     lines.append(ft.Row(facts, spacing=48, wrap=True))
     if result.bonus_points:
         lines.append(text(t("kiosk.welcome.birthday_bonus", lang, points=result.bonus_points), BODY, color=WARM))
@@ -179,9 +181,19 @@ def card_screen(lang: str, first_name: str, qr: bytes, bonus_points: int, lines:
     info = [text(t("kiosk.card.title", lang, name=first_name), H1 - 4, weight=ft.FontWeight.BOLD, color=TEAL),
             text(t("kiosk.card.photo_hint", lang), BODY)]
     if bonus_points:
-        info.append(ft.Container(text(t("kiosk.card.bonus", lang, points=fmt_number(bonus_points, lang)), H2,
-                                      weight=ft.FontWeight.W_600, color=WHITE),
-                                 bgcolor=WARM, border_radius=18, padding=ft.Padding.symmetric(horizontal=24, vertical=14)))
+        info.append(
+            ft.Container(
+                text(
+                    t("kiosk.card.bonus", lang, points=fmt_number(bonus_points, lang)),
+                    H2,
+                    weight=ft.FontWeight.W_600,
+                    color=WHITE,
+                ),
+                bgcolor=WARM,
+                border_radius=18,
+                padding=ft.Padding.symmetric(horizontal=24, vertical=14),
+            )
+        )
     info.extend(lines)
     info.append(big_button(t("kiosk.done", lang), on_done, width=260))
     return ft.Row([code, ft.Column(info, spacing=22, expand=True)], spacing=48,

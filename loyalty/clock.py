@@ -4,7 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-_source: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+def _wall() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_source: Callable[[], datetime] = _wall
 
 
 def now() -> datetime:

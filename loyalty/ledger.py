@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Iterable, Protocol
 
 # Kinds of entries. Earning kinds count toward tiers ("points earned in the last 12 months").
-SIGNUP, VISIT, PURCHASE, TREATMENT, REFERRAL, BIRTHDAY = "signup", "visit", "purchase", "treatment", "referral", "birthday"
+SIGNUP, VISIT, PURCHASE, TREATMENT, REFERRAL, BIRTHDAY = (
+    "signup",
+    "visit",
+    "purchase",
+    "treatment",
+    "referral",
+    "birthday",
+)
 REDEEM, REFUND, ADJUST, EXPIRE, IMPORT, UNDO = "redeem", "refund", "adjust", "expire", "import", "undo"
 KINDS = (SIGNUP, VISIT, PURCHASE, TREATMENT, REFERRAL, BIRTHDAY, REDEEM, REFUND, ADJUST, EXPIRE, IMPORT, UNDO)
 TIER_KINDS = (PURCHASE, TREATMENT, REFUND)

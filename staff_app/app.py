@@ -14,8 +14,19 @@ import flet as ft
 from loyalty import events
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
-from staff_app import (care, dashboard, gdpr, imports, lists, member_page, members, settings, signin,
-                       staff_admin, sync_status)
+from staff_app import (
+    care,
+    dashboard,
+    gdpr,
+    imports,
+    lists,
+    member_page,
+    members,
+    settings,
+    signin,
+    staff_admin,
+    sync_status,
+)
 from staff_app.sync_status import SyncChip, SyncDetails
 from staff_app.ui import ACCENT, Ctx
 from sync.status import sync_state

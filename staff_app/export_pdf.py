@@ -7,10 +7,9 @@ from pathlib import Path
 from fpdf import FPDF
 
 from loyalty import i18n
+from loyalty.services.members import EXPORTED
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-SECTIONS = ("member", "consents", "cards", "ledger", "treatments", "memberships", "benefit_uses", "flags",
-            "feedback", "follow_ups", "staff_actions")
 
 
 def export_pdf(data: dict, lang: str) -> bytes:
@@ -25,10 +24,16 @@ def export_pdf(data: dict, lang: str) -> bytes:
     tr = lambda key, **p: i18n.t(f"staff.pdf.{key}", lang, **p)   # noqa: E731
     member = data.get("member", {})
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(0, 9, tr("title", name=f"{member.get('first_name') or ''} {member.get('last_name') or ''}".strip()), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        9,
+        tr("title", name=f"{member.get('first_name') or ''} {member.get('last_name') or ''}".strip()),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font(family, "", 10)
     pdf.multi_cell(0, 6, tr("intro"), new_x="LMARGIN", new_y="NEXT")
-    for section in SECTIONS:
+    for section in EXPORTED:
         rows = data.get(section)
         if rows is None:
             continue

@@ -7,13 +7,32 @@ from __future__ import annotations
 
 import flet as ft
 
-from kiosk.printer import PrinterConfig, print_card
-from loyalty.channels import channels_from_config
-from loyalty.services import (award_purchase, cancel_plan, card_pdf, card_token, consents, current_program,
-                              earning_items, email_card, join_plan, member_status, plan_status, qr_png,
-                              record_treatment, redeem, refund, reissue_card, reward_options, set_consent, undo,
-                              update_profile, use_benefit)
-from loyalty.services import desk
+from loyalty.adapters.channels import channels_from_config
+from loyalty.adapters.printer import PrinterConfig, print_card
+from loyalty.services import (
+    award_purchase,
+    cancel_plan,
+    card_pdf,
+    card_token,
+    consents,
+    current_program,
+    desk,
+    earning_items,
+    email_card,
+    join_plan,
+    member_status,
+    plan_status,
+    qr_png,
+    record_treatment,
+    redeem,
+    refund,
+    reissue_card,
+    reward_options,
+    set_consent,
+    undo,
+    update_profile,
+    use_benefit,
+)
 from staff_app import downloads
 from staff_app.ui import Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
 
@@ -109,8 +128,13 @@ class MemberPage:
                 else ctx.t("member.rewards_ready_count", count=len(ready), reward=best))
         lines: list[ft.Control] = [ft.Text(line, size=17, weight=ft.FontWeight.BOLD, color="#8a4b00")]
         if len(ready) > 1:
-            lines.append(ft.Text(ctx.t("member.rewards_also", rewards=" · ".join(self.reward_label(c) for c in ready[1:])),
-                                 size=14, color=MUTED))
+            lines.append(
+                ft.Text(
+                    ctx.t("member.rewards_also", rewards=" · ".join(self.reward_label(c) for c in ready[1:])),
+                    size=14,
+                    color=MUTED,
+                )
+            )
         return lines
 
     def reward_rank(self, code: str) -> tuple[int, int]:
@@ -120,14 +144,20 @@ class MemberPage:
 
     def reward_label(self, code: str) -> str:
         reward = self.program.rewards[code]
-        cost = (self.ctx.t("member.cost_points", points=self.ctx.num(reward.cost_points)) if reward.cost_points is not None
-                else self.ctx.t("member.cost_stamps", stamps=reward.cost_stamps))
+        cost = (
+            self.ctx.t("member.cost_points", points=self.ctx.num(reward.cost_points))
+            if reward.cost_points is not None
+            else self.ctx.t("member.cost_stamps", stamps=reward.cost_stamps)
+        )
         return f"{self.ctx.reward_name(code)} ({cost})"
 
     def items(self, codes) -> list[tuple[str, str]]:
         catalogue = self.program.catalogue
-        return [(code, f"{self.ctx.name(catalogue[code].name)} ({self.ctx.raw('category.' + catalogue[code].category)})")
-                for code in codes if code in catalogue]
+        return [
+            (code, f"{self.ctx.name(catalogue[code].name)} ({self.ctx.raw('category.' + catalogue[code].category)})")
+            for code in codes
+            if code in catalogue
+        ]
 
     # --- actions -----------------------------------------------------------------------
     def award_box(self) -> ft.Control:
@@ -345,8 +375,13 @@ class MemberPage:
             cells = [ft.Text(ctx.when(h.at), width=130, size=13), ft.Text(f"{what} {detail}".strip(), expand=True),
                      ft.Text(", ".join(change), size=14)]
             if h.refundable:
-                cells.append(ft.TextButton(ctx.t("member.refund"), tooltip=ctx.t("member.refund_named", when=ctx.when(h.at)),
-                                           on_click=lambda e, row=h: self.ask_refund(row)))
+                cells.append(
+                    ft.TextButton(
+                        ctx.t("member.refund"),
+                        tooltip=ctx.t("member.refund_named", when=ctx.when(h.at)),
+                        on_click=lambda e, row=h: self.ask_refund(row),
+                    )
+                )
             rows.append(ft.Row(cells, spacing=8))
         return card(heading(ctx.t("member.history_title"), 18), self.refund_slot,
                     *(rows or [ft.Text(ctx.t("member.no_history"), italic=True)]))

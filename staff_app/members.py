@@ -5,7 +5,7 @@ import time
 
 import flet as ft
 
-from kiosk.wedge import WedgeBuffer
+from loyalty.adapters.wedge import WedgeBuffer
 from loyalty.services import desk, enroll, find_card, search
 from staff_app.live_search import LiveSearch
 from staff_app.ui import ACCENT, Ctx, card, heading, text_field

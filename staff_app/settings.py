@@ -11,8 +11,7 @@ from loyalty.compliance import CATEGORIES, REWARD_KINDS
 from loyalty.errors import Refused
 from loyalty.services import current_program
 from loyalty.services.context import require_manager
-from loyalty.services.settings import (SettingInvalid, compliance_table, program_toml, replace_program,
-                                       update_settings)
+from loyalty.services.settings import SettingInvalid, compliance_table, program_toml, replace_program, update_settings
 from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
@@ -65,11 +64,18 @@ def build(ctx: Ctx) -> ft.Control:
     tiers = table(["name", "threshold", "multiplier"],
                   [[ft.Text(ctx.name(t.name)), edit(f"tiers.{t.code}.threshold", t.threshold),
                     edit(f"tiers.{t.code}.multiplier", t.multiplier)] for t in program.tiers])
-    catalogue = table(["name", "category", "price_cents", "recall_days"],
-                      [[ft.Text(ctx.name(i.name)), choose(f"catalogue.{i.code}.category", i.category, CATEGORIES, "category"),
-                        edit(f"catalogue.{i.code}.price_cents", i.price_cents),
-                        edit(f"catalogue.{i.code}.recall_days", i.recall_days) if i.recall_days is not None else ft.Text("–")]
-                       for i in program.catalogue.values()])
+    catalogue = table(
+        ["name", "category", "price_cents", "recall_days"],
+        [
+            [
+                ft.Text(ctx.name(i.name)),
+                choose(f"catalogue.{i.code}.category", i.category, CATEGORIES, "category"),
+                edit(f"catalogue.{i.code}.price_cents", i.price_cents),
+                edit(f"catalogue.{i.code}.recall_days", i.recall_days) if i.recall_days is not None else ft.Text("–"),
+            ]
+            for i in program.catalogue.values()
+        ],
+    )
     rewards = table(["name", "kind", "cost", "applies_to"],
                     [[ft.Text(ctx.name(r.name)), ft.Text(ctx.raw(f"kind.{r.kind}")),
                       edit(f"rewards.{r.code}.cost_points", r.cost_points) if r.cost_points is not None
@@ -144,10 +150,16 @@ def compliance(ctx: Ctx) -> ft.Control:
     rows = []
     for row in compliance_table():
         cap = ctx.money(row.gift_cap_cents) if row.gift_cap_cents is not None else "–"
-        rows.append(ft.DataRow(cells=[ft.DataCell(ft.Text(ctx.raw(f"category.{row.category}"))),
-                                      ft.DataCell(mark(row.earns_points)),
-                                      *[ft.DataCell(mark(row.reward_kinds[k])) for k in REWARD_KINDS if k in ("discount", "free_item")],
-                                      ft.DataCell(ft.Text(cap))]))
+        rows.append(
+            ft.DataRow(
+                cells=[
+                    ft.DataCell(ft.Text(ctx.raw(f"category.{row.category}"))),
+                    ft.DataCell(mark(row.earns_points)),
+                    *[ft.DataCell(mark(row.reward_kinds[k])) for k in REWARD_KINDS if k in ("discount", "free_item")],
+                    ft.DataCell(ft.Text(cap)),
+                ]
+            )
+        )
     columns = [ctx.t("settings.col.category"), ctx.t("settings.col.earns"),
                ctx.raw("kind.discount"), ctx.raw("kind.free_item"), ctx.t("settings.col.gift_cap")]
     return ft.Column([

@@ -1,7 +1,7 @@
 """Staff administration (manager): add, change role, reset PIN, deactivate; the audit log with filters."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import flet as ft
 
@@ -63,9 +63,12 @@ def team(ctx: Ctx) -> ft.Control:
         controls = [ft.Text(s.name, size=16, weight=ft.FontWeight.BOLD, width=150),
                     ft.Text(ctx.t(f"role.{s.role}"), width=90), ft.Text(state, width=150)]
         if s.active:
-            controls += [ft.TextButton(ctx.t(f"team.make_{other}_named", name=s.name), on_click=lambda e: set_role(other)),
-                         new_pin, ft.TextButton(ctx.t("team.reset_pin_named", name=s.name), on_click=set_pin),
-                         ft.TextButton(ctx.t("team.deactivate_named", name=s.name), on_click=off)]
+            controls += [
+                ft.TextButton(ctx.t(f"team.make_{other}_named", name=s.name), on_click=lambda e: set_role(other)),
+                new_pin,
+                ft.TextButton(ctx.t("team.reset_pin_named", name=s.name), on_click=set_pin),
+                ft.TextButton(ctx.t("team.deactivate_named", name=s.name), on_click=off),
+            ]
         return ft.Row(controls, spacing=8, wrap=True)
 
     return card(heading(ctx.t("team.title"), 18), *[row(s) for s in list_staff()],
@@ -77,14 +80,35 @@ def team(ctx: Ctx) -> ft.Control:
 
 def log(ctx: Ctx) -> ft.Control:
     people = {s.staff_id: s.name for s in list_staff()}
-    action = ft.Dropdown(label=ctx.t("audit.action"), tooltip=ctx.t("audit.action"), width=220, value="", enable_filter=False, enable_search=False,
-                         options=[ft.DropdownOption(key="", text=ctx.t("audit.all"))]
-                         + [ft.DropdownOption(key=a, text=ctx.t(f"audit.{a}")) for a in ACTIONS])
-    who = ft.Dropdown(label=ctx.t("audit.staff"), tooltip=ctx.t("audit.staff"), width=200, value="", enable_filter=False, enable_search=False,
-                      options=[ft.DropdownOption(key="", text=ctx.t("audit.everyone"))]
-                      + [ft.DropdownOption(key=k, text=v) for k, v in people.items()])
-    days = ft.Dropdown(label=ctx.t("audit.since"), tooltip=ctx.t("audit.since"), width=200, value="7", enable_filter=False, enable_search=False,
-                       options=[ft.DropdownOption(key=d, text=ctx.t(f"audit.days_{d}")) for d in ("1", "7", "30", "365")])
+    action = ft.Dropdown(
+        label=ctx.t("audit.action"),
+        tooltip=ctx.t("audit.action"),
+        width=220,
+        value="",
+        enable_filter=False,
+        enable_search=False,
+        options=[ft.DropdownOption(key="", text=ctx.t("audit.all"))]
+        + [ft.DropdownOption(key=a, text=ctx.t(f"audit.{a}")) for a in ACTIONS],
+    )
+    who = ft.Dropdown(
+        label=ctx.t("audit.staff"),
+        tooltip=ctx.t("audit.staff"),
+        width=200,
+        value="",
+        enable_filter=False,
+        enable_search=False,
+        options=[ft.DropdownOption(key="", text=ctx.t("audit.everyone"))]
+        + [ft.DropdownOption(key=k, text=v) for k, v in people.items()],
+    )
+    days = ft.Dropdown(
+        label=ctx.t("audit.since"),
+        tooltip=ctx.t("audit.since"),
+        width=200,
+        value="7",
+        enable_filter=False,
+        enable_search=False,
+        options=[ft.DropdownOption(key=d, text=ctx.t(f"audit.days_{d}")) for d in ("1", "7", "30", "365")],
+    )
     lines = ft.Column(spacing=4)
 
     def load(e=None) -> None:

@@ -1,13 +1,13 @@
 """The station's message routes: the unsubscribe link in every e-mail and the SMS provider's reply hook."""
 from __future__ import annotations
 
-import html
 import hmac
+import html
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from loyalty.channels import station_sections
+from loyalty.adapters.channels import station_sections
 from loyalty.config import Config
 from loyalty.i18n import t
 from loyalty.services import messages

@@ -9,7 +9,6 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
 
-
 APPS = ("kiosk", "staff")
 
 
@@ -57,7 +56,7 @@ def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) ->
         print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
     if "staff" in apps:
         print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
-    from loyalty.scheduler import start_scheduler
+    from station.scheduler import start_scheduler
     stop_scheduler = start_scheduler(config)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")

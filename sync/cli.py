@@ -51,7 +51,9 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     database(p)
     p.add_argument("device_id")
 
-    p = command("publish-config", cmd_publish_config, "publish a program TOML file as the next version for all stations")
+    p = command(
+        "publish-config", cmd_publish_config, "publish a program TOML file as the next version for all stations"
+    )
     database(p)
     p.add_argument("file")
 
@@ -102,7 +104,7 @@ def cmd_serve(args) -> int:
     url = args.db or default_db()
     os.environ["LOYALTY_HQ_DB"] = url
     print(f"HQ: http://{args.host}:{args.port}/  (OpenAPI: /openapi.json)", flush=True)
-    uvicorn.run("sync.hq.main:app", host=args.host, port=args.port, workers=args.workers, log_level="warning")
+    uvicorn.run("hq.main:app", host=args.host, port=args.port, workers=args.workers, log_level="warning")
     return DONE
 
 
@@ -130,6 +132,7 @@ def cmd_revoke_device(args) -> int:
 
 def cmd_publish_config(args) -> int:
     from pathlib import Path
+
     from sync.hq import service
     _open(args)
     _print(args, {"version": service.publish_config(Path(args.file).read_text(encoding="utf-8"))})

@@ -14,9 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from sync import signing
-from sync.protocol import (EnrolRequest, EnrolResponse, PullRequest, PullResponse, PushRequest,
-                           PushResponse)
-
+from sync.protocol import EnrolRequest, EnrolResponse, PullRequest, PullResponse, PushRequest, PushResponse
 
 UNREACHABLE = 0   # HqError's status when the request never got an answer
 

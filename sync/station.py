@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
-from loyalty.services.context import (GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, MUTABLE_TABLES, get_setting,
-                                      observe_hlc, set_setting, store_program)
+from loyalty.services.context import store_program
 from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
-from loyalty.store import ALL_MODELS, Outbox, RowClock, db, write
+from loyalty.store import Outbox, RowClock, db, write
+from loyalty.store.outbox import observe_hlc
+from loyalty.store.registry import RECORDS
+from loyalty.store.settings import DEVICE_ID, GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, get_setting, set_setting
 from sync import merge
 from sync.client import HqClient, HqError
 from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
@@ -27,8 +29,6 @@ URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.conf
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
 OFFLINE = "hq.offline"          # "1" while the last error is "HQ cannot be reached", not a refusal
 SUCCESS_REFRESH = timedelta(seconds=60)
-NOT_PULLED = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration", "staff", "audit_log"})
-_MODELS = {model._meta.table_name: model for model in ALL_MODELS}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def enrol_station(client: HqClient, code: str, name: str = "") -> str:
     From now on new cards are signed with the group's card key that comes with it, so they scan
     at every location; cards printed before keep working here (see `card_keys`).
     """
-    device = get_setting("device_id")
+    device = get_setting(DEVICE_ID)
     if device is None:
         raise RuntimeError("station not initialised: run `loyalty init`")
     answer = client.enrol(code, device, name)
@@ -63,7 +63,7 @@ def client_for_station(url: str | None = None, **options) -> HqClient | None:
     secret = get_setting(SECRET)
     if not url or not secret:
         return None
-    return HqClient(url, get_setting("device_id"), secret, **options)
+    return HqClient(url, get_setting(DEVICE_ID), secret, **options)
 
 
 def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 500) -> RoundResult:
@@ -110,7 +110,7 @@ def _note_success(busy: bool) -> None:
 
 def pending_events(limit: int) -> list[Event]:
     rows = Outbox.select().where(Outbox.receipt.is_null()).order_by(Outbox.seq).limit(limit)
-    device = get_setting("device_id")
+    device = get_setting(DEVICE_ID)
     return [Event(id=row.event_id, device_id=device, seq=row.seq, table=row.table, record_id=row.record_id,
                   op=row.op, hlc=row.hlc, fields=json.loads(row.fields) if row.fields is not None else None,
                   payload=json.loads(row.payload)) for row in rows]
@@ -142,7 +142,8 @@ def apply_page(page: PullResponse) -> int:
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
         for event in page.events:
-            if event.id in own or event.table in NOT_PULLED or event.table not in _MODELS:
+            kind = RECORDS.get(event.table)
+            if event.id in own or kind is None or not kind.pulled:
                 continue
             if apply_event(event):
                 applied += 1
@@ -173,7 +174,8 @@ def _take_config(version: int, toml_text: str) -> None:
 
 def apply_event(event: Event) -> bool:
     """Merge one event into its local row; True when the row changed."""
-    model = _MODELS[event.table]
+    kind = RECORDS[event.table]
+    model = kind.model
     fields = model._meta.fields
     names = [name for name in fields if name in event.payload]
     if not names:
@@ -184,13 +186,13 @@ def apply_event(event: Event) -> bool:
     found = db.execute_sql(f'SELECT {columns} FROM "{table}" WHERE "{pk.column_name}" = ?',
                            (event.record_id,)).fetchone()
     current = dict(zip(names, found)) if found else None
-    mutable = table in MUTABLE_TABLES
+    mutable = kind.mutable
     clock_row = RowClock.get_or_none(RowClock.tbl == table, RowClock.record_id == event.record_id) if mutable else None
     clocks = json.loads(clock_row.clocks) if clock_row else {}
     payload = {n: event.payload[n] for n in names}
     row, new_clocks, changed = merge.merge_row(table, current, clocks, payload, event.fields,
                                                merge.event_clock(event.hlc, event.device_id, event.id),
-                                               event.op, mutable)
+                                               event.op)
     if not changed:
         return False
     values = [row[n] for n in names]
@@ -201,5 +203,7 @@ def apply_event(event: Event) -> bool:
         assignments = ", ".join(f'"{fields[n].column_name}" = ?' for n in names)
         db.execute_sql(f'UPDATE "{table}" SET {assignments} WHERE "{pk.column_name}" = ?', [*values, event.record_id])
     if mutable:
-        RowClock.insert(tbl=table, record_id=event.record_id, clocks=json.dumps(new_clocks)).on_conflict_replace().execute()
+        RowClock.insert(
+            tbl=table, record_id=event.record_id, clocks=json.dumps(new_clocks)
+        ).on_conflict_replace().execute()
     return True

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from loyalty.services.context import get_setting
 from loyalty.store import Outbox
+from loyalty.store.settings import get_setting
 from sync.station import LAST_ERROR, LAST_SUCCESS, OFFLINE, URL
 
 

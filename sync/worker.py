@@ -14,8 +14,8 @@ from typing import Callable
 
 from loyalty import events
 from loyalty.config import Config
-from loyalty.services.context import set_setting
 from loyalty.store import db
+from loyalty.store.settings import set_setting
 from sync.client import UNREACHABLE, HqError
 from sync.station import LAST_ERROR, OFFLINE, client_for_station, sync_round
 

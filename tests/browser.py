@@ -47,10 +47,10 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
                "LOYALTY_HOST": "127.0.0.1", **(env or {})}
     environ.pop("LOYALTY_DB", None)
     if demo:
-        subprocess.run([sys.executable, "-m", "loyalty.cli", "demo", "--if-empty"], env=environ, cwd=ROOT,
+        subprocess.run([sys.executable, "-m", "station.cli", "demo", "--if-empty"], env=environ, cwd=ROOT,
                        check=True, capture_output=True)
     log = open(home / "station.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "loyalty.cli", "run", "--apps", apps], env=environ,
+    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "run", "--apps", apps], env=environ,
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/{apps.split(',')[0]}/")

@@ -51,7 +51,9 @@ def _background(size: tuple[int, int], seed: int) -> np.ndarray:
     for _ in range(6):
         color = rng.uniform(40, 200, 3).tolist()
         x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
-        cv2.rectangle(img, (x0, y0), (x0 + int(rng.integers(40, w // 3)), y0 + int(rng.integers(40, h // 3))), color, -1)
+        cv2.rectangle(
+            img, (x0, y0), (x0 + int(rng.integers(40, w // 3)), y0 + int(rng.integers(40, h // 3))), color, -1
+        )
     img = cv2.GaussianBlur(img, (0, 0), 6)
     img += rng.normal(0, 4, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -247,7 +249,9 @@ def card_clip(text: str, spans: Sequence[tuple[bool, int]], size: tuple[int, int
         for _ in range(n):
             if visible:
                 t = i * 0.4
-                frames.append(held_card(text, 1, size, side=420, dx=12 * np.sin(t), dy=8 * np.cos(t), angle=4 * np.sin(t / 2)))
+                frames.append(
+                    held_card(text, 1, size, side=420, dx=12 * np.sin(t), dy=8 * np.cos(t), angle=4 * np.sin(t / 2))
+                )
             else:
                 frames.append(background(size, 1))
             i += 1

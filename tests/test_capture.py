@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from loyalty.adapters.capture import ENDED, RECONNECTING, RUNNING, FrameSource
+from loyalty.adapters.scanner import Scanner
+
 from imagegen import TOKENS, card_clip, make_video
-from kiosk.capture import ENDED, RECONNECTING, RUNNING, FrameSource
-from kiosk.scanner import Scanner
 
 TOKEN = TOKENS[1]
 

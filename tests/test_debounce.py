@@ -1,8 +1,9 @@
 """Debouncer: frame reads become check-ins, with an injected clock."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kiosk.debounce import Debouncer
+from loyalty.adapters.debounce import Debouncer
 
 A, B = "LY1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAA", "LY1:BBBBBBBBBBBBBBBB:BBBBBBBBBBBB"
 DT = 0.1  # 10 fps
@@ -39,7 +40,12 @@ def test_min_interval_keeps_lock_after_absence():
     frames = [{A}, {A}] + [set()] * 10 + [{A}, {A}]  # back after 1 s: still within 5 s
     assert run(deb, frames) == [(1, A)]
     assert deb.feed({A}, 6.0) == [] and deb.feed({A}, 6.1) == []  # seen at 6.0 keeps the lock
-    assert [deb.feed(texts, t) for texts, t in [(set(), 6.6), (set(), 7.0), ({A}, 7.1), ({A}, 7.2)]] == [[], [], [], [A]]
+    assert [deb.feed(texts, t) for texts, t in [(set(), 6.6), (set(), 7.0), ({A}, 7.1), ({A}, 7.2)]] == [
+        [],
+        [],
+        [],
+        [A],
+    ]
 
 
 def test_hold_refreshes_lock_but_accepts_nothing():

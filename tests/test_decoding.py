@@ -4,10 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
+from loyalty.adapters import decoding
+from loyalty.adapters.decode_files import decode_file
+from loyalty.adapters.decoding import Decoded, decode_frame
+
 import imagegen
-from kiosk import decoding
-from kiosk.decode_files import decode_file
-from kiosk.decoding import Decoded, decode_frame
 
 TOKEN = imagegen.TOKENS[0]
 

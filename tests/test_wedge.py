@@ -1,6 +1,6 @@
 """WedgeBuffer: scanner-speed keystrokes make a code, human-speed ones do not."""
 
-from kiosk.wedge import WedgeBuffer
+from loyalty.adapters.wedge import WedgeBuffer
 
 CODE = "LY1:ABCDEFGHIJKLMN23:ABCDEFGH2345"
 

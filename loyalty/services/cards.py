@@ -9,12 +9,13 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from loyalty import clock
-from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
+from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.errors import Refused
 from loyalty.i18n import LANGUAGES
-from loyalty.services.context import Actor, audit, card_key, current_program, new_id, record, require_staff
+from loyalty.services.context import Actor, audit, card_key, current_program, require_staff
 from loyalty.services.members import active_member, get_member, issue_card
 from loyalty.store import Card, write
+from loyalty.store.outbox import new_id, record
 from loyalty.templates import render
 from loyalty.tokens import make_token
 

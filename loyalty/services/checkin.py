@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from loyalty import clock, events, ledger
-from loyalty.services.context import Actor, card_keys, current_program, new_id, program_in_force, record
+from loyalty.services.context import Actor, card_keys, current_program, program_in_force
 from loyalty.services.members import MemberStatus, add_entry, build_status, ledger_summary, member_with_extras
 from loyalty.store import Card, Flag, LedgerEntry, queries, write
+from loyalty.store.outbox import new_id, record
 from loyalty.tokens import TokenError, parse_token
 from loyalty.visits import birthday_bonus_due, local_day_start, visit_refusal
 

@@ -11,10 +11,11 @@ from datetime import timedelta
 from loyalty import clock, events, ledger
 from loyalty.errors import Refused
 from loyalty.feedback_words import is_low_score, problem_words
-from loyalty.services.context import Actor, audit, current_program, new_id, record
+from loyalty.services.context import Actor, audit, current_program
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import get_member
 from loyalty.store import Feedback, LedgerEntry, Treatment, write
+from loyalty.store.outbox import new_id, record
 from loyalty.visits import local_day_start
 
 MAX_TEXT = 2000

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from loyalty import clock
 from loyalty.errors import Refused
-from loyalty.services.context import Actor, audit, new_id, record, require_staff
+from loyalty.services.context import Actor, audit, require_staff
 from loyalty.store import Feedback, FollowUp, Member, write
+from loyalty.store.outbox import new_id, record
 
 KINDS = ("problem_reported", "low_score", "uncertain_message")
 MAX_NOTE = 1000

@@ -257,7 +257,9 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
             totals = [int(v or 0) for v in row[1:]]
         else:
             returns = [int(v or 0) for v in row[1:3]]
-    bounds = [_ts(kpis.local_midnight(m, tz)) for m in months] + [_ts(kpis.local_midnight(kpis.add_months(months[-1], 1), tz))]
+    bounds = [_ts(kpis.local_midnight(m, tz)) for m in months] + [
+        _ts(kpis.local_midnight(kpis.add_months(months[-1], 1), tz))
+    ]
     sizes, active = _cohorts(months, bounds, params)
     # Revenue and balances at the period end: the members' totals now, less what came after the end
     # (nothing, for a period that ends today).
@@ -275,7 +277,9 @@ def _member_pass(lo: datetime, hi: datetime, now: datetime, months: list[date], 
                  sizes, active)
 
 
-def _cohorts(months: list[date], bounds: list[str], params: dict) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
+def _cohorts(
+    months: list[date], bounds: list[str], params: dict
+) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
     """Cohorts by month of first visit (first visits in the period, from the member summary) and
     how many of each came back in each later month. `bounds` are the months' starts and the last
     one's end. Counted in one grouped query over the later months' visits (a member seen twice in
@@ -500,8 +504,8 @@ def _member_facts() -> list[tuple]:
     year's start."""
     tz = current_program().timezone
     now = clock.now()
-    oldest = _one(f"SELECT MIN(t) FROM (SELECT MIN(created_at) AS t FROM member UNION ALL "
-                  f"SELECT MIN(created_at) FROM ledger_entry WHERE kind = 'visit')")[0]
+    oldest = _one("SELECT MIN(t) FROM (SELECT MIN(created_at) AS t FROM member UNION ALL "
+                  "SELECT MIN(created_at) FROM ledger_entry WHERE kind = 'visit')")[0]
     days = _DayIndex(kpis.local_date(now, tz), tz, oldest)
     rows = _rows(f"""
         SELECT m.id, m.created_at, s.last_visit,

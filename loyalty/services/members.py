@@ -1,21 +1,19 @@
 """Members: enrolment, status, search, GDPR export and erasure."""
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import peewee as pw
 
-from loyalty import clock, erasure, ledger
+from loyalty import clock, ledger
 from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
 from loyalty.errors import Refused
-from loyalty.services.context import (HOME_LOCATION, Actor, audit, card_key, card_keys, current_program, get_setting,
-                                      new_id, record, require_manager, require_staff)
-from loyalty.store import queries
-from loyalty.store import (AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry,
-                           Member, Membership, Outbox, RowClock, Treatment, write)
-from loyalty.store.models import RecallOverride
+from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
+from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, personal, queries, write
+from loyalty.store.outbox import new_id, record
+from loyalty.store.registry import EXPORTED, MEMBER_FIELDS  # noqa: F401  (EXPORTED: the export's sections, for views)
+from loyalty.store.settings import HOME_LOCATION, get_setting
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
 
@@ -81,7 +79,9 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
         raise Refused("consent_required")
     if program.minimum_age and not age_confirmed:
         raise Refused("age_required", age=program.minimum_age)
-    if (birthday_day is None) != (birthday_month is None) or (birthday_day and not _valid_birthday(birthday_day, birthday_month)):
+    if (birthday_day is None) != (birthday_month is None) or (
+        birthday_day and not _valid_birthday(birthday_day, birthday_month)
+    ):
         raise Refused("invalid_birthday")
     now = clock.now()
     with write():
@@ -108,8 +108,12 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
             add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
         if referrer and program.referral_bonus:
             bonus += program.referral_bonus
-            add_entry(member.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referred", ref=referrer.id)
-            add_entry(referrer.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referral", ref=member.id)
+            add_entry(
+                member.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referred", ref=referrer.id
+            )
+            add_entry(
+                referrer.id, ledger.REFERRAL, actor, points=program.referral_bonus, reason="referral", ref=member.id
+            )
         if actor.is_staff:
             audit(actor, "enroll", member.id)
     return EnrollResult(member.id, True, token, bonus, member_status(member.id))
@@ -324,7 +328,10 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
         if "first_name" in fields and not (fields["first_name"] or "").strip():
             raise Refused("first_name_required")
         if "birthday_day" in fields or "birthday_month" in fields:
-            day, month = fields.get("birthday_day", member.birthday_day), fields.get("birthday_month", member.birthday_month)
+            day, month = (
+                fields.get("birthday_day", member.birthday_day),
+                fields.get("birthday_month", member.birthday_month),
+            )
             if (day is None) != (month is None) or (day and not _valid_birthday(day, month)):
                 raise Refused("invalid_birthday")
             member.birthday_set_at = clock.now() if day else None
@@ -340,25 +347,12 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
 
 
 def export_member(member_id: str, actor: Actor) -> dict:
-    """Everything we hold about one member (GDPR Art. 15), as JSON-ready data."""
+    """Everything we hold about one member (GDPR Art. 15), as JSON-ready data: the registry's sections."""
     require_staff(actor)
-    member = get_member(member_id)
-    def rows(query):
-        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in query.dicts()]
-    data = {
-        "member": rows(Member.select().where(Member.id == member_id))[0],
-        "consents": rows(ConsentEvent.select().where(ConsentEvent.member == member_id).order_by(ConsentEvent.at)),
-        "cards": rows(Card.select().where(Card.member == member_id)),
-        "ledger": rows(LedgerEntry.select().where(LedgerEntry.member == member_id).order_by(LedgerEntry.created_at)),
-        "treatments": rows(Treatment.select().where(Treatment.member == member_id)),
-        "memberships": rows(Membership.select().where(Membership.member == member_id)),
-        "benefit_uses": rows(BenefitUse.select().join(Membership).where(Membership.member == member_id)),
-        "flags": rows(Flag.select().where(Flag.member == member_id)),
-        "feedback": rows(Feedback.select().where(Feedback.member == member_id).order_by(Feedback.at)),
-        "follow_ups": rows(FollowUp.select().where(FollowUp.member == member_id).order_by(FollowUp.created_at)),
-        "staff_actions": rows(AuditLog.select().where(AuditLog.member_id == member_id).order_by(AuditLog.at)),
-        "status": asdict(member_status(member_id)),
-    }
+    get_member(member_id)
+    data: dict = personal.export_rows(member_id)
+    data["member"] = data["member"][0]
+    data["status"] = asdict(member_status(member_id))
     data["status"]["next_visit_due"] = data["status"]["next_visit_due"] and data["status"]["next_visit_due"].isoformat()
     with write():
         audit(actor, "export", member_id)
@@ -368,9 +362,10 @@ def export_member(member_id: str, actor: Actor) -> dict:
 def erase_member(member_id: str, actor: Actor) -> None:
     """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id.
 
-    What goes and what stays is `loyalty.erasure`. One event travels: the member's erasure, which
-    HQ and every other station apply to their own copies (`forget_member`), so nothing of the
-    person is left anywhere after sync; the cards are revoked, so the old code stops everywhere.
+    What goes and what stays is each record type's rule in `loyalty.store.registry`. One event
+    travels: the member's erasure, which HQ and every other station apply to their own copies
+    (`forget_member`), so nothing of the person is left anywhere after sync; the cards are
+    revoked, so the old code stops everywhere.
     """
     require_manager(actor)
     with write():
@@ -378,7 +373,7 @@ def erase_member(member_id: str, actor: Actor) -> None:
         if member.erased_at:
             raise Refused("already_erased")
         now = clock.now()
-        for name in erasure.MEMBER_FIELDS:
+        for name in MEMBER_FIELDS:
             setattr(member, name, None)
         member.erased_at = now
         record(member, insert=False, op="erase")
@@ -392,42 +387,6 @@ def erase_member(member_id: str, actor: Actor) -> None:
 def forget_member(member_id: str) -> None:
     """Scrub an erased member's records on this station, queued events included; writes no events.
 
-    Runs in the caller's transaction, for an erasure made here or pulled from HQ. The outbox is
-    scrubbed too: an event not yet sent must not carry the name or e-mail to HQ afterwards.
+    Runs in the caller's transaction, for an erasure made here or pulled from HQ.
     """
-    Member.update(**erasure.CLEARED["member"]).where(Member.id == member_id).execute()
-    for model in (LedgerEntry, Feedback, FollowUp):
-        model.update(**erasure.CLEARED[model._meta.table_name]).where(model.member == member_id).execute()
-    for entry in AuditLog.select().where(AuditLog.member_id == member_id):
-        scrubbed = erasure.scrub("audit_log", {"detail": entry.detail})["detail"]
-        if scrubbed != entry.detail:
-            AuditLog.update(detail=scrubbed).where(AuditLog.id == entry.id).execute()
-    memberships = [m for (m,) in Membership.select(Membership.id).where(Membership.member == member_id).tuples()]
-    dropped = [("membership", m) for m in memberships]
-    for model in (Treatment, RecallOverride):
-        dropped += [(model._meta.table_name, r) for (r,) in model.select(model.id).where(model.member == member_id).tuples()]
-    dropped += [("benefit_use", b) for (b,) in BenefitUse.select(BenefitUse.id)
-                .where(BenefitUse.membership.in_(memberships)).tuples()]
-    BenefitUse.delete().where(BenefitUse.membership.in_(memberships)).execute()
-    for model in (Membership, Treatment, RecallOverride):
-        model.delete().where(model.member == member_id).execute()
-    for table, record_id in dropped:
-        RowClock.delete().where((RowClock.tbl == table) & (RowClock.record_id == record_id)).execute()
-    _scrub_outbox(member_id, set(memberships))
-
-
-def _scrub_outbox(member_id: str, memberships: set[str]) -> None:
-    """Rewrite the member's queued and sent events as the erasure leaves them (dropped ones go)."""
-    mentions = ((Outbox.table == "member") & (Outbox.record_id == member_id)) | Outbox.payload.contains(member_id)
-    for membership in memberships:
-        mentions |= (Outbox.table == "benefit_use") & Outbox.payload.contains(membership)
-    for row in Outbox.select().where(mentions):
-        payload = json.loads(row.payload)
-        if erasure.owner(row.table, row.record_id, payload) != member_id and not (
-                row.table == "benefit_use" and payload.get("membership") in memberships):
-            continue
-        scrubbed = erasure.scrub(row.table, payload)
-        if scrubbed is None:
-            Outbox.delete().where(Outbox.seq == row.seq).execute()
-        elif scrubbed != payload:
-            Outbox.update(payload=json.dumps(scrubbed)).where(Outbox.seq == row.seq).execute()
+    personal.forget(member_id)

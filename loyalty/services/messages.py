@@ -20,17 +20,18 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 
 from loyalty import clock, ledger, recall, segments
-from loyalty.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
+from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
-from loyalty.services.context import (HOME_LOCATION, HQ_SECRET, Actor, audit, card_key, card_keys, current_program,
-                                      device_id, get_setting, new_id, require_staff)
+from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_staff
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
 from loyalty.services.plans import add_months
 from loyalty.store import LedgerEntry, Member, Treatment, db, write
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
+from loyalty.store.outbox import new_id
+from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
 from loyalty.templates import render, template_for
 
 log = logging.getLogger(__name__)
@@ -307,8 +308,10 @@ def _aftercare(now, program, policy):
     """Touch points after each recent treatment, on the day they fall (program time zone)."""
     longest = max([max((i.aftercare or recall.DEFAULT_AFTERCARE).values(), default=0)
                    for i in program.catalogue.values()] or [0])
-    rows = db.execute_sql("SELECT id, member_id, item_code, performed_at, recall_due FROM treatment "
-                          "WHERE performed_at >= ?", (Treatment.performed_at.db_value(now - timedelta(days=longest + 2)),))
+    rows = db.execute_sql(
+        "SELECT id, member_id, item_code, performed_at, recall_due FROM treatment WHERE performed_at >= ?",
+        (Treatment.performed_at.db_value(now - timedelta(days=longest + 2)),),
+    )
     for treatment_id, member_id, item_code, performed, recall_due in rows:
         performed = datetime.fromisoformat(performed)
         recall_due = datetime.fromisoformat(recall_due) if recall_due else None

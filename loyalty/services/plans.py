@@ -7,9 +7,10 @@ from datetime import datetime
 
 from loyalty import clock
 from loyalty.errors import Refused
-from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
+from loyalty.services.context import Actor, audit, current_program, require_staff
 from loyalty.services.members import active_member
 from loyalty.store import BenefitUse, Membership, write
+from loyalty.store.outbox import new_id, record
 
 
 @dataclass(frozen=True)

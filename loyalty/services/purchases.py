@@ -8,9 +8,10 @@ from loyalty import clock, ledger
 from loyalty.earning import points_for_purchase, refund_points
 from loyalty.errors import Refused
 from loyalty.services.checkin import flag_busy_member
-from loyalty.services.context import Actor, audit, current_program, record, require_manager, require_staff
-from loyalty.services.members import add_entry, balances, active_member, tier_points
+from loyalty.services.context import Actor, audit, current_program, require_manager, require_staff
+from loyalty.services.members import active_member, add_entry, balances, tier_points
 from loyalty.store import Flag, LedgerEntry, write
+from loyalty.store.outbox import record
 
 UNDO_WINDOW = timedelta(minutes=1)
 MAX_PURCHASE_CENTS = 10_000_000   # 100,000 EUR: a typo guard, not a business rule
@@ -134,7 +135,7 @@ def _undone(entry_id: str) -> bool:
 
 
 def flag_negative(member_id: str, balance: int) -> None:
-    from loyalty.services.context import new_id
+    from loyalty.store.outbox import new_id
     open_flag = Flag.select().where((Flag.member == member_id) & (Flag.kind == "negative_balance")
                                     & Flag.resolved_at.is_null()).exists()
     if not open_flag:

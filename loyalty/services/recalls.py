@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from loyalty import clock
 from loyalty.errors import Refused
-from loyalty.services.context import Actor, audit, current_program, record, require_staff
+from loyalty.services.context import Actor, audit, current_program, require_staff
 from loyalty.services.members import get_member
 from loyalty.store import write
 from loyalty.store.models import RecallOverride
+from loyalty.store.outbox import record
 
 
 def set_recall_override(member_id: str, item_code: str, recall_days: int | None, actor: Actor) -> None:

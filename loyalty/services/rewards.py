@@ -8,7 +8,7 @@ from loyalty.earning import redemption_value_cents
 from loyalty.errors import Refused
 from loyalty.program import Program, Reward
 from loyalty.services.context import Actor, audit, current_program, require_staff
-from loyalty.services.members import add_entry, balances, active_member
+from loyalty.services.members import active_member, add_entry, balances
 from loyalty.store import write
 
 

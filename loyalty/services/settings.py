@@ -15,8 +15,7 @@ from loyalty.compliance import CATEGORIES, REWARD_KINDS, Compliance
 from loyalty.errors import Refused
 from loyalty.i18n import t
 from loyalty.program import Problem, Program, ProgramError, parse_program
-from loyalty.services.context import (Actor, current_program, program_version, require_manager,
-                                      store_program)
+from loyalty.services.context import Actor, current_program, program_version, require_manager, store_program
 from loyalty.store import ProgramVersion, write
 
 SCALAR_SECTIONS = ("program", "points", "stamps", "checkin")

@@ -10,8 +10,10 @@ from argon2.exceptions import VerificationError
 
 from loyalty import clock
 from loyalty.errors import Refused
-from loyalty.services.context import (ROLES, Actor, audit, device_id, new_id, record, require_manager)
+from loyalty.services.context import ROLES, Actor, audit, require_manager
 from loyalty.store import AuditLog, Staff, write
+from loyalty.store.outbox import new_id, record
+from loyalty.store.settings import device_id
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -86,8 +88,8 @@ def sign_in(name: str, pin: str, device: str) -> Actor:
             record(staff, insert=False)
             audit(Actor(device, staff.id, staff.role, staff.name), "sign_in_failed", locked=locked)
         if locked:
-            raise Refused("locked", minutes=int(LOCKOUT.total_seconds() // 60))
-        raise Refused("sign_in_failed")
+            raise Refused("locked", minutes=int(LOCKOUT.total_seconds() // 60)) from None
+        raise Refused("sign_in_failed") from None
     actor = Actor(device, staff.id, staff.role, staff.name)
     with write():
         if staff.failed_pins or staff.locked_until:

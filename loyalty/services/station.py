@@ -7,10 +7,12 @@ from pathlib import Path
 
 from loyalty import clock, ledger
 from loyalty.program import DEFAULT_PROGRAM
-from loyalty.services.context import Actor, get_setting, new_id, set_setting, store_program
+from loyalty.services.context import Actor, store_program
 from loyalty.services.members import add_entry, enroll
 from loyalty.services.staff import create_staff
 from loyalty.store import Member, Staff, write
+from loyalty.store.outbox import new_id
+from loyalty.store.settings import get_setting, set_setting
 from loyalty.tokens import new_key
 
 

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from loyalty import clock, ledger
 from loyalty.earning import points_for_purchase
 from loyalty.errors import Refused
-from loyalty.services.context import Actor, audit, current_program, new_id, record, require_staff
-from loyalty.services.members import add_entry, active_member, tier_points
+from loyalty.services.context import Actor, audit, current_program, require_staff
+from loyalty.services.members import active_member, add_entry, tier_points
 from loyalty.services.recalls import recall_days_for
 from loyalty.store import Treatment, write
+from loyalty.store.outbox import new_id, record
 
 
 @dataclass(frozen=True)

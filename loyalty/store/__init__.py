@@ -1,12 +1,28 @@
 """Peewee models and database setup: the only layer that speaks SQL."""
-from loyalty.store.db import db, open_database, close_database, refill_summaries, write
+from loyalty.store import personal, queries, registry
+from loyalty.store.db import close_database, db, open_database, refill_summaries, write
 from loyalty.store.models import (
-    ALL_MODELS, AuditLog, BenefitUse, Card, ConsentEvent, Feedback, Flag, FollowUp, LedgerEntry, Member,
-    Membership, Outbox, ProgramVersion, RowClock, Setting, Staff, Treatment,
+    ALL_MODELS,
+    AuditLog,
+    BenefitUse,
+    Card,
+    ConsentEvent,
+    Feedback,
+    Flag,
+    FollowUp,
+    LedgerEntry,
+    Member,
+    Membership,
+    Outbox,
+    ProgramVersion,
+    RowClock,
+    Setting,
+    Staff,
+    Treatment,
 )
 
 __all__ = [
-    "db", "open_database", "close_database", "refill_summaries", "write",
+    "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries", "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
     "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
 ]

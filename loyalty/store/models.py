@@ -211,7 +211,7 @@ class Message(Base):
     id = pw.TextField(primary_key=True)
     key = pw.TextField(unique=True)
     member = pw.ForeignKeyField(Member, backref="messages", on_delete="CASCADE")
-    trigger = pw.TextField()                       # welcome | birthday | expiry | reward_ready | win_back | tier | recall | aftercare
+    trigger = pw.TextField()  # welcome | birthday | expiry | reward_ready | win_back | tier | recall | aftercare
     step = pw.TextField(null=True)                 # aftercare touch point
     purpose = pw.TextField()                       # program | care | marketing: the consent it needs
     params = pw.TextField(default="{}")            # JSON for the template (points, date, tier)

@@ -3,13 +3,13 @@
 Runs inside the push transaction that stores the erase event, so no pull ever hands out the
 person's data after it. Events that arrive later for an erased member (a station that was
 offline, a station restored from a backup) are scrubbed in the push that stores them. The rule
-of what stays is `loyalty.erasure`, the one the stations apply.
+of what stays is each record type's in `loyalty.store.registry`, the one the stations apply.
 """
 from __future__ import annotations
 
 import json
 
-from loyalty import erasure
+from loyalty.store import registry
 from sync.hq.db import Erasure, Event, Row, now
 from sync.protocol import ACCEPTED, Receipt
 from sync.protocol import Event as WireEvent
@@ -27,16 +27,17 @@ def scrub_pushed(events: list[WireEvent], receipts: list[Receipt]) -> None:
         _scrub(records_of(member_id))
     if erased_before:
         late = {(e.table, e.record_id) for e in accepted if _owner(e) in erased_before}
-        memberships = {record_id for table, record_id in late if table == "membership"}
-        late |= {(e.table, e.record_id) for e in accepted
-                 if e.table == "benefit_use" and e.payload.get("membership") in memberships}
+        for parent in {table for table, _ in late}:
+            ids = {record_id for table, record_id in late if table == parent}
+            for kind in registry.owned_through(parent):
+                late |= {(e.table, e.record_id) for e in accepted
+                         if e.table == kind.table and e.payload.get(kind.via[0]) in ids}
         _scrub(late)
 
 
 def _owner(event: WireEvent) -> str | None:
     """As text: a payload value may be any scalar, and member ids are compared as text columns."""
-    owner = erasure.owner(event.table, event.record_id, event.payload)
-    return None if owner is None else str(owner)
+    return registry.owner(event.table, event.record_id, event.payload)
 
 
 def records_of(member_id: str) -> set[tuple[str, str]]:
@@ -46,13 +47,14 @@ def records_of(member_id: str) -> set[tuple[str, str]]:
     """
     found = {("member", member_id)}
     for row in Row.select(Row.tbl, Row.record_id, Row.data).where(Row.data.contains(member_id)):
-        if erasure.owner(row.tbl, row.record_id, json.loads(row.data)) == member_id:
+        if registry.owner(row.tbl, row.record_id, json.loads(row.data)) == member_id:
             found.add((row.tbl, row.record_id))
-    for membership in sorted(r for t, r in found if t == "membership"):
-        for row in Row.select(Row.record_id, Row.data).where((Row.tbl == "benefit_use")
-                                                             & Row.data.contains(membership)):
-            if json.loads(row.data).get("membership") == membership:
-                found.add(("benefit_use", row.record_id))
+    for parent, parent_id in sorted(found):
+        for kind in registry.owned_through(parent):
+            for row in Row.select(Row.record_id, Row.data).where((Row.tbl == kind.table)
+                                                                 & Row.data.contains(parent_id)):
+                if json.loads(row.data).get(kind.via[0]) == parent_id:
+                    found.add((kind.table, row.record_id))
     return found
 
 
@@ -64,19 +66,19 @@ def _scrub(keys: set[tuple[str, str]]) -> None:
     for table, record_ids in sorted(by_table.items()):
         for start in range(0, len(record_ids), 500):
             chunk = record_ids[start:start + 500]
-            if table in erasure.DROPPED:
+            if registry.RECORDS[table].erase is registry.Erase.DROP:
                 Row.delete().where((Row.tbl == table) & Row.record_id.in_(chunk)).execute()
                 Event.delete().where((Event.tbl == table) & Event.record_id.in_(chunk)).execute()
                 continue
             for row in Row.select().where((Row.tbl == table) & Row.record_id.in_(chunk)):
                 data = json.loads(row.data)
-                scrubbed = erasure.scrub(table, data)
+                scrubbed = registry.scrub(table, data)
                 if scrubbed != data:
                     Row.update(data=json.dumps(scrubbed)).where(
                         (Row.tbl == table) & (Row.record_id == row.record_id)).execute()
             for event in Event.select(Event.id, Event.payload).where((Event.tbl == table)
                                                                      & Event.record_id.in_(chunk)):
                 payload = json.loads(event.payload)
-                scrubbed = erasure.scrub(table, payload)
+                scrubbed = registry.scrub(table, payload)
                 if scrubbed != payload:
                     Event.update(payload=json.dumps(scrubbed)).where(Event.id == event.id).execute()

@@ -12,42 +12,53 @@ from uuid6 import uuid7
 
 from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
-from loyalty.services.context import MUTABLE_TABLES
-from loyalty.store.models import ALL_MODELS
+from loyalty.store.registry import RECORDS
 from sync import merge, signing
 from sync.hq import erasure
 from sync.hq.auth import SignedRequest, authenticate
-from sync.hq.db import (Batch, CardKey, Config, Device, Enrolment, Event, Location, Row, Stream, hq_db,
-                        is_postgres, lock_records, now, transaction)
+from sync.hq.db import (
+    Batch,
+    CardKey,
+    Config,
+    Device,
+    Enrolment,
+    Event,
+    Location,
+    Row,
+    Stream,
+    hq_db,
+    is_postgres,
+    lock_records,
+    now,
+    transaction,
+)
 from sync.hq.errors import ApiError
-from sync.protocol import (ACCEPTED, DUPLICATE, REJECTED, EnrolRequest, EnrolResponse, PullRequest,
-                           PullResponse, ProgramConfig, PushRequest, PushResponse, Receipt, make_cursor,
-                           parse_cursor)
+from sync.protocol import (
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED,
+    EnrolRequest,
+    EnrolResponse,
+    ProgramConfig,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Receipt,
+    make_cursor,
+    parse_cursor,
+)
 from sync.protocol import Event as WireEvent
 
-# Station tables that stay at their location: never accepted from a station, never handed out.
-LOCAL_TABLES = frozenset({"setting", "program_version", "outbox", "row_clock", "schema_migration"})
-# Stored at HQ for the group's records, but not handed to other stations.
-HQ_ONLY_TABLES = frozenset({"staff", "audit_log"})
 ENROLMENT_TTL = 15 * 60
-
-_MODELS = {model._meta.table_name: model for model in ALL_MODELS}
+PULLED = sorted(table for table, kind in RECORDS.items() if kind.pulled)
 
 
 @lru_cache(maxsize=64)   # bounded: table names come from the request
 def _references(table: str) -> dict[str, str]:
-    """Payload field -> the table it points to, for the station tables we know."""
-    model = _MODELS.get(table)
-    if model is None:
-        return {}
-    return {name: field.rel_model._meta.table_name for name, field in model._meta.fields.items()
-            if isinstance(field, pw.ForeignKeyField)}
-
-
-@lru_cache(maxsize=64)   # bounded: table names come from the request
-def _primary_key(table: str) -> str | None:
-    model = _MODELS.get(table)
-    return model._meta.primary_key.name if model is not None else None
+    """Payload field -> the table it points to, for the record types we know."""
+    kind = RECORDS.get(table)
+    return kind.references() if kind is not None else {}
 
 
 # --- devices --------------------------------------------------------------------------------
@@ -183,8 +194,7 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         current = rows.get(key)
         data, clocks, changed = merge.merge_row(
             event.table, current[0] if current else None, current[1] if current else {}, event.payload,
-            event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op,
-            event.table in MUTABLE_TABLES)
+            event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op)
         if changed:
             rows[key] = (data, clocks)
             touched[key] = (data, clocks, len(new_events) - 1)
@@ -262,12 +272,12 @@ def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
     """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
     if event.device_id != device_id:
         return "device_mismatch"
-    if event.table in LOCAL_TABLES:
+    kind = RECORDS.get(event.table)
+    if kind is None or not kind.synced:
         return "table_not_synced"
-    if event.table not in MUTABLE_TABLES and event.payload.get("device_id", device_id) != device_id:
+    if not kind.mutable and event.payload.get("device_id", device_id) != device_id:
         return "device_mismatch"
-    key = _primary_key(event.table)
-    if key is not None and str(event.payload.get(key)) != event.record_id:
+    if str(event.payload.get(kind.key)) != event.record_id:
         return "record_id_mismatch"
     for name, target in _references(event.table).items():
         value = event.payload.get(name)
@@ -291,7 +301,7 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
         if epoch is not None and epoch != stream.epoch:
             raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
         rows = list(Event.select().where((Event.position > position)
-                                         & (Event.tbl.not_in(list(HQ_ONLY_TABLES))))
+                                         & Event.tbl.in_(PULLED))
                     .order_by(Event.position).limit(request.limit + 1))
         has_more = len(rows) > request.limit
         rows = rows[:request.limit]

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from core_helpers import join, row_counts
 
 from loyalty import ledger
-from loyalty.services import (award_purchase, check_in, find_card, redeem, reissue_card)
+from loyalty.services import award_purchase, check_in, find_card, redeem, reissue_card
 from loyalty.services.checkin import ALREADY, CHECKED_IN
 from loyalty.store import Flag, LedgerEntry, Member
 from loyalty.tokens import make_token, new_card_id
+
+from core_helpers import join, row_counts
 
 
 def test_check_in_stamps_once_then_shows_status_only(station, clock):
@@ -84,7 +85,7 @@ def test_busy_member_is_flagged_once_for_the_manager(station, clock):
         award_purchase(anna.member_id, 1000, station.receptionist)
     assert not Flag.select().exists()
     for _ in range(3):
-        last = award_purchase(anna.member_id, 1000, station.receptionist)
+        award_purchase(anna.member_id, 1000, station.receptionist)
     (flag,) = Flag.select()
     assert flag.kind == "many_transactions" and flag.member_id == anna.member_id and "9" in flag.detail
     assert check_in(anna.card_token, station.device).member.flagged
@@ -121,5 +122,5 @@ def test_truncated_tampered_unknown_and_revoked_cards_write_nothing(station, clo
 
 
 def _card_key() -> str:
-    from loyalty.services.context import get_setting
+    from loyalty.store.settings import get_setting
     return get_setting("card_key")

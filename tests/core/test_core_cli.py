@@ -15,7 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from loyalty.cli import build_parser
+from station.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)
@@ -26,13 +26,13 @@ def _env(home: Path, env: dict | None = None) -> dict:
 
 
 def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loyalty.cli", *args], capture_output=True, text=True, cwd=home,
+    return subprocess.run([sys.executable, "-m", "station.cli", *args], capture_output=True, text=True, cwd=home,
                           env=_env(home, env), timeout=120)
 
 
 def run_all(home: Path, *calls: list[str]) -> list[subprocess.CompletedProcess]:
     """Independent commands at once (each process spends most of its time importing)."""
-    procs = [(call, subprocess.Popen([sys.executable, "-m", "loyalty.cli", *call], cwd=home, text=True,
+    procs = [(call, subprocess.Popen([sys.executable, "-m", "station.cli", *call], cwd=home, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(home)))
              for call in calls]
     results = []
@@ -133,7 +133,9 @@ def _pdf_image(pdf: bytes) -> Image.Image:
     head = re.search(rb"/Subtype /Image", pdf)
     start = pdf.rfind(b" obj", 0, head.start())
     header = pdf[start:pdf.index(b"stream\n", head.start())]
-    width, height, length = (int(re.search(rb"/%s (\d+)" % k, header).group(1)) for k in (b"Width", b"Height", b"Length"))
+    width, height, length = (
+        int(re.search(rb"/%s (\d+)" % k, header).group(1)) for k in (b"Width", b"Height", b"Length")
+    )
     assert b"/Predictor 15" in header and b"/DeviceRGB" in header
     data = pdf[pdf.index(b"stream\n", head.start()) + 7:][:length]
 

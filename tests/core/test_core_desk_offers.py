@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from core_helpers import join, row_counts
 
 from loyalty.errors import Refused
 from loyalty.services import award_purchase, current_program, earning_items, redeem, reward_options
+
+from core_helpers import join, row_counts
 
 
 def test_de_clinic_purchases_offer_only_cosmetic_and_retail_items(station):

@@ -71,17 +71,17 @@ def test_lots_are_spent_oldest_first_and_only_unspent_old_points_expire():
     entries = [E("a", ledger.PURCHASE, 100, T0), E("b", ledger.PURCHASE, 50, T0 + timedelta(days=400)),
                E("c", ledger.REDEEM, -120, T0 + timedelta(days=500))]
     lots = ledger.open_lots(entries)
-    assert [(l.entry_id, l.remaining) for l in lots] == [("b", 30)]
+    assert [(lot.entry_id, lot.remaining) for lot in lots] == [("b", 30)]
     assert ledger.points_balance(entries) == 30
     entries = [E("a", ledger.PURCHASE, 100, T0), E("b", ledger.PURCHASE, 50, T0 + timedelta(days=400)),
                E("c", ledger.REDEEM, -30, T0 + timedelta(days=500))]
     expired = ledger.expired_lots(entries, T0 + timedelta(days=300))
-    assert [(l.entry_id, l.remaining) for l in expired] == [("a", 70)]
+    assert [(lot.entry_id, lot.remaining) for lot in expired] == [("a", 70)]
 
 
 def test_a_debt_is_paid_from_the_next_earning():
     entries = [E("a", ledger.REDEEM, -40, T0), E("b", ledger.PURCHASE, 100, T0 + timedelta(days=1))]
-    assert [(l.entry_id, l.remaining) for l in ledger.open_lots(entries)] == [("b", 60)]
+    assert [(lot.entry_id, lot.remaining) for lot in ledger.open_lots(entries)] == [("b", 60)]
 
 
 def test_points_for_purchase_full_euros_times_multiplier_rounded_down():

@@ -4,14 +4,26 @@ from __future__ import annotations
 import json
 
 import pytest
-from core_helpers import join, refused, row_counts
 
 from loyalty import ledger
 from loyalty.errors import Refused
-from loyalty.services import (award_purchase, card_token, check_in, consents, enroll, erase_member,
-                              export_member, member_status, record_treatment, search, set_consent,
-                              update_profile)
+from loyalty.services import (
+    award_purchase,
+    card_token,
+    check_in,
+    consents,
+    enroll,
+    erase_member,
+    export_member,
+    member_status,
+    record_treatment,
+    search,
+    set_consent,
+    update_profile,
+)
 from loyalty.store import AuditLog, Card, ConsentEvent, Feedback, FollowUp, LedgerEntry, Member, Treatment
+
+from core_helpers import join, refused, row_counts
 
 
 def test_enroll_gives_a_card_and_the_signup_bonus(station, clock):

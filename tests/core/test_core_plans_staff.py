@@ -5,15 +5,29 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from core_helpers import join, refused, row_counts
 
 from loyalty import ledger
-from loyalty.services import (audit_log, cancel_plan, change_role, create_staff, deactivate, import_balances,
-                              join_plan, list_staff, member_status, plan_status, reset_pin, search, sign_in,
-                              use_benefit)
+from loyalty.services import (
+    audit_log,
+    cancel_plan,
+    change_role,
+    create_staff,
+    deactivate,
+    import_balances,
+    join_plan,
+    list_staff,
+    member_status,
+    plan_status,
+    reset_pin,
+    search,
+    sign_in,
+    use_benefit,
+)
 from loyalty.services.members import balances
 from loyalty.services.plans import add_months
 from loyalty.store import AuditLog, LedgerEntry, Member, Staff
+
+from core_helpers import join, refused, row_counts
 
 
 @pytest.fixture

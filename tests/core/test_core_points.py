@@ -4,13 +4,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from core_helpers import join, refused, row_counts
 
 from loyalty import ledger
-from loyalty.services import (adjust, audit_log, award_purchase, expire_points, member_status,
-                              record_treatment, redeem, refund, reward_options, undo)
+from loyalty.services import (
+    adjust,
+    audit_log,
+    award_purchase,
+    expire_points,
+    member_status,
+    record_treatment,
+    redeem,
+    refund,
+    reward_options,
+    undo,
+)
 from loyalty.services.members import balances
 from loyalty.store import Flag, LedgerEntry, Treatment
+
+from core_helpers import join, refused, row_counts
 
 
 @pytest.fixture
@@ -153,11 +164,11 @@ def test_de_clinic_refuses_rewards_on_medical_items_with_a_reason(station, anna,
 def test_shipped_de_clinic_rewards_can_all_be_redeemed(station, anna, clock):
     award_purchase(anna, 300000, station.receptionist)
     for _ in range(10):
-        from loyalty.services import check_in, card_token
+        from loyalty.services import card_token, check_in
         check_in(card_token(anna), station.device)
         clock.advance(days=1)
     from loyalty.services import current_program
-    for code, reward in current_program().rewards.items():
+    for code in current_program().rewards:
         result = redeem(anna, code, station.receptionist)
         assert result.reward_code == code
 

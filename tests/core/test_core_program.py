@@ -75,9 +75,13 @@ def test_syntax_error_gives_the_line():
 
 def test_forbidden_reward_is_refused_when_the_program_loads():
     """A discount on physician services under de-clinic cannot even be configured."""
-    text = CLINIC.replace('applies_to = ["cosmetic", "retail"]\npartial', 'applies_to = ["cosmetic", "physician_service"]\npartial')
+    text = CLINIC.replace(
+        'applies_to = ["cosmetic", "retail"]\npartial', 'applies_to = ["cosmetic", "physician_service"]\npartial'
+    )
     found = problems(text)
-    assert any("rewards[4].applies_to: a discount may not apply to physician_service under de-clinic" in p for p in found)
+    assert any(
+        "rewards[4].applies_to: a discount may not apply to physician_service under de-clinic" in p for p in found
+    )
 
 
 def test_free_medical_device_over_the_gift_cap_is_caught_at_redeem_not_load():

@@ -2,21 +2,31 @@
 operations makes points out of nothing (the balance is always the sum of the ledger)."""
 from __future__ import annotations
 
+import base64
 import itertools
 import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from core_helpers import join, row_counts
 
 from loyalty import ledger
 from loyalty.errors import Refused
-from loyalty.services import (award_purchase, check_in, current_program, expire_points, member_status,
-                              record_treatment, redeem, refund, search, undo)
+from loyalty.services import (
+    award_purchase,
+    check_in,
+    current_program,
+    expire_points,
+    member_status,
+    record_treatment,
+    redeem,
+    refund,
+    search,
+    undo,
+)
 from loyalty.store import Flag, LedgerEntry
 from loyalty.tokens import TokenError, make_token, parse_token
 
-import base64
+from core_helpers import join, row_counts
 
 card_ids = st.binary(min_size=10, max_size=10).map(lambda b: base64.b32encode(b).decode())
 keys = st.binary(min_size=16, max_size=64)

@@ -1,11 +1,11 @@
 """Search as you type: ranking, limits, folding, and search keys the database keeps right itself."""
 from __future__ import annotations
 
-from core_helpers import join
-
 from loyalty.services import erase_member, search, update_profile
 from loyalty.store import Member, db
 from loyalty.store.queries import prefix_end
+
+from core_helpers import join
 
 
 def _names(query: str, **kw) -> list[str]:

@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 
+from loyalty.adapters.capture import ENDED, RECONNECTING, RUNNING, FrameSource
+from loyalty.adapters.scanner import Scanner
+
 import imagegen
-from kiosk.capture import ENDED, RECONNECTING, RUNNING, FrameSource
-from kiosk.scanner import Scanner
 
 TOKEN = imagegen.TOKENS[2]
 
@@ -98,7 +99,7 @@ def test_scanner_on_a_camera_that_never_opens_reports_and_stops_cleanly(mjpeg_ca
         codes: list[str] = []
         scanner = Scanner(FrameSource(source, backoff=(0.05, 0.1)), codes.append, on_status=statuses.append).start()
         try:
-            assert wait_for(lambda: RECONNECTING in statuses, 5.0)
+            assert wait_for(lambda seen=statuses: RECONNECTING in seen, 5.0)
             time.sleep(0.3)
             assert scanner.running and statuses[-1] == RECONNECTING and codes == []
         finally:

@@ -5,9 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
+from loyalty.adapters import decoding
+from loyalty.adapters.decoding import decode_frame
+
 import imagegen
-from kiosk import decoding
-from kiosk.decoding import decode_frame
 
 CRUMPLED_ZOOM_SEED = 16
 """A crumpled card that the sharpened zoom reads and zxing-cpp alone does not."""

@@ -34,10 +34,10 @@ from loyalty import clock as clock_module
 from loyalty import ledger
 from loyalty.earning import refund_points
 from loyalty.services import award_purchase, check_in, enroll, record_treatment, redeem, undo
-from loyalty.services.context import new_id, record
 from loyalty.services.members import add_entry, balances
 from loyalty.services.purchases import flag_negative
 from loyalty.store import Feedback, LedgerEntry, close_database, db, open_database
+from loyalty.store.outbox import new_id, record
 from tests.conftest import make_station
 
 

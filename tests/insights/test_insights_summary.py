@@ -1,6 +1,6 @@
 """The member summary and the quarter-hour totals (migration 0007) equal a from-scratch computation
-over the ledger after any sequence of check-ins, purchases, refunds, redemptions, undos, treatments, erasures and entries
-applied by sync from another station (an undo may arrive before the entry it undoes)."""
+over the ledger after any sequence of check-ins, purchases, refunds, redemptions, undos, treatments,
+erasures and entries applied by sync from another station (an undo may arrive before the entry it undoes)."""
 from __future__ import annotations
 
 import itertools
@@ -9,18 +9,16 @@ from zoneinfo import available_timezones
 
 import peewee as pw
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty import clock as clock_module
 from loyalty import kpis, ledger
 from loyalty.errors import Refused
-from loyalty.services import (award_purchase, check_in, enroll, erase_member, record_treatment, redeem, refund,
-                              undo)
-from loyalty.services.context import new_id
+from loyalty.services import award_purchase, check_in, enroll, erase_member, record_treatment, redeem, refund, undo
 from loyalty.store import LedgerEntry, Member, db, refill_summaries
 from loyalty.store.fields import UtcDateTimeField
+from loyalty.store.outbox import new_id
 from sync.protocol import Event, PullResponse
 from sync.station import apply_page
 
@@ -146,8 +144,14 @@ def test_summary_equals_the_ledger_after_random_operations(station, clock, ops):
                                                points=op[1] // 100, amount=op[1])))
             elif op[0] == "remote_undo_first":
                 kind, same_page = op[1], op[2]
-                original = remote_entry(mid, kind, now - timedelta(hours=3), stamps=int(kind == ledger.VISIT),
-                                        points=0 if kind == ledger.VISIT else 50, amount=0 if kind == ledger.VISIT else 5000)
+                original = remote_entry(
+                    mid,
+                    kind,
+                    now - timedelta(hours=3),
+                    stamps=int(kind == ledger.VISIT),
+                    points=0 if kind == ledger.VISIT else 50,
+                    amount=0 if kind == ledger.VISIT else 5000,
+                )
                 reversal = remote_entry(mid, ledger.UNDO, now - timedelta(hours=2, minutes=59),
                                         points=-original["points"], stamps=-original["stamps"],
                                         amount=-original["amount_cents"], ref=original["id"])
@@ -177,7 +181,12 @@ def test_an_undone_visit_leaves_the_summary(clock, station):
     clock.advance(seconds=20)
     undo(mistake.id, desk)
     row = dict(zip(COLUMNS, summary_table()[0]))
-    assert (row["visits"], row["first_visit"], row["last_visit"], row["prev_visit"]) == (1, _ts(first), _ts(first), None)
+    assert (row["visits"], row["first_visit"], row["last_visit"], row["prev_visit"]) == (
+        1,
+        _ts(first),
+        _ts(first),
+        None,
+    )
     assert row["balance"] == 50
     assert_summary_exact()
 

@@ -8,10 +8,11 @@ import re
 import time
 
 import cv2
-import imagegen
 import pytest
 import zxingcpp
 from playwright.sync_api import expect
+
+import imagegen
 
 pytestmark = pytest.mark.browser
 
@@ -132,7 +133,9 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
     camera.show(imagegen.held_card(token, size=(1280, 720)))
     expect(kiosk_page.get_by_text("Willkommen zurück, Marie!")).to_be_visible(timeout=15_000)
     camera.show(EMPTY)
-    expect(kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")).to_be_visible()
+    expect(
+        kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")
+    ).to_be_visible()
     kiosk_page.get_by_role("button", name="3", exact=True).click()
     type_into(kiosk_page, "Möchten Sie uns noch etwas sagen?", "Die Stelle ist seit gestern geschwollen.")
     shot(kiosk_page, artefacts / "kiosk-feedback-de.png")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import threading
 
-import imagegen
-
 from kiosk.hub import CameraHub
 from loyalty.services import card_token, enroll, member_status
 from loyalty.services.checkin import CHECKED_IN
+
+import imagegen
 
 
 class Page:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from escpos.exceptions import DeviceNotFoundError
 
-from kiosk.printer import PrinterConfig, print_card
+from loyalty.adapters.printer import PrinterConfig, print_card
 
 TOKEN = "LY1:ABCDEFGHIJKLMNOP:QRSTUVWXYZ23"
 
@@ -26,8 +27,10 @@ def test_kiosk_printer_away_raises_and_config_needs_a_host():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]          # nothing listens here once the socket is closed
-    with pytest.raises(Exception):
+    with pytest.raises((OSError, DeviceNotFoundError)):
         print_card(PrinterConfig("127.0.0.1", port, timeout=1), TOKEN, program_name="P", first_name="A",
                    bonus_points=0, lang="en")
     assert PrinterConfig.from_config({}) is None
-    assert PrinterConfig.from_config({"host": "10.0.0.5", "native_qr": False}) == PrinterConfig("10.0.0.5", native_qr=False)
+    assert PrinterConfig.from_config({"host": "10.0.0.5", "native_qr": False}) == PrinterConfig(
+        "10.0.0.5", native_qr=False
+    )

@@ -41,5 +41,5 @@ def smtp(smtp_server):
 
 @pytest.fixture
 def email_channel(smtp):
-    from loyalty.channels import SmtpChannel
+    from loyalty.adapters.channels import SmtpChannel
     return {"email": SmtpChannel.from_settings(smtp.settings)}

@@ -13,7 +13,7 @@ import pytest
 import requests
 import uvicorn
 
-from loyalty.channels import HttpSmsProvider, SmsChannel
+from loyalty.adapters.channels import HttpSmsProvider, SmsChannel
 from loyalty.config import Config
 from loyalty.i18n import catalogue
 from loyalty.services import consents, record_treatment

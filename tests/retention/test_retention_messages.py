@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-import zxingcpp
 import cv2
 import numpy as np
+import pytest
+import zxingcpp
 
-from loyalty.channels import DeliveryError
+from loyalty.adapters.channels import DeliveryError
 from loyalty.services import record_treatment, set_consent
 from loyalty.services.followups import open_follow_ups
 from loyalty.services.messages import outbox_state, plan_messages, send_due
@@ -154,7 +154,7 @@ def test_failures_are_retried_with_backoff(station, clock, enrol, smtp, email_ch
 
 
 def test_smtp_refusing_the_recipient_fails_for_good(station, clock, enrol, smtp):
-    from loyalty.channels import SmtpChannel
+    from loyalty.adapters.channels import SmtpChannel
     at_berlin(clock, 0, 11)
     enrol("Anna")
     plan_messages()
@@ -164,7 +164,7 @@ def test_smtp_refusing_the_recipient_fails_for_good(station, clock, enrol, smtp)
 
 
 def test_marketing_cap(station, clock, enrol, smtp, email_channel):
-    from loyalty.services.context import new_id
+    from loyalty.store.outbox import new_id
     at_berlin(clock, 0, 11)
     member, _ = enrol("Anna", birthday=(3, 3))
     for n in range(2):      # two marketing messages already sent this month

@@ -7,8 +7,16 @@ import pytest
 
 from loyalty.errors import Refused
 from loyalty.program import DEFAULT_PROGRAM, ProgramError, parse_program
-from loyalty.recall import (aftercare_schedule, backoff, birthday_on, is_quiet, marketing_allowed,
-                            message_policy, quiet_until, recall_reminder_at)
+from loyalty.recall import (
+    aftercare_schedule,
+    backoff,
+    birthday_on,
+    is_quiet,
+    marketing_allowed,
+    message_policy,
+    quiet_until,
+    recall_reminder_at,
+)
 from loyalty.services import record_treatment
 from loyalty.services.recalls import set_recall_override
 

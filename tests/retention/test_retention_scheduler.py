@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from loyalty import clock
-from loyalty.channels import SmtpChannel
+from loyalty.adapters.channels import SmtpChannel
 from loyalty.config import Config
 from loyalty.program import DEFAULT_PROGRAM
-from loyalty.scheduler import start_scheduler
 from loyalty.services import store_program
 from loyalty.services.followups import open_follow_ups
 from loyalty.services.messages import outbox_state, recover_stale, send_due
 from loyalty.store.models import Message
+from station.scheduler import start_scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def always_open(station):
     """Wall-clock tests: no quiet hours, whatever time of day CI runs."""
-    store_program(DEFAULT_PROGRAM.read_text(encoding="utf-8") + '\n[messages]\nquiet_start = "00:00"\nquiet_end = "00:00"\n')
+    store_program(
+        DEFAULT_PROGRAM.read_text(encoding="utf-8") + '\n[messages]\nquiet_start = "00:00"\nquiet_end = "00:00"\n'
+    )
 
 
 def wait_for(condition, timeout=20.0):
@@ -62,7 +64,7 @@ def test_scheduler_is_a_no_op_without_channels(station, tmp_path):
 
 def cli(tmp_path, station, *args, **popen):
     env = {**os.environ, "LOYALTY_HOME": str(tmp_path), "LOYALTY_DB": str(station.db_path)}
-    return subprocess.Popen([sys.executable, "-m", "loyalty.cli", "messages", *args, "--json"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "station.cli", "messages", *args, "--json"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

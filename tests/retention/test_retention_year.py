@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from loyalty.config import Config
-from loyalty.scheduler import run_pass
 from loyalty.services import award_purchase, check_in, record_treatment
 from loyalty.services.messages import outbox_state, return_rates
 from loyalty.store.models import Message
+from station.scheduler import run_pass
 
 from retention_names import forbidden_words
 
@@ -56,8 +56,14 @@ def test_a_year_of_visits(station, clock, enrol, smtp, email_channel, tmp_path):
     anna_subjects = [s for _, s in anna_mail]
     # welcome, aftercare after both treatments, the recall a week before day 70, birthday, a reward, silver
     assert anna_mail[0] == (0, "Willkommen bei Praxis Vital Bonusprogramm, Anna")
-    assert (1, "Anna, vielen Dank für Ihren Besuch") in anna_mail and (81, "Anna, vielen Dank für Ihren Besuch") in anna_mail
-    assert (3, "Wie geht es Ihnen, Anna?") in anna_mail and (14, "Anna, sind Sie mit dem Ergebnis zufrieden?") in anna_mail
+    assert (1, "Anna, vielen Dank für Ihren Besuch") in anna_mail and (
+        81,
+        "Anna, vielen Dank für Ihren Besuch",
+    ) in anna_mail
+    assert (3, "Wie geht es Ihnen, Anna?") in anna_mail and (
+        14,
+        "Anna, sind Sie mit dem Ergebnis zufrieden?",
+    ) in anna_mail
     assert (56, "Anna, planen Sie Ihren nächsten Termin") in anna_mail
     assert (63, "Anna, Zeit für Ihren nächsten Termin") in anna_mail        # botox after 10 weeks
     assert (161, "Alles Gute zum Geburtstag, Anna") in anna_mail           # 15 June

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from loyalty.program import ASSETS
-from loyalty.services import Actor, context, create_staff, enroll, init_station, load_demo, sign_in
+from loyalty.services import Actor, context, create_staff, device_id, enroll, init_station, load_demo, sign_in
 from loyalty.store import close_database, open_database
 from tests.browser import open_flet_page, station_process
 
@@ -37,7 +37,7 @@ def prepare_home(home: Path) -> dict[str, str]:
     try:
         init_station(ASSETS / "programs" / "clinic-de.toml")
         load_demo()
-        device = Actor(context.device_id())
+        device = Actor(device_id())
         manager = sign_in("Chef", "1234", device.device_id)
         create_staff("Lena Locked", "receptionist", "1111", manager)
         tokens = {}

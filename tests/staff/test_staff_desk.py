@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ROOT
-from tests.staff.conftest import desk_server, field, open_page, sign_in_as, type_in
+from tests.staff.conftest import desk_server, open_page, sign_in_as, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def desk(tmp_path_factory):
 
 def test_wrong_pin_then_lock_out_is_said_in_words(browser, desk, artefacts):
     page = open_page(browser, desk)
-    for attempt in range(4):
+    for _ in range(4):
         sign_in_as(page, "Lena Locked", "9999")
         expect(page.get_by_text("Name oder PIN ist falsch.")).to_be_visible()
     sign_in_as(page, "Lena Locked", "9999")
@@ -41,7 +41,7 @@ def test_kiosk_check_in_appears_live_and_search_opens_member(browser, desk, arte
     environ = {**os.environ, "LOYALTY_HOME": str(desk.home)}
     environ.pop("LOYALTY_DB", None)
     # A kiosk process on the same database checks Greta in (the kiosk app is built on another branch).
-    subprocess.run([sys.executable, "-m", "loyalty.cli", "checkin", desk.tokens["Greta"]], env=environ,
+    subprocess.run([sys.executable, "-m", "station.cli", "checkin", desk.tokens["Greta"]], env=environ,
                    cwd=ROOT, check=True, capture_output=True)
     started = time.monotonic()
     expect(page.get_by_text("Greta Grünwald")).to_be_visible(timeout=1000)

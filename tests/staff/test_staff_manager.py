@@ -188,8 +188,10 @@ def test_import_preview_errors_then_all_rows(page, artefacts):
     status(page, "Zeile 3: points „x“ ist keine ganze Zahl; consent muss „ja“ sein")
     status(page, "1 Zeile ist fehlerhaft. Es wurde nichts importiert.")
     page.screenshot(path=artefacts / "staff-import-errors.png")
-    page.wait_for_timeout(500)    # the report is drawn; select the whole text before typing the fix
-    type_in(page, "CSV-Text", "first_name,email,points,consent\nOtto,otto@example.org,120,yes\nPia,pia@example.org,80,ja")
+    page.wait_for_timeout(500)  # the report is drawn; select the whole text before typing the fix
+    type_in(
+        page, "CSV-Text", "first_name,email,points,consent\nOtto,otto@example.org,120,yes\nPia,pia@example.org,80,ja"
+    )
     page.get_by_role("button", name="Prüfen").click()
     status(page, "2 Zeilen, insgesamt 200 Punkte, keine Fehler.")
     page.get_by_role("button", name="Importieren").click()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import Actor, card_token, check_in, consents, context, store_program
+from loyalty.services import Actor, card_token, check_in, consents, context, device_id, store_program
 from loyalty.store import Member, close_database, open_database, queries
 from tests.browser import station_process
 from tests.printer import PrinterServer
@@ -128,7 +128,9 @@ def test_award_points_confirms_in_words_and_undo_reverses(page, artefacts):
 
 def test_purchase_picker_offers_only_items_that_earn_points(page, artefacts):
     """Under de-clinic a purchase never offers a physician service, a medical device or a medicine."""
-    expect(page.get_by_text("Ärztliche Leistungen, Medizinprodukte und Arzneimittel sammeln keine Punkte")).to_be_visible()
+    expect(
+        page.get_by_text("Ärztliche Leistungen, Medizinprodukte und Arzneimittel sammeln keine Punkte")
+    ).to_be_visible()
     expect(chips(page, "Hyaluron-Filler (Ärztliche Leistung)")).to_have_count(1)       # the treatment box only
     expect(chips(page, "Kühlmaske nach Behandlung (Medizinprodukt)")).to_have_count(0)
     expect(chips(page, "Sonnenschutz LSF 50 (Shop)")).to_have_count(2)                 # purchase and credit
@@ -221,7 +223,10 @@ def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_
     expect(page.get_by_text(re.compile(r"über 30,00\s€ erstatten \(noch erstattbar: 30,00\s€\)"))).to_be_visible()
     type_in(page, "Zu erstattender Betrag", "100")
     page.get_by_role("button", name="Erstattung buchen").click()
-    status(page, "Von diesem Kauf können höchstens noch 30,00 € erstattet werden. Bitte geben Sie einen kleineren Betrag ein.")
+    status(
+        page,
+        "Von diesem Kauf können höchstens noch 30,00 € erstattet werden. Bitte geben Sie einen kleineren Betrag ein.",
+    )
     page.screenshot(path=artefacts / "staff-member-refund-too-much.png")
     type_in(page, "Zu erstattender Betrag", "10")
     page.get_by_role("button", name="Erstattung buchen").click()
@@ -287,7 +292,7 @@ def test_reissue_card_by_pdf_email_and_printer_and_the_old_code_stops(page, desk
     with station_db(desk):
         anna = Member.get(Member.first_name == "Anna")
         new_token, address = card_token(anna.id), anna.email
-        old = check_in(desk.tokens["Anna"], Actor(context.device_id()))
+        old = check_in(desk.tokens["Anna"], Actor(device_id()))
         assert old.status == "revoked" and old.member is None
     page.get_by_role("button", name=f"Per E-Mail an {address} senden").click()
     status(page, f"Die neue Karte wurde an {address} gesendet.")
@@ -331,11 +336,16 @@ def test_member_page_in_english_formats_figures_in_the_locale(page, artefacts):
                 break
             except AssertionError:
                 continue
-        expect(page.get_by_text("5 rewards ready – the biggest: Credit on skincare and shop (500 points)")).to_be_visible()
+        expect(
+            page.get_by_text("5 rewards ready – the biggest: Credit on skincare and shop (500 points)")
+        ).to_be_visible()
         expect(chips(page, "Hyaluronic filler (Physician service)")).to_have_count(1)
         type_in(page, "Points to use", "5000")
         page.get_by_role("button", name="Redeem Credit on skincare and shop").click()
-        status(page, "Not enough points: the member has 900, this needs 5,000. Redeem fewer points or choose another reward.")
+        status(
+            page,
+            "Not enough points: the member has 900, this needs 5,000. Redeem fewer points or choose another reward.",
+        )
         page.screenshot(path=artefacts / "staff-member-en-refused.png")
         page.get_by_role("button", name="Refund").first.click()
         type_in(page, "Amount to refund", "5000")

@@ -4,8 +4,7 @@ import pytest
 from loyalty.errors import Refused
 from loyalty.services import award_purchase, check_in, current_program, enroll
 from loyalty.services.checkin import CHECKED_IN
-from loyalty.services.settings import (SettingInvalid, compliance_table, program_toml, replace_program,
-                                       update_settings)
+from loyalty.services.settings import SettingInvalid, compliance_table, program_toml, replace_program, update_settings
 
 
 def test_points_rule_change_applies_to_the_next_award(station):

@@ -27,8 +27,10 @@ from requests.adapters import HTTPAdapter
 from loyalty import clock as clock_module
 from loyalty.program import ASSETS
 from loyalty.services import create_staff, init_station, sign_in
-from loyalty.services.context import Actor, new_id, set_setting
+from loyalty.services.context import Actor
 from loyalty.store import Outbox, RowClock, close_database, db, open_database
+from loyalty.store.outbox import new_id
+from loyalty.store.settings import set_setting
 from sync.client import HqClient, make_session
 from sync.hq import service
 from sync.hq.db import HQ_MODELS, hq_db, open_hq
@@ -56,7 +58,7 @@ class HqProcess:
 
     def start(self) -> None:
         env = dict(os.environ, LOYALTY_HOME=str(self.home))
-        self.proc = subprocess.Popen([sys.executable, "-m", "loyalty.cli", "hq", "serve", "--db", self.db_url,
+        self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
                                       "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30

@@ -8,14 +8,12 @@ import pytest
 import requests
 
 from loyalty.services import enroll
+from loyalty.store.settings import get_setting
 from sync import signing
 from sync.client import HqClient, HqError
 from sync.hq.db import Event, hq_db
 from sync.protocol import MAX_BODY_BYTES, PullRequest
 from sync.station import SECRET, pending_events, sync_round
-from loyalty.services.context import get_setting
-
-
 
 
 def _signed_post(hq, node, path, body: bytes, secret=None, now=None, nonce_headers=None):

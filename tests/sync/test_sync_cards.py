@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from loyalty.services import check_in, enroll, reissue_card
 from loyalty.services.cards import card_token
-from loyalty.services.context import get_setting
 from loyalty.store import Card, LedgerEntry
+from loyalty.store.settings import get_setting
 from loyalty.tokens import make_token, new_key
 
 

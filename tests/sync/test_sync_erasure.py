@@ -10,11 +10,19 @@ import time
 import psycopg
 import requests
 
-from loyalty.services import (adjust, award_purchase, enroll, erase_member, join_plan, member_status,
-                              record_treatment, update_profile)
-from loyalty.services.context import get_setting
+from loyalty.services import (
+    adjust,
+    award_purchase,
+    enroll,
+    erase_member,
+    join_plan,
+    member_status,
+    record_treatment,
+    update_profile,
+)
 from loyalty.services.feedback import submit_feedback
 from loyalty.store import Member, Outbox, Treatment, close_database
+from loyalty.store.settings import get_setting
 from sync import signing
 from sync.hq.db import Event, Row, hq_db
 from sync.station import SECRET, pending_events

@@ -17,8 +17,8 @@ from loyalty.store import Card, Flag, LedgerEntry, Member, Outbox, close_databas
 from sync.client import HqError
 from sync.hq import service
 from sync.hq.db import Event, Row, hq_db
-from sync.status import sync_state
 from sync.station import sync_round
+from sync.status import sync_state
 
 from hq_harness import Fault, FaultyAdapter
 
@@ -166,8 +166,8 @@ def test_a_lost_cards_revocation_wins_everywhere(hq, template, tmp_path):
     b.use()
     card = Card.get_by_id(old)
     card.revoked_reason = None
-    from loyalty.services.context import record
     from loyalty.store import db
+    from loyalty.store.outbox import record
     with db.atomic():
         record(card, insert=False)        # B touches the old card while it does not know it is lost
     _settle(a, b)

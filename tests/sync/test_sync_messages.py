@@ -3,10 +3,10 @@ and sent by one station, the one of the location they joined at, so nobody gets 
 from __future__ import annotations
 
 from loyalty.services import enroll, record_treatment
-from loyalty.services.context import HOME_LOCATION, get_setting, set_setting
 from loyalty.services.messages import plan_messages
 from loyalty.store import Setting, write
 from loyalty.store.models import Message
+from loyalty.store.settings import HOME_LOCATION, get_setting, set_setting
 from sync.hq import service
 from sync.hq.db import hq_db
 

@@ -16,12 +16,21 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from loyalty.errors import Refused
-from loyalty.services import (award_purchase, card_token, check_in, enroll, member_status, redeem, reissue_card,
-                              update_profile)
+from loyalty.services import (
+    award_purchase,
+    card_token,
+    check_in,
+    enroll,
+    member_status,
+    redeem,
+    reissue_card,
+    update_profile,
+)
 from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, Outbox, Treatment, db
 from sync.client import HqError
 from sync.hq import service

@@ -4,9 +4,11 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from loyalty import erasure, hlc
+from loyalty import hlc
+from loyalty.store import registry
 from sync import merge, signing
 from sync.protocol import batch_id, make_cursor, parse_cursor
 
@@ -44,15 +46,15 @@ def test_profile_fields_converge_in_any_order(edits):
         row, clocks = dict(base), {}
         for number, field, value, stamp, device in order:
             payload, fields, clock, op = _event(field, value, stamp, device, f"e{number}")
-            row, clocks, _ = merge.merge_row("member", row, clocks, payload, fields, clock, op, True)
+            row, clocks, _ = merge.merge_row("member", row, clocks, payload, fields, clock, op)
         results.add(tuple(sorted(row.items(), key=lambda kv: kv[0])))
     assert len(results) == 1
 
 
 def test_different_fields_edited_on_two_stations_both_survive():
     row, clocks = {"id": "m1", "phone": "1", "note": "a"}, {}
-    row, clocks, _ = merge.merge_row("member", row, clocks, {"phone": "2"}, ["phone"], (5, "A", "e1"), "upsert", True)
-    row, clocks, _ = merge.merge_row("member", row, clocks, {"note": "b"}, ["note"], (3, "B", "e2"), "upsert", True)
+    row, clocks, _ = merge.merge_row("member", row, clocks, {"phone": "2"}, ["phone"], (5, "A", "e1"), "upsert")
+    row, clocks, _ = merge.merge_row("member", row, clocks, {"note": "b"}, ["note"], (3, "B", "e2"), "upsert")
     assert row == {"id": "m1", "phone": "2", "note": "b"}
 
 
@@ -62,8 +64,8 @@ def test_revoked_card_stays_revoked_even_against_a_later_clock():
     for first, second in ((revoke, card), (card, revoke)):
         clocks_first = (1, "A", "e1") if first is revoke else (9, "B", "e2")
         clocks_second = (9, "B", "e2") if first is revoke else (1, "A", "e1")
-        row, clocks, _ = merge.merge_row("card", None, {}, first, None, clocks_first, "upsert", True)
-        row, clocks, _ = merge.merge_row("card", row, clocks, second, None, clocks_second, "upsert", True)
+        row, clocks, _ = merge.merge_row("card", None, {}, first, None, clocks_first, "upsert")
+        row, clocks, _ = merge.merge_row("card", row, clocks, second, None, clocks_second, "upsert")
         assert row["status"] == "revoked" and row["revoked_reason"] == "lost"
 
 
@@ -71,16 +73,16 @@ def test_erasure_wins_over_a_later_profile_edit():
     member = {"id": "m1", "first_name": "Anna", "erased_at": None}
     erased = {"id": "m1", "first_name": None, "erased_at": "t"}
     edit = {"id": "m1", "first_name": "Anne", "erased_at": None}
-    row, clocks, _ = merge.merge_row("member", member, {}, edit, ["first_name"], (9, "B", "e2"), "upsert", True)
-    row, clocks, _ = merge.merge_row("member", row, clocks, erased, None, (5, "A", "e1"), "erase", True)
-    row, clocks, _ = merge.merge_row("member", row, clocks, edit, ["first_name"], (12, "B", "e3"), "upsert", True)
+    row, clocks, _ = merge.merge_row("member", member, {}, edit, ["first_name"], (9, "B", "e2"), "upsert")
+    row, clocks, _ = merge.merge_row("member", row, clocks, erased, None, (5, "A", "e1"), "erase")
+    row, clocks, _ = merge.merge_row("member", row, clocks, edit, ["first_name"], (12, "B", "e3"), "upsert")
     assert row["first_name"] is None and row["erased_at"] == "t"
 
 
 def test_append_only_rows_keep_their_first_copy():
     entry = {"id": "l1", "points": 10}
     row, _, changed = merge.merge_row("ledger_entry", entry, {}, {"id": "l1", "points": 99}, None, (9, "B", "x"),
-                                      "upsert", False)
+                                      "upsert")
     assert row == entry and not changed
 
 
@@ -102,14 +104,14 @@ def test_cursor_round_trip_and_batch_ids():
 
 
 def test_erasure_rule_clears_personal_fields_keeps_amounts_and_drops_health_records():
-    member = erasure.scrub("member", {"id": "m1", "first_name": "Anna", "email": "a@example.org", "locale": "de"})
+    member = registry.scrub("member", {"id": "m1", "first_name": "Anna", "email": "a@example.org", "locale": "de"})
     assert member == {"id": "m1", "first_name": None, "email": None, "locale": "de"}
-    entry = erasure.scrub("ledger_entry", {"id": "e1", "member": "m1", "points": 35, "item_code": "botox",
+    entry = registry.scrub("ledger_entry", {"id": "e1", "member": "m1", "points": 35, "item_code": "botox",
                                            "reason": "treatment"})
     assert entry == {"id": "e1", "member": "m1", "points": 35, "item_code": None, "reason": ""}
-    audit = erasure.scrub("audit_log", {"member_id": "m1", "detail": '{"item": "botox", "entry": "e1"}'})
+    audit = registry.scrub("audit_log", {"member_id": "m1", "detail": '{"item": "botox", "entry": "e1"}'})
     assert json.loads(audit["detail"]) == {"entry": "e1"}
-    assert erasure.scrub("treatment", {"id": "t1", "member": "m1", "item_code": "botox"}) is None
-    assert erasure.scrub("consent_event", {"id": "c1", "member": "m1", "granted": True})["granted"] is True
-    assert [erasure.owner(t, r, p) for t, r, p in (("member", "m1", {}), ("audit_log", "a1", {"member_id": "m1"}),
+    assert registry.scrub("treatment", {"id": "t1", "member": "m1", "item_code": "botox"}) is None
+    assert registry.scrub("consent_event", {"id": "c1", "member": "m1", "granted": True})["granted"] is True
+    assert [registry.owner(t, r, p) for t, r, p in (("member", "m1", {}), ("audit_log", "a1", {"member_id": "m1"}),
                                                    ("card", "c1", {"member": "m1"}))] == ["m1"] * 3

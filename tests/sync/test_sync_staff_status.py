@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import Actor, context, enroll
+from loyalty.services import Actor, device_id, enroll
 from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Event, hq_db
@@ -23,7 +23,7 @@ def enrol_members(home, names: list[str]) -> list[str]:
     """Write on the station's database from outside the station process, as a second kiosk would."""
     open_database(home / "loyalty.db")
     try:
-        device = Actor(context.device_id())
+        device = Actor(device_id())
         return [enroll(name, device, email=f"{name.lower()}@example.org", consent_program=True,
                        age_confirmed=True).member_id for name in names]
     finally:

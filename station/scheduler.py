@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from loyalty import clock
-from loyalty.channels import channels_from_config, public_url
+from loyalty.adapters.channels import channels_from_config, public_url
 from loyalty.config import Config
 from loyalty.services import messages
 

@@ -3,6 +3,6 @@ from __future__ import annotations
 
 import os
 
-from sync.hq.app import create_app
+from hq.server import create_app
 
 app = create_app(os.environ["LOYALTY_HQ_DB"])

@@ -244,7 +244,7 @@ def cmd_expire(args) -> int:
 
 
 def cmd_decode(args) -> int:
-    from kiosk.decode_files import decode_file
+    from loyalty.adapters.decode_files import decode_file
     results = [decode_file(path) for path in args.files]
     for result in results:
         print(json.dumps(result, ensure_ascii=False))
@@ -264,8 +264,8 @@ def cmd_run(args) -> int:
 
 def cmd_messages(args) -> int:
     config = _station()
-    from loyalty.channels import channels_from_config
-    from loyalty.scheduler import messages_command
+    from loyalty.adapters.channels import channels_from_config
+    from station.scheduler import messages_command
     if args.action == "run" and not channels_from_config(config):
         raise Failure("no [smtp] host or [sms] url in station.toml: nothing can be sent")
     _print(messages_command(config, args.action), args.json)

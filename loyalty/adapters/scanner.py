@@ -14,9 +14,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from kiosk.capture import ENDED, FrameSource
-from kiosk.debounce import Debouncer
-from kiosk.decoding import Decoded, decode_frame
+from loyalty.adapters.capture import ENDED, FrameSource
+from loyalty.adapters.debounce import Debouncer
+from loyalty.adapters.decoding import Decoded, decode_frame
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import cv2
 
-from kiosk.capture import DEFAULT_FPS
-from kiosk.debounce import Debouncer
-from kiosk.decoding import Decoded, decode_frame
+from loyalty.adapters.capture import DEFAULT_FPS
+from loyalty.adapters.debounce import Debouncer
+from loyalty.adapters.decoding import Decoded, decode_frame
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 

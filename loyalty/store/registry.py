@@ -1,0 +1,252 @@
+"""What every record type is, declared once: where it lives, how it merges, what it may hold, whose it is.
+
+Every list that used to be written out by hand is derived from `RECORDS`: which tables sync and
+which stay on their station (the outbox, the pull, HQ), which merge field by field, the payload
+schema HQ and the stations check every synced record against, the member a record belongs to,
+what a GDPR erasure (Art. 17) does to it and its section in the Art. 15 export.
+
+Adding a record type: a migration, a model in `models.py` with its entry here, the service that
+writes it. Nothing else names the table.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+import peewee as pw
+
+from loyalty import ledger
+from loyalty.store.fields import UtcDateTimeField
+from loyalty.store.models import (
+    AuditLog,
+    BenefitUse,
+    Card,
+    ConsentEvent,
+    Feedback,
+    Flag,
+    FollowUp,
+    LedgerEntry,
+    Member,
+    Membership,
+    Message,
+    Outbox,
+    ProgramVersion,
+    RecallOverride,
+    RowClock,
+    Setting,
+    Staff,
+    Treatment,
+)
+
+
+class Scope(Enum):
+    SYNCED = "synced"        # written at stations, kept at HQ, pulled by every station
+    REPORTED = "reported"    # written at stations, kept at HQ for the group, never handed to other stations
+    STATION = "station"      # stays on the station that wrote it
+
+
+class Erase(Enum):
+    KEEP = "keep"            # nothing personal in it: stays under the member's random id
+    CLEAR = "clear"          # the fields in `cleared` are emptied, the rest stays
+    DROP = "drop"            # goes as a whole (health data, plans, messages)
+
+
+@dataclass(frozen=True)
+class Holds:
+    """A value that beats the clock once written: a revoked card stays revoked."""
+    field: str
+    value: str
+    fields: tuple[str, ...]          # the fields that travel with it (when, why)
+
+
+@dataclass(frozen=True)
+class RecordType:
+    model: type[pw.Model]
+    scope: Scope
+    mutable: bool = False                           # merges field by field, last writer wins; else a set union by id
+    owner: str | None = None                        # the payload field naming the member ("id" for the member)
+    via: tuple[str, str] | None = None              # (field, table): belongs to the member of the record it points to
+    erase: Erase = Erase.KEEP
+    cleared: dict = field(default_factory=dict)     # field -> value after an erasure (Erase.CLEAR)
+    cleared_keys: tuple[str, str, tuple[str, ...]] | None = None   # (JSON field, keys that go) on erasure
+    export: str | None = None                       # section in the member's GDPR export, in declaration order
+    local_fields: tuple[str, ...] = ()              # never leave the station (a PIN's hash, its lock-out)
+    limits: dict = field(default_factory=dict)      # integer field -> (lowest, highest)
+    choices: dict = field(default_factory=dict)     # text field -> the values it may take
+    holds: Holds | None = None
+    erasable: bool = False                          # may travel as an `erase` event, which then holds
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.table_name
+
+    @property
+    def synced(self) -> bool:
+        return self.scope is not Scope.STATION
+
+    @property
+    def pulled(self) -> bool:
+        return self.scope is Scope.SYNCED
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.primary_key.name
+
+    def payload(self, instance: pw.Model) -> dict:
+        """The record as it travels: every column's stored value, without the station-only fields."""
+        return {name: f.db_value(instance.__data__.get(name)) for name, f in self.model._meta.fields.items()
+                if name not in self.local_fields}
+
+    def references(self) -> dict[str, str]:
+        """Payload field -> the table it points to."""
+        return {name: f.rel_model._meta.table_name for name, f in self.model._meta.fields.items()
+                if isinstance(f, pw.ForeignKeyField)}
+
+
+POINTS = (-10_000_000, 10_000_000)          # one entry moves at most ten million points or stamps
+CENTS = (-100_000_000, 100_000_000)         # one entry at most a million euros either way
+DAYS = (0, 3650)
+CONSENTS = ("program", "marketing", "care")
+
+MEMBER_FIELDS = ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
+                 "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by")
+
+RECORDS: dict[str, RecordType] = {r.table: r for r in (
+    RecordType(Setting, Scope.STATION),
+    RecordType(ProgramVersion, Scope.STATION),
+    RecordType(Member, Scope.SYNCED, mutable=True, owner="id", erase=Erase.CLEAR,
+               cleared=dict.fromkeys(MEMBER_FIELDS), export="member", erasable=True,
+               limits={"birthday_day": (1, 31), "birthday_month": (1, 12)}, choices={"locale": ("de", "en")}),
+    RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS}),
+    RecordType(Card, Scope.SYNCED, mutable=True, owner="member", export="cards",
+               choices={"status": ("active", "revoked")},
+               holds=Holds("status", "revoked", ("status", "revoked_at", "revoked_reason"))),
+    RecordType(LedgerEntry, Scope.SYNCED, owner="member", erase=Erase.CLEAR,
+               cleared={"item_code": None, "reason": ""}, export="ledger",
+               limits={"points": POINTS, "stamps": POINTS, "amount_cents": CENTS, "config_version": (0, 2 ** 31)},
+               choices={"kind": ledger.KINDS}),
+    RecordType(Treatment, Scope.SYNCED, owner="member", erase=Erase.DROP, export="treatments"),
+    RecordType(Membership, Scope.SYNCED, mutable=True, owner="member", erase=Erase.DROP, export="memberships",
+               choices={"status": ("active", "cancelled")}),
+    RecordType(BenefitUse, Scope.SYNCED, via=("membership", "membership"), erase=Erase.DROP, export="benefit_uses"),
+    RecordType(RecallOverride, Scope.SYNCED, mutable=True, owner="member", erase=Erase.DROP, export="recall_overrides",
+               limits={"recall_days": DAYS}),
+    RecordType(Flag, Scope.SYNCED, mutable=True, owner="member", export="flags"),
+    RecordType(Feedback, Scope.SYNCED, owner="member", erase=Erase.CLEAR, cleared={"text": None}, export="feedback",
+               limits={"score": (0, 10)}),
+    RecordType(FollowUp, Scope.SYNCED, mutable=True, owner="member", erase=Erase.CLEAR,
+               cleared={"detail": "", "note": None}, export="follow_ups", choices={"status": ("open", "done")}),
+    RecordType(Staff, Scope.REPORTED, mutable=True, local_fields=("pin_hash", "failed_pins", "locked_until"),
+               choices={"role": ("receptionist", "manager")}),
+    RecordType(AuditLog, Scope.REPORTED, owner="member_id", export="staff_actions",
+               cleared_keys=("detail", ("item", "reason"))),
+    RecordType(Message, Scope.STATION, owner="member", erase=Erase.DROP, export="messages"),
+    RecordType(Outbox, Scope.STATION),
+    RecordType(RowClock, Scope.STATION),
+)}
+
+
+def record_type(table: str) -> RecordType | None:
+    return RECORDS.get(table)
+
+
+MUTABLE = frozenset(t for t, r in RECORDS.items() if r.mutable)
+SYNCED = frozenset(t for t, r in RECORDS.items() if r.synced)
+PULLED = frozenset(t for t, r in RECORDS.items() if r.pulled)
+EXPORTED = tuple(r.export for r in RECORDS.values() if r.export)
+
+
+# --- the payload schema ------------------------------------------------------------------------
+
+MAX_TEXT = 4000
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+def invalid(table: str, record_id: str, op: str, payload: dict) -> str | None:
+    """Why a synced record cannot be taken as it is (None: it can). Pure: no database.
+
+    Checks what the model declares (types, required fields, lengths, ranges, choices); references
+    to other records are checked by whoever holds them.
+    """
+    kind = RECORDS.get(table)
+    if kind is None or not kind.synced:
+        return "table_not_synced"
+    if op == "erase" and not kind.erasable:
+        return "erase_not_allowed"
+    if str(payload.get(kind.key)) != record_id:
+        return "record_id_mismatch"
+    fields = kind.model._meta.fields
+    for name in payload:
+        if name not in fields or name in kind.local_fields:
+            return f"unknown_field:{name}"
+    for name, column in fields.items():
+        if name in kind.local_fields:
+            continue
+        if name not in payload:
+            return f"missing:{name}"
+        reason = _bad_value(kind, name, column, payload[name])
+        if reason:
+            return f"{reason}:{name}"
+    return None
+
+
+def _bad_value(kind: RecordType, name: str, column: pw.Field, value) -> str | None:
+    if value is None:
+        return None if column.null else "required"
+    if isinstance(column, pw.BooleanField):
+        return None if isinstance(value, bool) else "not_boolean"
+    if isinstance(column, (pw.IntegerField, pw.AutoField)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "not_integer"
+        low, high = kind.limits.get(name, (-2 ** 53, 2 ** 53))
+        return None if low <= value <= high else "out_of_range"
+    if isinstance(column, pw.FloatField):
+        return None if isinstance(value, (int, float)) and math.isfinite(value) else "not_number"
+    if not isinstance(value, str):
+        return "not_text"
+    if isinstance(column, UtcDateTimeField):
+        return None if _MOMENT.match(value) and _moment(value) else "not_a_time"
+    if len(value) > MAX_TEXT or "\x00" in value:
+        return "too_long"
+    allowed = kind.choices.get(name)
+    return "unknown_value" if allowed is not None and value not in allowed else None
+
+
+def _moment(value: str) -> bool:
+    try:
+        return 2000 <= datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").year < 2200
+    except ValueError:
+        return False
+
+
+# --- the member a record belongs to, and what an erasure leaves of it --------------------------
+
+def owner(table: str, record_id: str, payload: dict) -> str | None:
+    """The member a record belongs to, when the record names them itself (see `RecordType.via`)."""
+    kind = RECORDS.get(table)
+    if kind is None or kind.owner is None:
+        return None
+    value = record_id if kind.owner == kind.key else payload.get(kind.owner)
+    return None if value is None else str(value)
+
+
+def scrub(table: str, payload: dict) -> dict | None:
+    """The record as it may stay after its member's erasure; None when it must go entirely."""
+    kind = RECORDS.get(table)
+    if kind is None or kind.erase is Erase.DROP:
+        return None if kind is not None else payload
+    cleared = {name: value for name, value in kind.cleared.items() if name in payload}
+    if kind.cleared_keys and payload.get(kind.cleared_keys[0]):
+        name, keys = kind.cleared_keys
+        detail = json.loads(payload[name])
+        cleared[name] = json.dumps({k: v for k, v in detail.items() if k not in keys})
+    return {**payload, **cleared}
+
+
+def owned_through(parent: str) -> list[RecordType]:
+    """Record types that belong to a member through a record of `parent` (benefit uses through plans)."""
+    return [r for r in RECORDS.values() if r.via and r.via[1] == parent]
