@@ -14,7 +14,7 @@ from typing import Callable
 
 from loyalty import events
 from loyalty.config import Config
-from loyalty.store import db
+from loyalty.store import db, write
 from loyalty.store.settings import set_setting
 from sync.client import UNREACHABLE, HqError
 from sync.station import LAST_ERROR, OFFLINE, client_for_station, sync_round
@@ -88,7 +88,8 @@ def start_worker(config: Config) -> Stopper:
 def _note(message: str, offline: bool = False) -> None:
     try:
         db.connect(reuse_if_open=True)
-        set_setting(LAST_ERROR, message[:500])
-        set_setting(OFFLINE, "1" if offline else "")
+        with write():    # one commit: the staff app never reads the error without its offline flag
+            set_setting(LAST_ERROR, message[:500])
+            set_setting(OFFLINE, "1" if offline else "")
     except Exception:
         log.exception("could not record the sync error")
