@@ -83,8 +83,8 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     admin_command("list", cmd_admin_list, "console accounts with role and state")
 
     p = command("join", cmd_join, "link this station to an HQ with an enrolment code")
-    p.add_argument("url", help="HQ address, e.g. https://hq.example.org")
-    p.add_argument("code")
+    p.add_argument("url", help="HQ address, e.g. https://hq.example.org; or the console's join text (loyalty-join:...)")
+    p.add_argument("code", nargs="?", default=None, help="the one-time code (not needed with a join text)")
     p.add_argument("--name", default="", help="a name for this station at HQ")
 
     command("sync", cmd_sync, "run one sync round with HQ now (push the outbox, pull changes)")
@@ -243,10 +243,14 @@ def _station():
 
 def cmd_join(args) -> int:
     from sync.client import HqClient
+    from sync.protocol import parse_join_text
     from sync.station import enrol_station
+    url, code = parse_join_text(args.url) or (args.url, args.code)
+    if not code:
+        raise ValueError("give the enrolment code, or the console's join text (loyalty-join:...)")
     _station()
-    location = enrol_station(HqClient(args.url), args.code, args.name)
-    _print(args, {"joined": args.url, "location": location})
+    location = enrol_station(HqClient(url), code, args.name)
+    _print(args, {"joined": url, "location": location})
     return DONE
 
 

@@ -14,7 +14,7 @@ from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
 from loyalty.store.registry import RECORDS
 from sync import merge, signing
-from sync.hq import erasure
+from sync.hq import erasure, programs, stations
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (
     Batch,
@@ -289,14 +289,17 @@ def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
 # --- pull -----------------------------------------------------------------------------------
 
 def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
-    """Events after the cursor in stream order, one page, with the newest program config if newer.
+    """Events after the cursor in stream order, one page, with the newest program version for the
+    device's location if it is newer than the station's; the station's report is kept for the console.
 
     Positions are handed out under the stream lock, so every position below a visible one is
     committed: reading `position > cursor` never skips a late commit.
     """
     epoch, position = parse_cursor(request.cursor)
     with transaction():
-        authenticate(signed)
+        device = authenticate(signed)
+        if request.report is not None:
+            stations.note_report(device.id, request.report)
         stream = Stream.get_by_id(1)
         if epoch is not None and epoch != stream.epoch:
             raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
@@ -308,7 +311,7 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
         last = rows[-1].position if rows else position
         if not has_more:
             last = max(last, stream.position)   # read before the events, so nothing below it is missing
-        config = Config.select().order_by(Config.version.desc()).first()
+        config = programs.config_for(device.location_id)
     events = [WireEvent(id=r.id, device_id=r.device_id, seq=r.seq, table=r.tbl, record_id=r.record_id, op=r.op,
                         hlc=r.hlc, fields=None if r.fields is None else json.loads(r.fields),
                         payload=json.loads(r.payload)) for r in rows]
