@@ -13,17 +13,21 @@ from typing import Callable
 import flet as ft
 import peewee as pw
 
-from console import account, admins_screen, signin
+from console import account, admins_screen, audit, locations, members, program, signin
 from console.ui import ACCENT, Ctx
 from loyalty.errors import Refused
 from sync.hq import admins
-from sync.hq.admins import ADMINS
+from sync.hq.admins import ADMINS, AUDIT, LOCATIONS, MEMBERS, PROGRAM
 from sync.hq.db import hq_db
 
 SESSION_POLL_SECONDS = 3.0
 
 # (screen key, icon, module, permission that opens it; None: every admin)
 SECTIONS = [
+    ("program", ft.Icons.TUNE, program, PROGRAM),
+    ("locations", ft.Icons.STORE, locations, LOCATIONS),
+    ("members", ft.Icons.PEOPLE, members, MEMBERS),
+    ("audit", ft.Icons.FACT_CHECK, audit, AUDIT),
     ("admins", ft.Icons.ADMIN_PANEL_SETTINGS, admins_screen, ADMINS),
     ("account", ft.Icons.ACCOUNT_CIRCLE, account, None),
 ]

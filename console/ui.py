@@ -38,6 +38,7 @@ class Ctx:
                                        padding=ft.Padding.symmetric(horizontal=12, vertical=6))
         self.show: Callable[..., None] = lambda screen, arg=None: None
         self.ended: Callable[[], None] = lambda: None
+        self.refusal: Refused | None = None    # the last refusal, for screens that mark the field it names
 
     # --- texts -------------------------------------------------------------------------
     def t(self, key: str, **params) -> str:
@@ -49,6 +50,9 @@ class Ctx:
     def num(self, value: int | float) -> str:
         return i18n.fmt_number(value, self.lang)
 
+    def money(self, cents: int) -> str:
+        return i18n.fmt_money(cents, self.lang)
+
     def when(self, moment: float | None) -> str:
         if moment is None:
             return "–"
@@ -59,6 +63,9 @@ class Ctx:
         if seconds < 60:
             return self.t("just_now")
         return i18n.fmt_ago(timedelta(seconds=seconds), self.lang)
+
+    def name(self, names: dict[str, str]) -> str:
+        return names.get(self.lang) or names.get("en") or next(iter(names.values()), "")
 
     def role(self, role: str) -> str:
         return self.t(f"role.{role}")
@@ -83,6 +90,7 @@ class Ctx:
             with hq_db.connection_context():
                 return use_case(*args, **kwargs)
         except Refused as exc:
+            self.refusal = exc
             self.fail(exc.message(self.lang))
             if exc.code == "admin_session_ended" and self.token is not None:
                 self.ended()

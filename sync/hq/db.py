@@ -319,6 +319,7 @@ def open_hq(url: str) -> pw.Database:
         with _schema_lock():
             existing = set(hq_db.get_tables())
             hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
+            _create_row_indexes()
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
     return database
@@ -346,3 +347,36 @@ def close_hq() -> None:
 
 def now() -> float:
     return time.time()
+
+
+# --- indexes on the merged rows' JSON, for the console's member search and a member's records ----
+
+def row_field(field: str) -> str:
+    """The SQL for one field of `hq_row.data`, as the indexes below are built on it."""
+    if is_postgres():
+        return f"((data::jsonb ->> '{field}') COLLATE \"C\")"
+    return f"json_extract(data, '$.{field}')"
+
+
+MEMBER_SEARCH = ("name_key", "last_key", "email", "phone_key")
+
+
+def _row_indexes() -> dict[str, str]:
+    indexes = {f"hq_row_member_{field}": f"CREATE INDEX hq_row_member_{field} ON hq_row ({row_field(field)}) "
+                                        f"WHERE tbl = 'member'" for field in MEMBER_SEARCH}
+    indexes["hq_row_owner"] = f"CREATE INDEX hq_row_owner ON hq_row (tbl, {row_field('member')})"
+    return indexes
+
+
+def _create_row_indexes() -> None:
+    """Only those missing: building one on a large hq_row holds its writers back once, at the first
+    start after an upgrade; later starts lock nothing."""
+    if is_postgres():
+        existing = {name for (name,) in hq_db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'hq_row'").fetchall()}
+    else:
+        existing = {name for (name,) in hq_db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hq_row'").fetchall()}
+    for name, sql in _row_indexes().items():
+        if name not in existing:
+            hq_db.execute_sql(sql)

@@ -96,7 +96,7 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
                         & (Enrolment.expires_at > moment)).execute())
         if not taken:
             raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
-        if Device.get_or_none(Device.id == request.device_id):
+        if request.device_id == HQ_DEVICE or Device.get_or_none(Device.id == request.device_id):
             raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
         enrolment = Enrolment.get_by_id(_hash(request.code))
         secret = signing.new_secret()
@@ -153,6 +153,25 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
         max_hlc = _write(merged)
         erasure.scrub_pushed(request.events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
+
+
+HQ_DEVICE = "hq"   # the author of the records HQ writes itself (a member's move, an erasure from the console)
+
+
+def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) -> list[Receipt]:
+    """Records HQ itself writes, as (table, record id, op, whole row, changed fields): stored and merged
+    exactly like a station's push, at clocks past every clock seen, so stations pull and apply them
+    like any other station's edit. Call inside a transaction."""
+    stream = Stream.get_by_id(1)
+    clock = max(hlc.from_wall(int(now() * 1000)), stream.max_hlc + 1)
+    seq = (Event.select(pw.fn.MAX(Event.seq)).where(Event.device_id == HQ_DEVICE).scalar() or 0) + 1
+    events = [WireEvent(id=str(uuid7()), device_id=HQ_DEVICE, seq=seq + i, table=table, record_id=record_id, op=op,
+                        hlc=clock + i, fields=fields, payload=payload)
+              for i, (table, record_id, op, payload, fields) in enumerate(changes)]
+    merged = _merge(HQ_DEVICE, events)
+    _write(merged)
+    erasure.scrub_pushed(events, merged.receipts)
+    return merged.receipts
 
 
 @dataclass
