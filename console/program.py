@@ -95,8 +95,9 @@ def build(ctx: Ctx, draft: programs.Draft | None = None) -> ft.Control:
         rows = []
         for version, changes in made.against.items():
             where = ", ".join(made.locations[version])
-            rows.append(line(ctx.t("program.against", version=_version(ctx, version), where=where),
-                             size=16, weight=ft.FontWeight.BOLD))
+            words = ctx.t("program.against", version=_version(ctx, version), where=where) if version else ctx.t(
+                "program.against_start", where=where)
+            rows.append(line(words, size=16, weight=ft.FontWeight.BOLD))
             rows += [line(f"{c.field}: {_value(c.before)} → {_value(c.after)}", size=16) for c in changes] or [
                 line(ctx.t("program.same"), QUIET_COLOUR)]
         result.controls = [line(ctx.t("program.valid"), "#1b5e20", weight=ft.FontWeight.BOLD), *rows]

@@ -113,6 +113,9 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
             continue
         report = None                              # once a round is enough
         pulled += apply_page(page)
+        if page.config is not None and client.reports:
+            report = station_report()              # tell HQ at once which program runs now
+            continue
         if not page.has_more:
             break
     _note_success(busy=bool(pushed or pulled))

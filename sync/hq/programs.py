@@ -48,7 +48,8 @@ class Draft:
     text: str
     program: Program
     changed: list[str]
-    against: dict[int | None, list[Change]]   # running version (None: nothing published) -> differences
+    against: dict[int | None, list[Change]]   # running version -> differences (None: nothing published yet,
+                                              # compared with the text the edit started from)
     locations: dict[int | None, list[str]]    # running version -> location names
 
 
@@ -111,7 +112,7 @@ def check_draft(token: str, base_text: str, changes: dict[str, object], location
         config = config_for(loc.id)
         version = config.version if config else None
         if version not in against:
-            against[version] = differences(config.toml, text) if config else []
+            against[version] = differences(config.toml if config else base_text, text)
         where.setdefault(version, []).append(loc.name)
     return Draft(text, program, changed, against, where)
 
