@@ -32,7 +32,7 @@ class StationView:
     location: str
     status: str                     # active | revoked
     enrolled_at: float
-    last_seen_at: float | None      # its last signed request
+    last_seen_at: float | None      # its last push or reported pull
     revoked_at: float | None
     reported_at: float | None       # None: it never sent a report (an older station)
     software: str | None
@@ -76,7 +76,8 @@ def station_views(expected: dict[str, int | None]) -> list[StationView]:
         taken = texts.get(report.program_version) if report else None
         views.append(StationView(
             device.id, device.name, device.location_id, device.location.name, device.status, device.enrolled_at,
-            device.last_seen_at, device.revoked_at, report.received_at if report else None,
+            max(filter(None, (device.last_seen_at, report.received_at if report else None)), default=None),
+            device.revoked_at, report.received_at if report else None,
             report.software if report else None, report.program_version if report else None,
             expected.get(device.location_id), bool(taken and program_digest(taken) != report.program_digest),
             report.program_problem if report else None, report.queue_length if report else None,
