@@ -117,6 +117,8 @@ class SyncDetails(ft.Column):
             lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), size=13, color="#666666"))
         else:
             lines.append(line(ctx.raw("sync.error", message=state.last_error), FAIL_COLOUR))
+        lines.append(line(ctx.raw("sync.program", version=state.program_version) if state.program_version
+                          else ctx.raw("sync.program_own")))
         lines += [line(f"{ctx.raw('sync.hq_url')}: {state.hq_url}"),
                   line(f"{ctx.raw('sync.device')}: {state.device_id or '–'}")]
         self.body.controls = lines

@@ -60,19 +60,45 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     p = command("status", cmd_status, "locations, devices, events and stream position")
     database(p)
 
+    p = sub.add_parser("admin", help="console accounts (the first owner, a lost authenticator)",
+                       description="console accounts at /console/: e-mail, password and an authenticator code")
+    admin = p.add_subparsers(dest="admin_command", required=True, metavar="ADMIN_COMMAND")
+
+    def admin_command(name, func, help_text):
+        a = admin.add_parser(name, help=help_text, description=help_text)
+        a.set_defaults(hq_func=func)
+        a.add_argument("--json", action="store_true", help="print JSON instead of text")
+        database(a)
+        return a
+
+    a = admin_command("create", cmd_admin_create,
+                      "make a console account that works at once (the first owner); asks for its password")
+    a.add_argument("email")
+    a.add_argument("--name", required=True, help="the name the console shows")
+    a.add_argument("--role", default="owner", choices=("owner", "operations", "data_protection"))
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a = admin_command("reset", cmd_admin_reset,
+                      "a new invitation code for an account (lost phone or password); its sessions end")
+    a.add_argument("email")
+    admin_command("list", cmd_admin_list, "console accounts with role and state")
+
     p = command("join", cmd_join, "link this station to an HQ with an enrolment code")
-    p.add_argument("url", help="HQ address, e.g. https://hq.example.org")
-    p.add_argument("code")
+    p.add_argument("url", help="HQ address, e.g. https://hq.example.org; or the console's join text (loyalty-join:...)")
+    p.add_argument("code", nargs="?", default=None, help="the one-time code (not needed with a join text)")
     p.add_argument("--name", default="", help="a name for this station at HQ")
 
     command("sync", cmd_sync, "run one sync round with HQ now (push the outbox, pull changes)")
 
 
 def run(args) -> int:
+    from loyalty.errors import Refused
     from sync.client import HqError
     from sync.hq.errors import ApiError
     try:
         return args.hq_func(args)
+    except Refused as exc:
+        print(f"loyalty hq: {exc.message('en')}", file=sys.stderr)
+        return REFUSED
     except ApiError as exc:
         print(f"loyalty hq: {exc.message}", file=sys.stderr)
         return REFUSED
@@ -153,6 +179,57 @@ def cmd_status(args) -> int:
     return DONE
 
 
+def cmd_admin_create(args) -> int:
+    import getpass
+
+    from sync.hq import admins
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (12 characters or more): ")
+        if getpass.getpass("The same password again: ") != password:
+            raise ValueError("the two passwords differ")
+    _open(args)
+    authenticator = admins.create_admin(args.email, args.name, args.role, password)
+    if args.json:
+        _print(args, {"email": args.email, "role": args.role, "totp_secret": authenticator.secret,
+                      "totp_uri": authenticator.uri})
+        return DONE
+    _print_authenticator(authenticator)
+    print(f"{args.email} can now sign in at /console/ with the password and a code from the app.")
+    return DONE
+
+
+def _print_authenticator(authenticator) -> None:
+    import qrcode
+    print("Add the console to an authenticator app: scan this code, or type the secret.")
+    code = qrcode.QRCode(border=2)
+    code.add_data(authenticator.uri)
+    code.print_ascii(out=sys.stdout)
+    print(f"secret: {authenticator.secret}")
+
+
+def cmd_admin_reset(args) -> int:
+    from sync.hq import admins
+    _open(args)
+    invitation = admins.reset_admin(None, args.email)
+    _print(args, {"email": invitation.email, "invitation_code": invitation.code,
+                  "valid_hours": admins.INVITE_SECONDS // 3600})
+    return DONE
+
+
+def cmd_admin_list(args) -> int:
+    from sync.hq import admins
+    _open(args)
+    rows = admins.accounts()
+    if args.json:
+        _print(args, [asdict(r) for r in rows])
+        return DONE
+    for r in rows:
+        print(f"{r.email:<32} {r.role:<16} {r.status:<9} {r.name}")
+    return DONE
+
+
 def _station():
     from loyalty.config import load_config
     from loyalty.services import is_initialised
@@ -166,10 +243,14 @@ def _station():
 
 def cmd_join(args) -> int:
     from sync.client import HqClient
+    from sync.protocol import parse_join_text
     from sync.station import enrol_station
+    url, code = parse_join_text(args.url) or (args.url, args.code)
+    if not code:
+        raise ValueError("give the enrolment code, or the console's join text (loyalty-join:...)")
     _station()
-    location = enrol_station(HqClient(args.url), args.code, args.name)
-    _print(args, {"joined": args.url, "location": location})
+    location = enrol_station(HqClient(url), code, args.name)
+    _print(args, {"joined": url, "location": location})
     return DONE
 
 

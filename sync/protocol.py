@@ -16,6 +16,7 @@ MAX_BATCH = 500
 MAX_PAGE = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_PAYLOAD_KEYS = 64
+MAX_REFUSED = 20   # refused records a station report lists (the newest); the count covers all
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -64,11 +65,36 @@ class PushResponse(Strict):
     server_hlc: int
 
 
+class RefusedRecord(Strict):
+    """One of the station's writes that HQ refused (kept at the station with HQ's reason)."""
+    table: Annotated[str, StringConstraints(max_length=40)]
+    record_id: Annotated[str, StringConstraints(max_length=64)]
+    reason: Annotated[str, StringConstraints(max_length=200)]
+    at: float
+
+
+class StationReport(Strict):
+    """What a station says about itself with each pull, for the HQ console's list of stations.
+
+    Optional in the pull, so stations from before it still sync; a station whose HQ predates it
+    leaves it out after HQ refuses it once (`sync.station`).
+    """
+    software: Annotated[str, StringConstraints(max_length=40)]
+    program_version: int = Field(ge=0)           # the HQ program version it took last (0: none yet)
+    program_digest: Annotated[str, StringConstraints(max_length=64)]   # SHA-256 of the program it runs
+    program_problem: Annotated[str, StringConstraints(max_length=500)] | None = None   # a version it refused
+    queue_length: int = Field(ge=0)              # writes waiting to be sent when the round began
+    rejected: int = Field(ge=0)                  # writes HQ refused, kept at the station
+    refused: list[RefusedRecord] = Field(default_factory=list, max_length=MAX_REFUSED)
+    station_time: float                          # the station's clock (seconds since 1970) as it sent this
+
+
 class PullRequest(Strict):
     protocol: Literal[1] = PROTOCOL
     cursor: Annotated[str, StringConstraints(max_length=100)] = ""
     limit: int = Field(default=500, ge=1, le=MAX_PAGE)
     config_version: int = Field(default=0, ge=0)
+    report: StationReport | None = None
 
 
 class ProgramConfig(Strict):
@@ -116,3 +142,24 @@ def parse_cursor(cursor: str) -> tuple[str | None, int]:
     if not epoch or not position.isdigit():
         return None, 0
     return epoch, int(position)
+
+
+JOIN_PREFIX = "loyalty-join:"   # an enrolment QR code: HQ's address and a one-time code
+
+
+def join_text(hq_url: str, code: str) -> str:
+    """What the console's enrolment QR code holds; `loyalty hq join` takes it as it is."""
+    return f"{JOIN_PREFIX}{hq_url.rstrip('/')}#{code}"
+
+
+def parse_join_text(text: str) -> tuple[str, str] | None:
+    """(HQ address, code) from a scanned or pasted join text; None when it is not one."""
+    if not text.startswith(JOIN_PREFIX) or "#" not in text:
+        return None
+    url, _, code = text[len(JOIN_PREFIX):].rpartition("#")
+    return (url, code) if url.startswith(("http://", "https://")) and code else None
+
+
+def program_digest(toml_text: str) -> str:
+    """A program text's fingerprint: a station reports the one it runs, HQ compares it with its versions."""
+    return hashlib.sha256(toml_text.encode()).hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import metadata
 
 from loyalty import clock
 from loyalty.errors import Refused
@@ -19,15 +20,29 @@ from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
 from loyalty.store import Outbox, RowClock, db, write
 from loyalty.store.outbox import observe_hlc
+from loyalty.store.queries import newest_program
 from loyalty.store.registry import RECORDS
 from loyalty.store.settings import DEVICE_ID, GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, get_setting, set_setting
 from sync import merge
 from sync.client import HqClient, HqError
-from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
+from sync.protocol import (
+    MAX_BATCH,
+    MAX_REFUSED,
+    STORED,
+    Event,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    RefusedRecord,
+    StationReport,
+    batch_id,
+    program_digest,
+)
 
 URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.config_version"
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
 OFFLINE = "hq.offline"          # "1" while the last error is "HQ cannot be reached", not a refusal
+CONFIG_PROBLEM = "hq.config_problem"   # why the newest HQ program version was not taken ("" once one is)
 SUCCESS_REFRESH = timedelta(seconds=60)
 
 
@@ -73,6 +88,7 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
     transaction on the same SQLite file is not disturbed by the sync thread.
     """
     pushed = rejected = pulled = 0
+    report = station_report() if client.reports else None
     while True:
         events = pending_events(batch_size)
         if not events:
@@ -84,15 +100,22 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
             break
     while True:
         request = PullRequest(cursor=get_setting(CURSOR, ""), limit=page_size,
-                              config_version=int(get_setting(CONFIG_VERSION, "0")))
+                              config_version=int(get_setting(CONFIG_VERSION, "0")), report=report)
         try:
             page = client.pull(request)
         except HqError as exc:
+            if report is not None and exc.status == 422 and "report" in exc.message:
+                client.reports, report = False, None   # an HQ from before station reports: sync without
+                continue
             if exc.code != "reset":
                 raise
             set_setting(CURSOR, "")
             continue
+        report = None                              # once a round is enough
         pulled += apply_page(page)
+        if page.config is not None and client.reports:
+            report = station_report()              # tell HQ at once which program runs now
+            continue
         if not page.has_more:
             break
     _note_success(busy=bool(pushed or pulled))
@@ -163,13 +186,36 @@ def apply_page(page: PullResponse) -> int:
 
 
 def _take_config(version: int, toml_text: str) -> None:
-    """HQ's program replaces ours; one this station cannot read is skipped and the last one kept."""
+    """HQ's program replaces ours; one this station cannot read is skipped and the last one kept
+    (the station's next report tells HQ why)."""
     try:
         with write():
             store_program(toml_text)
             set_setting(CONFIG_VERSION, str(version))
+            set_setting(CONFIG_PROBLEM, "")
     except (ProgramError, Refused) as exc:
         set_setting(LAST_ERROR, f"program version {version} not taken: {exc}")
+        set_setting(CONFIG_PROBLEM, f"version {version}: {exc}"[:500])
+
+
+def station_report() -> StationReport:
+    """What HQ's console shows about this station, sent with the round's first pull."""
+    rejected = Outbox.select().where(Outbox.receipt == "rejected")
+    newest = rejected.order_by(Outbox.seq.desc()).limit(MAX_REFUSED)
+    return StationReport(
+        software=_software(), program_version=int(get_setting(CONFIG_VERSION, "0")),
+        program_digest=program_digest(newest_program()[1]), program_problem=get_setting(CONFIG_PROBLEM) or None,
+        queue_length=Outbox.select().where(Outbox.receipt.is_null()).count(), rejected=rejected.count(),
+        refused=[RefusedRecord(table=row.table, record_id=row.record_id[:64], reason=(row.reason or "")[:200],
+                               at=(row.sent_at or row.created_at).timestamp()) for row in newest],
+        station_time=clock.now().timestamp())
+
+
+def _software() -> str:
+    try:
+        return f"loyalty {metadata.version('loyalty')}"
+    except metadata.PackageNotFoundError:
+        return "loyalty (not installed)"
 
 
 def apply_event(event: Event) -> bool:

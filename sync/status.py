@@ -6,7 +6,7 @@ from datetime import datetime
 
 from loyalty.store import Outbox
 from loyalty.store.settings import get_setting
-from sync.station import LAST_ERROR, LAST_SUCCESS, OFFLINE, URL
+from sync.station import CONFIG_VERSION, LAST_ERROR, LAST_SUCCESS, OFFLINE, URL
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class SyncState:
     last_error: str | None
     device_id: str | None = None   # this station's id at HQ (what an administrator revokes)
     offline: bool = False          # the last error is "HQ cannot be reached", not a refusal
+    program_version: int = 0       # the HQ program version this station runs (0: its own program)
 
 
 def sync_state() -> SyncState:
@@ -36,4 +37,5 @@ def sync_state() -> SyncState:
         last_error=error,
         device_id=get_setting("device_id"),
         offline=bool(error) and get_setting(OFFLINE) == "1",
+        program_version=int(get_setting(CONFIG_VERSION, "0") or 0),
     )

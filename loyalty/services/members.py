@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import peewee as pw
 
 from loyalty import clock, ledger
-from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
+from loyalty.contacts import fold, normalise_email, normalise_phone
 from loyalty.errors import Refused
+from loyalty.member_search import best_hits
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
 from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, personal, queries, write
 from loyalty.store.outbox import new_id, record
@@ -251,43 +252,13 @@ def member_status(member_id: str) -> MemberStatus:
 
 
 def search(query: str, limit: int = 20) -> list[MemberSummary]:
-    """Prefix search as you type: name (first, last or both), e-mail or phone.
-
-    Each key is its own indexed range scan that stops after `limit` rows, however many members a
-    short prefix matches (one OR-ed query made SQLite walk the whole name index). Ranking: members
-    whose whole first name, full name, last name, e-mail or number was typed come first, then
-    prefix matches on the full name, the last name, the e-mail; each in its index's order. Every
-    range returns its best rows first, so merging `limit` rows of each gives the overall best.
-    """
-    text = query.strip()
-    if len(text) < 2 or limit < 1:
-        return []
-    if "@" in text:
-        ranges = [("email", text.lower())]
-    elif sum(ch.isdigit() for ch in text) >= 3 and not any(ch.isalpha() for ch in text):
-        ranges = [("phone_key", phone_search_key(text))]
-    else:
-        key = fold(text)
-        ranges = [("name_key", key), ("last_key", key), ("email", text.lower())]
-    best: dict[str, tuple[tuple[int, int, int], queries.SearchRow]] = {}
-    for source, (column, prefix) in enumerate(ranges):
-        if not prefix:
-            continue
-        for position, row in enumerate(queries.members_by_prefix(column, prefix, limit)):
-            rank = (0 if _typed_whole(column, row, prefix) else 1, source, position)
-            if row.id not in best or rank < best[row.id][0]:
-                best[row.id] = (rank, row)
-    rows = [row for _, row in sorted(best.values(), key=lambda hit: hit[0])[:limit]]
+    """Prefix search as you type: name (first, last or both), e-mail or phone (`loyalty.member_search`'s
+    rules, which HQ's console uses too), each range an indexed scan that stops after `limit` rows."""
+    rows = best_hits(query, limit, queries.members_by_prefix)
     if not rows:
         return []
     sums = queries.points_of([r.id for r in rows])
     return [MemberSummary(r.id, r.first_name or "", r.last_name, r.email, r.phone, sums.get(r.id, 0)) for r in rows]
-
-
-def _typed_whole(column: str, row: queries.SearchRow, prefix: str) -> bool:
-    """The whole first name, full name, last name, e-mail or number was typed, not just its start."""
-    value = getattr(row, column) or ""
-    return value == prefix or (column == "name_key" and value.startswith(prefix + " "))
 
 
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+from loyalty.member_search import prefix_end
 from loyalty.store.db import db
 from loyalty.store.fields import UtcDateTimeField, as_utc
 from loyalty.store.models import Card, Member
@@ -89,18 +90,6 @@ def members_by_prefix(column: str, prefix: str, limit: int) -> list[SearchRow]:
            f'FROM "member" WHERE "{column}" >= ? AND "{column}" < ? AND "erased_at" IS NULL '
            f'ORDER BY {order} LIMIT ?')
     return [SearchRow(*row) for row in db.execute_sql(sql, (prefix, prefix_end(prefix), limit))]
-
-
-def prefix_end(prefix: str) -> str:
-    """The smallest text above every text that starts with `prefix` (SQLite compares code points).
-
-    A prefix of nothing but U+10FFFF has no such bound and gets an empty range: no name is made of it.
-    """
-    head = prefix.rstrip(chr(0x10FFFF))
-    if not head:
-        return prefix
-    following = ord(head[-1]) + 1
-    return head[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)   # surrogates are no text
 
 
 def points_of(member_ids: list[str]) -> dict[str, int]:

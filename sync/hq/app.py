@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.hq.db import close_hq, open_hq
 from sync.hq.errors import ApiError
-from sync.hq.routers import devices, exchange
+from sync.hq.routers import devices, downloads, exchange
 from sync.protocol import MAX_BODY_BYTES
 
 
@@ -32,6 +32,7 @@ def create_app(database_url: str) -> FastAPI:
                   description="Device enrolment and offline-first sync for loyalty stations.")
     app.include_router(devices.router)
     app.include_router(exchange.router)
+    app.include_router(downloads.router)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):

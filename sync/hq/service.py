@@ -14,7 +14,7 @@ from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
 from loyalty.store.registry import RECORDS
 from sync import merge, signing
-from sync.hq import erasure
+from sync.hq import erasure, programs, stations
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (
     Batch,
@@ -96,7 +96,7 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
                         & (Enrolment.expires_at > moment)).execute())
         if not taken:
             raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
-        if Device.get_or_none(Device.id == request.device_id):
+        if request.device_id == HQ_DEVICE or Device.get_or_none(Device.id == request.device_id):
             raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
         enrolment = Enrolment.get_by_id(_hash(request.code))
         secret = signing.new_secret()
@@ -153,6 +153,25 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
         max_hlc = _write(merged)
         erasure.scrub_pushed(request.events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
+
+
+HQ_DEVICE = "hq"   # the author of the records HQ writes itself (a member's move, an erasure from the console)
+
+
+def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) -> list[Receipt]:
+    """Records HQ itself writes, as (table, record id, op, whole row, changed fields): stored and merged
+    exactly like a station's push, at clocks past every clock seen, so stations pull and apply them
+    like any other station's edit. Call inside a transaction."""
+    stream = Stream.get_by_id(1)
+    clock = max(hlc.from_wall(int(now() * 1000)), stream.max_hlc + 1)
+    seq = (Event.select(pw.fn.MAX(Event.seq)).where(Event.device_id == HQ_DEVICE).scalar() or 0) + 1
+    events = [WireEvent(id=str(uuid7()), device_id=HQ_DEVICE, seq=seq + i, table=table, record_id=record_id, op=op,
+                        hlc=clock + i, fields=fields, payload=payload)
+              for i, (table, record_id, op, payload, fields) in enumerate(changes)]
+    merged = _merge(HQ_DEVICE, events)
+    _write(merged)
+    erasure.scrub_pushed(events, merged.receipts)
+    return merged.receipts
 
 
 @dataclass
@@ -289,14 +308,17 @@ def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
 # --- pull -----------------------------------------------------------------------------------
 
 def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
-    """Events after the cursor in stream order, one page, with the newest program config if newer.
+    """Events after the cursor in stream order, one page, with the newest program version for the
+    device's location if it is newer than the station's; the station's report is kept for the console.
 
     Positions are handed out under the stream lock, so every position below a visible one is
     committed: reading `position > cursor` never skips a late commit.
     """
     epoch, position = parse_cursor(request.cursor)
     with transaction():
-        authenticate(signed)
+        device = authenticate(signed)
+        if request.report is not None:
+            stations.note_report(device.id, request.report)
         stream = Stream.get_by_id(1)
         if epoch is not None and epoch != stream.epoch:
             raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
@@ -308,7 +330,7 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
         last = rows[-1].position if rows else position
         if not has_more:
             last = max(last, stream.position)   # read before the events, so nothing below it is missing
-        config = Config.select().order_by(Config.version.desc()).first()
+        config = programs.config_for(device.location_id)
     events = [WireEvent(id=r.id, device_id=r.device_id, seq=r.seq, table=r.tbl, record_id=r.record_id, op=r.op,
                         hlc=r.hlc, fields=None if r.fields is None else json.loads(r.fields),
                         payload=json.loads(r.payload)) for r in rows]
