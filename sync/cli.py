@@ -169,7 +169,8 @@ def cmd_join(args) -> int:
     from sync.station import enrol_station
     _station()
     location = enrol_station(HqClient(args.url), args.code, args.name)
-    _print(args, {"joined": args.url, "location": location})
+    _print(args, {"joined": args.url, "location": location,
+                  "sync": "background sync is on: a running station starts within seconds, else at `loyalty run`"})
     return DONE
 
 
