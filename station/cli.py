@@ -331,6 +331,15 @@ def cmd_devices(args) -> int:
     return DONE
 
 
+def cmd_setup(args) -> int:
+    from station.setup import Cancelled, run_setup
+    try:
+        return run_setup(load_config())
+    except Cancelled:
+        print("\nloyalty setup: stopped before the end; nothing was written", file=sys.stderr)
+        return REFUSED
+
+
 def cmd_messages(args) -> int:
     config = _station()
     from loyalty.adapters.channels import channels_from_config
@@ -366,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--program", default=str(DEFAULT_PROGRAM), help="program TOML file")
     p.add_argument("--manager", help="name of the first manager")
     p.add_argument("--pin", help="PIN of the first manager (4-8 digits)")
+
+    command("setup", cmd_setup, "set up this station step by step (program, manager, network, e-mail, SMS, "
+            "printer, HQ) and write station.toml")
 
     p = command("demo", cmd_demo, "create a demo program with demo members")
     p.add_argument("--program", default=str(DEFAULT_PROGRAM))
