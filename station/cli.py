@@ -331,6 +331,15 @@ def cmd_devices(args) -> int:
     return DONE
 
 
+def cmd_kiosk(args) -> int:
+    config = _station()
+    from station.kiosk_window import NoWindow, open_kiosk
+    try:
+        return open_kiosk(config, url=args.url, browser=args.browser)
+    except NoWindow as exc:
+        raise Failure(str(exc)) from None
+
+
 def cmd_setup(args) -> int:
     from station.setup import Cancelled, run_setup
     try:
@@ -456,6 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--https-port", type=int, help="HTTPS port for tablets (default 8443)")
     p.add_argument("--apps", default=os.environ.get("LOYALTY_APPS", "kiosk,staff"),
                    help="which apps to serve: kiosk, staff or kiosk,staff (default; or LOYALTY_APPS)")
+
+    p = command("kiosk", cmd_kiosk, "open the kiosk full-screen on this PC's screen (a Flet window with "
+                "flet-desktop, else Chromium, Chrome or Edge in kiosk mode)")
+    p.add_argument("--url", help="the kiosk's address (default: this PC's station, http://127.0.0.1:PORT/kiosk/)")
+    p.add_argument("--browser", help="the browser to use (or LOYALTY_KIOSK_BROWSER; default: the first one found)")
 
     p = command("devices", cmd_devices, "tablets paired with this station: add (shows a pairing QR code), "
                 "list, revoke (manager)")
