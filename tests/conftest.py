@@ -81,8 +81,8 @@ def browser(playwright):
 
 @pytest.fixture(scope="session")
 def lan_address() -> str:
-    """This machine's own non-loopback address (the default route's); a dummy interface for the
-    run when it has none."""
+    """This machine's own non-loopback address (the default route's); a virtual network card for
+    the run when it has none."""
     from tests.lan import machine_address
     with machine_address() as address:
         yield address

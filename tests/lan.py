@@ -44,15 +44,17 @@ def default_route_address() -> str | None:
 
 @contextmanager
 def machine_address():
-    """The default route's address; without one, a dummy interface made for the run and removed after."""
+    """The default route's address; without one, a virtual network card made for the run and removed after."""
     found = default_route_address()
     if found:
         yield found
         return
-    subprocess.run(["ip", "link", "add", DUMMY_INTERFACE, "type", "dummy"], check=True)
+    subprocess.run(["ip", "link", "add", DUMMY_INTERFACE, "type", "veth", "peer", "name", DUMMY_INTERFACE + "p"],
+                   check=True)    # a virtual cable: kernels without the dummy driver have veth
     try:
         subprocess.run(["ip", "addr", "add", f"{DUMMY_ADDRESS}/24", "dev", DUMMY_INTERFACE], check=True)
-        subprocess.run(["ip", "link", "set", DUMMY_INTERFACE, "up"], check=True)
+        for end in (DUMMY_INTERFACE, DUMMY_INTERFACE + "p"):
+            subprocess.run(["ip", "link", "set", end, "up"], check=True)
         yield DUMMY_ADDRESS
     finally:
         subprocess.run(["ip", "link", "del", DUMMY_INTERFACE], check=False)
