@@ -82,3 +82,18 @@ def _signed_by_station_ca(directory, name: str) -> x509.Certificate:
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
+
+
+def test_with_the_clinics_own_certificate_tablets_go_straight_to_https(tmp_path):
+    from loyalty.config import Config
+    from loyalty.services import network
+    tls.authority(tmp_path / "elsewhere", "Their CA", [], ["praxis-weber.de"])
+    issued = tls.server_certificate(tmp_path / "elsewhere", ["loyalty.praxis-weber.de"], [])
+    config = Config(home=tmp_path, db_path=tmp_path / "loyalty.db", network={
+        "mode": "clinic", "https_port": 443, "address": "192.168.1.20",
+        "cert_file": str(issued.cert_file), "key_file": str(issued.key_file)})
+    link = network.station_link(config)
+    assert link.https_base == link.pair_base == "https://loyalty.praxis-weber.de"
+    assert link.fingerprint is None and network.ca_download(config, "crt") is None
+    assert network.server_certificate(config).cert_file == issued.cert_file
+    assert not (tmp_path / "tls").exists()             # no station CA is made beside the clinic's own
