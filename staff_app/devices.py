@@ -101,7 +101,7 @@ def device_list(ctx: Ctx, listed: list[devices.DeviceInfo]) -> ft.Control:
         seen = ctx.when(d.last_seen_at) if d.last_seen_at else ctx.t("devices.never")
         state = (ctx.t("devices.active") if d.active else ctx.t("devices.revoked_at", when=ctx.when(d.revoked_at)))
         controls = [ft.Text(d.name, size=16, weight=ft.FontWeight.BOLD, width=180),
-                    ft.Text(ctx.t(f"devices.role_{d.role}"), size=16, width=110),
+                    ft.Text(ctx.t(f"devices.role_{d.role}"), size=16, width=190),
                     ft.Text(ctx.t("devices.last_seen", when=seen), size=16, width=260),
                     ft.Text(state, size=16, width=200, color=None if d.active else "#666666")]
         if d.active:
