@@ -11,7 +11,9 @@ import importlib.util
 import os
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from loyalty.config import Config
@@ -62,7 +64,17 @@ def open_kiosk(config: Config, url: str | None = None, browser: str | None = Non
     profile = config.home / "kiosk-browser"
     profile.mkdir(parents=True, exist_ok=True)
     target = url or f"http://127.0.0.1:{config.port}/kiosk/"
-    return subprocess.run(browser_command(browser, target, profile)).returncode
+    window = subprocess.Popen(browser_command(browser, target, profile))
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))   # so `finally` closes it
+    try:
+        return window.wait()
+    finally:
+        if window.poll() is None:      # this command was stopped: the window goes with it
+            window.terminate()
+            try:
+                window.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                window.kill()
 
 
 def _desktop_window(config: Config) -> int:

@@ -36,9 +36,11 @@ def test_kiosk_command_opens_the_kiosk_full_screen_in_a_browser(playwright, tmp_
         env.pop("LOYALTY_DB", None)
         proc = subprocess.Popen([sys.executable, "-m", "station.cli", "kiosk", "--browser", CHROMIUM], env=env,
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        window = None
         try:
             wait_for_debugger(debug_port, proc)
-            launched = open(f"/proc/{_browser_pid(proc.pid)}/cmdline", "rb").read().split(b"\0")
+            window = _browser_pid(proc.pid)
+            launched = open(f"/proc/{window}/cmdline", "rb").read().split(b"\0")
             assert b"--kiosk" in launched and f"--app={base}/kiosk/".encode() in launched
             assert f"--user-data-dir={tmp_path / 'kiosk-browser'}".encode() in launched
             browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}")
@@ -52,6 +54,7 @@ def test_kiosk_command_opens_the_kiosk_full_screen_in_a_browser(playwright, tmp_
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+        assert window is not None and not os.path.exists(f"/proc/{window}")     # stopping the command closes it
 
 
 def _browser_pid(command_pid: int) -> int:
