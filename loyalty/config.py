@@ -19,6 +19,21 @@ class Config:
     printer: dict = field(default_factory=dict)
     hq: dict = field(default_factory=dict)
     kiosk: dict = field(default_factory=dict)   # screen timings: welcome_s, feedback_s, idle_s
+    network: dict = field(default_factory=dict)  # mode, https_port, address, mdns, cert_file, key_file, host
+
+    @property
+    def clinic_network(self) -> bool:
+        """Serving tablets on the clinic network (HTTPS, paired devices) rather than this PC only."""
+        return self.network.get("mode") == "clinic"
+
+    @property
+    def https_port(self) -> int:
+        return int(self.network.get("https_port", DEFAULT_HTTPS_PORT))
+
+
+DEFAULT_HTTPS_PORT = 8443
+NETWORK_ENV = {"mode": "LOYALTY_NETWORK", "https_port": "LOYALTY_HTTPS_PORT", "address": "LOYALTY_ADDRESS",
+               "mdns": "LOYALTY_MDNS"}
 
 
 def home_dir() -> Path:
@@ -42,4 +57,6 @@ def load_config() -> Config:
         language=os.environ.get("LOYALTY_LANG", station.get("language", "de")),
         smtp=data.get("smtp", {}), printer=data.get("printer", {}), hq=data.get("hq", {}),
         kiosk=data.get("kiosk", {}),
+        network={**data.get("network", {}),
+                 **{key: os.environ[env] for key, env in NETWORK_ENV.items() if env in os.environ}},
     )

@@ -17,6 +17,7 @@ from loyalty.services import current_program, desk, device_id
 from staff_app import (
     care,
     dashboard,
+    devices,
     gdpr,
     imports,
     lists,
@@ -44,6 +45,7 @@ SECTIONS = [
     ("staff", ft.Icons.BADGE, staff_admin),
     ("gdpr", ft.Icons.PRIVACY_TIP, gdpr),
     ("import", ft.Icons.UPLOAD_FILE, imports),
+    ("devices", ft.Icons.TABLET_ANDROID, devices),
 ]
 
 
@@ -110,6 +112,7 @@ class StaffApp:
     def fill(self) -> None:
         """Only the screen area changes when moving between screens; rail and top bar stay."""
         keys = [key for key, _, _ in SECTIONS]
+        self.ctx.screen = self.screen
         self.live_refresh = None
         self.sync_details = None
         self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0

@@ -36,6 +36,7 @@ class Ctx:
         self.undo_slot = ft.Row([], spacing=8)
         self.rebuild: Callable[[], None] = lambda: None
         self.show: Callable[[str, Any], None] = lambda screen, arg=None: None
+        self.screen = "desk"       # the screen on show, for work that finishes later
 
     # --- texts -------------------------------------------------------------------------
     def t(self, key: str, **params) -> str:

@@ -94,8 +94,9 @@ def cmd_init(args) -> int:
     if bool(args.manager) != bool(args.pin):
         raise UsageError("--manager and --pin go together")
     config = _open()
-    from loyalty.services import init_station
+    from loyalty.services import init_station, network
     init_station(args.program, args.manager, args.pin)
+    network.station_authority(config)
     print(f"station ready at {config.db_path} with program {Path(args.program).name}")
     return DONE
 
@@ -109,6 +110,8 @@ def cmd_demo(args) -> int:
         return DONE
     if not is_initialised():
         init_station(args.program)
+        from loyalty.services import network
+        network.station_authority(config)
     tokens = load_demo(args.members)
     print(f"demo program and {len(tokens)} members at {config.db_path}")
     print("staff: 'Chef' (manager) PIN 1234, 'Empfang' (receptionist) PIN 0000")
@@ -252,14 +255,98 @@ def cmd_decode(args) -> int:
 
 
 def cmd_run(args) -> int:
-    config = _station()
+    config = _with_network(_station(), args)
     from station.server import serve
     apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
     unknown = set(apps) - {"kiosk", "staff"}
     if unknown or not apps:
         raise Failure(f"--apps takes kiosk, staff or both (kiosk,staff), not {args.apps!r}")
-    serve(config, host=args.host or config.host, port=args.port or config.port, apps=apps)
+    host = args.host or config.host
+    if not config.clinic_network and not _is_loopback(host):
+        raise Failure(f"{host} would serve the clinic network over plain HTTP: use `--network clinic` "
+                      "(or [network] mode = \"clinic\" in station.toml), which serves tablets over HTTPS")
+    from loyalty.adapters.tls import CertificateError
+    try:
+        serve(config, host=host, port=args.port or config.port, apps=apps)
+    except CertificateError as exc:
+        raise Failure(str(exc)) from None
     return DONE
+
+
+def _with_network(config, args):
+    """`--network` and `--https-port` over station.toml for this run."""
+    import dataclasses
+    changes = {k: v for k, v in (("mode", args.network), ("https_port", args.https_port)) if v}
+    return dataclasses.replace(config, network={**config.network, **changes}) if changes else config
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_devices(args) -> int:
+    config = _station()
+    from loyalty.services import devices, network
+    if args.action == "add":
+        if not args.role or not args.name:
+            raise UsageError("add needs --role (kiosk or desk) and --name")
+        offer = devices.offer_pairing(args.role, args.name, _actor(args))
+        link = network.station_link(config)
+        url = link.pairing_url(offer.code)
+        if args.json:
+            _print({"url": url, "role": offer.role, "name": offer.name, "expires_at": offer.expires_at,
+                    "fingerprint": link.fingerprint, "serving": link.serving}, True)
+            return DONE
+        import qrcode
+        code = qrcode.QRCode(border=2)
+        code.add_data(url)
+        code.print_ascii(invert=True)
+        print(f"scan with the tablet's camera, or open: {url}")
+        print(f"works once, until {offer.expires_at:%H:%M} UTC")
+        if link.fingerprint:
+            print(f"station certificate (SHA-256): {link.fingerprint}")
+        if not link.serving:
+            print("note: the station serves this PC only; start it with `loyalty run --network clinic`",
+                  file=sys.stderr)
+        return DONE
+    if args.action == "revoke":
+        if not args.device:
+            raise UsageError("revoke needs the device id (see `loyalty devices list`)")
+        _print(devices.revoke_device(args.device, _actor(args)), args.json)
+        return DONE
+    listed = devices.list_devices(_actor(args))
+    if args.json:
+        _print(listed, True)
+        return DONE
+    for d in listed:
+        seen = f"{d.last_seen_at:%Y-%m-%d %H:%M}" if d.last_seen_at else "never"
+        state = "active" if d.active else f"revoked {d.revoked_at:%Y-%m-%d %H:%M}"
+        print(f"{d.device_id}  {d.role:<5}  {d.name:<24} last seen {seen} UTC  {state}")
+    return DONE
+
+
+def cmd_kiosk(args) -> int:
+    config = _station()
+    from station.kiosk_window import NoWindow, open_kiosk
+    try:
+        return open_kiosk(config, url=args.url, browser=args.browser)
+    except NoWindow as exc:
+        raise Failure(str(exc)) from None
+
+
+def cmd_setup(args) -> int:
+    from station.setup import Cancelled, run_setup
+    try:
+        return run_setup(load_config())
+    except Cancelled:
+        print("\nloyalty setup: stopped before the end; nothing was written", file=sys.stderr)
+        return REFUSED
 
 
 def cmd_messages(args) -> int:
@@ -297,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--program", default=str(DEFAULT_PROGRAM), help="program TOML file")
     p.add_argument("--manager", help="name of the first manager")
     p.add_argument("--pin", help="PIN of the first manager (4-8 digits)")
+
+    command("setup", cmd_setup, "set up this station step by step (program, manager, network, e-mail, SMS, "
+            "printer, HQ) and write station.toml")
 
     p = command("demo", cmd_demo, "create a demo program with demo members")
     p.add_argument("--program", default=str(DEFAULT_PROGRAM))
@@ -368,10 +458,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("run", "status"))
 
     p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="address for this PC only (default 127.0.0.1); tablets need --network clinic")
+    p.add_argument("--port", type=int, help="HTTP port (default 8550)")
+    p.add_argument("--network", choices=("loopback", "clinic"),
+                   help="loopback: this PC only (default); clinic: also tablets on the clinic network, over HTTPS")
+    p.add_argument("--https-port", type=int, help="HTTPS port for tablets (default 8443)")
     p.add_argument("--apps", default=os.environ.get("LOYALTY_APPS", "kiosk,staff"),
                    help="which apps to serve: kiosk, staff or kiosk,staff (default; or LOYALTY_APPS)")
+
+    p = command("kiosk", cmd_kiosk, "open the kiosk full-screen on this PC's screen (a Flet window with "
+                "flet-desktop, else Chromium, Chrome or Edge in kiosk mode)")
+    p.add_argument("--url", help="the kiosk's address (default: this PC's station, http://127.0.0.1:PORT/kiosk/)")
+    p.add_argument("--browser", help="the browser to use (or LOYALTY_KIOSK_BROWSER; default: the first one found)")
+
+    p = command("devices", cmd_devices, "tablets paired with this station: add (shows a pairing QR code), "
+                "list, revoke (manager)")
+    p.add_argument("action", choices=("add", "list", "revoke"))
+    p.add_argument("device", nargs="?", help="the device id to revoke")
+    p.add_argument("--role", choices=("kiosk", "desk"), help="what the new tablet is for")
+    p.add_argument("--name", help="a name for the new tablet, e.g. 'Entrance tablet'")
+    staff(p)
 
     from sync.cli import add_hq_commands
     add_hq_commands(command("hq", cmd_hq, "the HQ server and this station's link to it (loyalty hq --help)"))

@@ -11,6 +11,8 @@ from loyalty.adapters.channels import station_sections
 from loyalty.config import Config
 from loyalty.i18n import t
 from loyalty.services import messages
+from station.gate import is_loopback
+from station.pages import page, paragraphs
 
 
 def add_message_routes(app, config: Config) -> None:
@@ -35,11 +37,15 @@ def add_message_routes(app, config: Config) -> None:
 
     @app.post("/sms/inbound")
     async def sms_inbound(request: Request):
-        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}."""
+        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}, with the
+        `[sms] inbound_token` as a Bearer token (without one, only from this PC, e.g. a local relay)."""
         secret = station_sections(config).get("sms", {}).get("inbound_token", "")
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if secret and not hmac.compare_digest(given, secret):
             return JSONResponse({"error": "unauthorised"}, status_code=401)
+        if not secret and not is_loopback(request.scope):   # it unsubscribes people: never open to the network
+            return JSONResponse({"error": "set [sms] inbound_token in station.toml and send it as a Bearer token"},
+                                status_code=403)
         try:
             body = await request.json()
         except ValueError:
@@ -50,9 +56,4 @@ def add_message_routes(app, config: Config) -> None:
 
 
 def _page(lang: str, text: str, second: str | None = None, form: str = "", status: int = 200) -> HTMLResponse:
-    lines = "".join(f"<p>{html.escape(line)}</p>" for line in (text, second) if line)
-    return HTMLResponse(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-                        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                        f'<title>{html.escape(t("unsubscribe.title", lang))}</title></head>'
-                        f'<body style="font-family:sans-serif;font-size:20px;max-width:36em;margin:2em auto">'
-                        f'{lines}{form}</body></html>', status_code=status)
+    return page(lang, t("unsubscribe.title", lang), paragraphs(text, second) + form, status=status)

@@ -1,15 +1,30 @@
-"""The station process: kiosk and staff app as two Flet web apps in one server, one database."""
+"""The station process: kiosk and staff app as two Flet web apps in one server, one database.
+
+By default it listens on this PC only (127.0.0.1, plain HTTP). With the clinic network on
+(`[network] mode = "clinic"` or `loyalty run --network clinic`) it also serves tablets: HTTPS on
+`https_port` with the station's certificate, plain HTTP on `port` only for the pairing pages and a
+redirect, paired devices checked by `station.gate`, and `<name>.local` announced over mDNS.
+"""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
+import signal
+from contextlib import contextmanager
 
 import flet.fastapi as flet_fastapi
 import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
+from loyalty.services import network
+from loyalty.services.station import is_demo
+from station.gate import DeviceGate, guarded
 
 APPS = ("kiosk", "staff")
+ANY_ADDRESS = "0.0.0.0"
+log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, apps: tuple[str, ...] = APPS):
@@ -22,10 +37,11 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
 
     if "kiosk" in apps:
         from kiosk.app import make_kiosk
-        app.mount("/kiosk", flet_fastapi.app(make_kiosk(config), no_cdn=True, app_name="Kiosk"))
+        app.mount("/kiosk", flet_fastapi.app(guarded(make_kiosk(config), "kiosk"), no_cdn=True, app_name="Kiosk"))
     if "staff" in apps:
         from staff_app.app import make_staff_app
-        app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
+        app.mount("/staff", flet_fastapi.app(guarded(make_staff_app(config), "staff"), no_cdn=True,
+                                             app_name="Staff"))
 
         @app.get("/download/{token}")
         def download(token: str):
@@ -39,6 +55,10 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
 
     from station.messages import add_message_routes
     add_message_routes(app, config)
+    if config.clinic_network:
+        from station.pairing import add_pairing_routes
+        add_pairing_routes(app, config)
+        app.add_middleware(DeviceGate, config=config)
 
     @app.get("/")
     def index():
@@ -49,17 +69,80 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
 
 def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    certificate = network.server_certificate(config) if config.clinic_network else None
     app = create_app(config, apps)
     from sync.worker import start_worker
-    stop_sync = start_worker(config)     # background HQ sync; a no-op without [hq] in station.toml
-    if "kiosk" in apps:
-        print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
-    if "staff" in apps:
-        print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
+    stop_sync = start_worker(config)     # background HQ sync once the station has joined an HQ
     from station.scheduler import start_scheduler
     stop_scheduler = start_scheduler(config)
+    announcement = None
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if certificate is None:
+            print_addresses(config, host, port, apps)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+            return
+        link = network.station_link(config)
+        host_name = network.mdns_host(config)
+        if host_name and link.address:
+            from loyalty.adapters.lan import announce
+            try:
+                announcement = announce(host_name.removesuffix(".local"), link.address, config.https_port,
+                                        f"Loyalty {host_name.removesuffix('.local')}")
+            except OSError as exc:     # no multicast on this network: tablets use the address instead
+                log.warning("mDNS: %s could not be announced: %s", host_name, exc)
+        for left_out in certificate.left_out:
+            log.warning("certificate: the station's CA may not vouch for %s; tablets cannot use it", left_out)
+        if announcement is None:
+            link = dataclasses.replace(link, mdns_host=None)
+        print_addresses(config, "127.0.0.1", port, apps, link)
+        asyncio.run(_serve_clinic(app, port, config.https_port, certificate))
     finally:
+        if announcement is not None:
+            announcement.close()
         stop_scheduler()
         stop_sync.stop()
+
+
+def print_addresses(config: Config, host: str, port: int, apps: tuple[str, ...],
+                    link: network.StationLink | None = None) -> None:
+    """What a person needs to open the apps: on this PC, and from a tablet on the clinic network."""
+    lines = []
+    for app_name in apps:
+        label = "kiosk:    " if app_name == "kiosk" else "staff app:"
+        lines.append(f"{label} http://{host}:{port}/{app_name}/   (on this PC)")
+    if link is not None:
+        lines.append(f"tablets:   {link.https_base}/" + (f"  or  https://{link.mdns_host}:{config.https_port}/"
+                                                        if link.mdns_host else ""))
+        lines.append(f"pair a tablet: staff app > Devices > Add device (its QR code opens {link.pair_base}/pair/...)")
+        if link.fingerprint:
+            lines.append(f"station certificate (SHA-256): {link.fingerprint}")
+    else:
+        lines.append("tablets:   not served (this PC only); `loyalty run --network clinic` serves them over HTTPS")
+    if is_demo():
+        lines.append("demo sign-ins: Chef / PIN 1234 (manager), Empfang / PIN 0000 (receptionist)")
+    print("\n".join(lines), flush=True)
+
+
+class _Server(uvicorn.Server):
+    """One of the two servers of the clinic network; the signals are handled once for both."""
+
+    @contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def _serve_clinic(app, port: int, https_port: int, certificate) -> None:
+    """Plain HTTP (this PC, pairing pages, redirects) and HTTPS (tablets) on one event loop."""
+    servers = [
+        _Server(uvicorn.Config(app, host=ANY_ADDRESS, port=port, log_level="warning")),
+        _Server(uvicorn.Config(app, host=ANY_ADDRESS, port=https_port, log_level="warning", lifespan="off",
+                               ssl_certfile=str(certificate.cert_file), ssl_keyfile=str(certificate.key_file))),
+    ]
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    await asyncio.gather(*(server.serve() for server in servers))

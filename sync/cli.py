@@ -250,7 +250,8 @@ def cmd_join(args) -> int:
         raise ValueError("give the enrolment code, or the console's join text (loyalty-join:...)")
     _station()
     location = enrol_station(HqClient(url), code, args.name)
-    _print(args, {"joined": url, "location": location})
+    _print(args, {"joined": url, "location": location,
+                  "sync": "background sync is on: a running station starts within seconds, else at `loyalty run`"})
     return DONE
 
 

@@ -14,6 +14,8 @@ from loyalty.store.models import (
     Member,
     Membership,
     Outbox,
+    PairedDevice,
+    PairingOffer,
     ProgramVersion,
     RowClock,
     Setting,
@@ -24,5 +26,6 @@ from loyalty.store.models import (
 __all__ = [
     "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries", "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
-    "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
+    "Member", "Membership", "Outbox", "PairedDevice", "PairingOffer", "ProgramVersion", "RowClock", "Setting",
+    "Staff", "Treatment",
 ]

@@ -250,6 +250,30 @@ class RowClock(Base):
         primary_key = pw.CompositeKey("tbl", "record_id")
 
 
+class PairedDevice(Base):
+    """A tablet paired with this station: kiosk or desk. Only the hash of its secret is kept."""
+    id = pw.TextField(primary_key=True)
+    name = pw.TextField()
+    role = pw.TextField()                  # kiosk | desk
+    secret_hash = pw.TextField()
+    paired_at = UtcDateTimeField()
+    paired_by = pw.TextField(null=True)    # staff id of the manager who offered the pairing
+    last_seen_at = UtcDateTimeField(null=True)
+    revoked_at = UtcDateTimeField(null=True)
+    revoked_by = pw.TextField(null=True)
+
+
+class PairingOffer(Base):
+    """A one-time pairing code (hashed) with the role and name the device will get."""
+    code_hash = pw.TextField(primary_key=True)
+    role = pw.TextField()
+    name = pw.TextField()
+    created_at = UtcDateTimeField()
+    created_by = pw.TextField(null=True)
+    expires_at = UtcDateTimeField()
+    device = pw.TextField(null=True)       # the paired device it became, once used
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
               Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride,
-              RowClock]
+              RowClock, PairedDevice, PairingOffer]

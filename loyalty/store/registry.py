@@ -34,6 +34,8 @@ from loyalty.store.models import (
     Membership,
     Message,
     Outbox,
+    PairedDevice,
+    PairingOffer,
     ProgramVersion,
     RecallOverride,
     RowClock,
@@ -147,6 +149,8 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(Message, Scope.STATION, owner="member", erase=Erase.DROP, export="messages"),
     RecordType(Outbox, Scope.STATION),
     RecordType(RowClock, Scope.STATION),
+    RecordType(PairedDevice, Scope.STATION, choices={"role": ("kiosk", "desk")}),
+    RecordType(PairingOffer, Scope.STATION),
 )}
 
 
