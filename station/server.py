@@ -8,8 +8,10 @@ import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
+from sync.body_limit import BodyLimit
 
 APPS = ("kiosk", "staff")
+MAX_BODY_BYTES = 64 * 1024    # the only bodies posted here are the SMS provider's replies (well under 1 KB)
 
 
 def create_app(config: Config, apps: tuple[str, ...] = APPS):
@@ -19,6 +21,7 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     the kiosk runs `loyalty run --apps kiosk`.
     """
     app = flet_fastapi.FastAPI()
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     if "kiosk" in apps:
         from kiosk.app import make_kiosk
