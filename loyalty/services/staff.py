@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from loyalty import clock
+from loyalty.contacts import clean_name
 from loyalty.errors import Refused
 from loyalty.services.context import ROLES, Actor, audit, require_manager
 from loyalty.store import AuditLog, Staff, write
@@ -54,7 +55,7 @@ def create_staff(name: str, role: str, pin: str, actor: Actor | None) -> StaffIn
         require_manager(actor)
     elif Staff.select().exists():
         raise Refused("manager_only")
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise Refused("name_required")
     if role not in ROLES:
