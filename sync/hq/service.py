@@ -272,16 +272,28 @@ SELECT max_hlc FROM claimed
 
 
 def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
+    """The merged rows of these records; an id no record can have (a NUL, a lone surrogate: from a
+    hostile payload's reference) is not looked up, so the event is rejected, not answered with a 500."""
     rows = {}
     by_table: dict[str, list[str]] = {}
     for table, record_id in keys:
-        by_table.setdefault(table, []).append(record_id)
+        if _storable(record_id):
+            by_table.setdefault(table, []).append(record_id)
     for table, record_ids in by_table.items():
         for start in range(0, len(record_ids), 500):
             chunk = record_ids[start:start + 500]
             for row in Row.select().where((Row.tbl == table) & Row.record_id.in_(chunk)):
                 rows[(table, row.record_id)] = (json.loads(row.data), json.loads(row.clocks))
     return rows
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text holds no NUL, and a lone surrogate cannot be encoded for it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:

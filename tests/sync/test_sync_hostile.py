@@ -159,3 +159,18 @@ def test_a_leaked_hq_database_holds_no_staff_pin_hash(hq, template, tmp_path, pg
         {"batch_id": "old-station-again", "events": [e.model_dump() for e in old_station]}).encode())
     assert {r["status"] for r in again.json()["receipts"]} == {"duplicate"}
     assert _hq_text_hits(pg_url, ("$argon2",)) == []
+
+
+@pytest.mark.parametrize("reference", ["\x00", "\ud800", "m\x00", ""])
+def test_a_reference_no_record_can_have_is_rejected_not_a_500(hq, template, tmp_path, reference):
+    """Found by the fuzzer: a card pointing at member "\\x00" made PostgreSQL raise while HQ looked it up."""
+    node = template.node(tmp_path, "a", hq)
+    enroll("Anna", node.device, email="anna@example.org", consent_program=True, age_confirmed=True)
+    events = [e.model_dump() for e in pending_events(20)]
+    card = next(e for e in events if e["table"] == "card")
+    card["payload"]["member"] = reference
+    answer = _signed(hq, node, "/v1/sync/push", json.dumps({"batch_id": "b1", "events": events}).encode())
+    assert answer.status_code == 200, answer.text
+    receipts = {r["id"]: r for r in answer.json()["receipts"]}
+    assert receipts[card["id"]]["status"] == "rejected"
+    assert {r["status"] for i, r in receipts.items() if i != card["id"]} == {"accepted"}
