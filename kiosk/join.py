@@ -17,7 +17,7 @@ from loyalty.i18n import t
 
 # Which field shows which of enroll's refusals; anything else goes under the submit button.
 FIELD_OF = {
-    "first_name_required": "first_name", "name_too_long": "first_name",
+    "first_name_required": "first_name", "name_too_long": "first_name", "name_characters": "first_name",
     "invalid_email": "email", "contact_required": "email", "invalid_phone": "phone",
     "consent_required": "consent_program", "age_required": "age", "invalid_birthday": "birthday",
     "referral_invalid": "referral",
@@ -41,7 +41,7 @@ def _number(value: str) -> int | None | str:
     value = value.strip()
     if not value:
         return None
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value      # int() also reads '²' and '٣'
 
 
 class JoinForm:

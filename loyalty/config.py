@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loyalty.private_files import make_private
+
 
 @dataclass(frozen=True)
 class Config:
@@ -40,10 +42,18 @@ def home_dir() -> Path:
     return Path(os.environ.get("LOYALTY_HOME") or Path.home() / ".loyalty")
 
 
+def _holds_secret(table: dict) -> bool:
+    return any(_holds_secret(value) if isinstance(value, dict) else
+               any(word in key.lower() for word in ("password", "token", "secret", "key")) and bool(value)
+               for key, value in table.items())
+
+
 def load_config() -> Config:
     home = home_dir()
     path = home / "station.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if _holds_secret(data):
+        make_private(path)          # an SMTP password or an SMS token: not for other users of the machine
     station = data.get("station", {})
     camera = os.environ.get("LOYALTY_CAMERA", station.get("camera"))
     if isinstance(camera, str) and camera.isdigit():

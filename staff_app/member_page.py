@@ -234,7 +234,7 @@ class MemberPage:
         points = None
         if points_field is not None:
             text = (points_field.value or "").strip()
-            if not text.lstrip("-").isdigit():
+            if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):     # int() also reads '²'
                 ctx.fail(ctx.t("member.points_unreadable"))
                 return
             points = int(text)

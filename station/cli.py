@@ -14,7 +14,10 @@ import peewee as pw
 
 from loyalty.config import load_config
 from loyalty.errors import Refused
+from loyalty.private_files import restrict_umask, write_private
 from loyalty.program import DEFAULT_PROGRAM, ProgramError
+from loyalty.store.registry import POINTS
+from sync.cli import whole
 
 DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
 
@@ -31,9 +34,10 @@ def euros(text: str) -> int:
     """An amount in euros ("49.90" or "49,90") as integer cents; argparse reports a bad one as usage."""
     try:
         value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not an amount in euros: {text!r}") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        exact = value.is_finite() and value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:          # also from quantize: "1e30" has more digits than a Decimal holds
+        exact = False
+    if not exact:
         raise argparse.ArgumentTypeError(f"not an amount in euros with at most two decimals: {text!r}")
     return int(value * 100)
 
@@ -177,6 +181,7 @@ def cmd_redeem(args) -> int:
 
 def cmd_member(args) -> int:
     _station()
+    _actor(args)
     from loyalty.services import member_status, search
     if args.search:
         _print([asdict(s) for s in search(args.query)], args.json)
@@ -188,12 +193,13 @@ def cmd_member(args) -> int:
 def cmd_card(args) -> int:
     _station()
     from loyalty.services import card_pdf, card_png, card_token, reissue_card
+    actor = _actor(args)
     member_id = _member_id(args.member)
-    token = reissue_card(member_id, _actor(args), reason=args.reason) if args.reissue else card_token(member_id)
+    token = reissue_card(member_id, actor, reason=args.reason) if args.reissue else card_token(member_id)
     if args.png:
-        Path(args.png).write_bytes(card_png(token))
+        write_private(Path(args.png), card_png(token))       # the code checks the member in: not for everyone
     if args.pdf:
-        Path(args.pdf).write_bytes(card_pdf(token))
+        write_private(Path(args.pdf), card_pdf(token))
     print(token)
     return DONE
 
@@ -204,7 +210,7 @@ def cmd_export(args) -> int:
     data = export_member(_member_id(args.member), _actor(args))
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private(Path(args.output), text.encode("utf-8"))
     else:
         print(text)
     return DONE
@@ -390,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", cmd_demo, "create a demo program with demo members")
     p.add_argument("--program", default=str(DEFAULT_PROGRAM))
-    p.add_argument("--members", type=int, default=12)
+    p.add_argument("--members", type=whole(1, 100_000), default=12)
     p.add_argument("--if-empty", action="store_true", help="do nothing when members exist")
 
     p = command("enroll", cmd_enroll, "enrol a new member (returns the existing one for a known e-mail/phone)")
@@ -401,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--consent", action="store_true", help="the member agreed to the program terms (required)")
     p.add_argument("--marketing", action="store_true", help="the member agreed to marketing messages")
     p.add_argument("--adult", action="store_true", help="the member confirmed the minimum age")
-    p.add_argument("--birthday", type=int, nargs=2, metavar=("DAY", "MONTH"))
+    p.add_argument("--birthday", type=whole(1, 31), nargs=2, metavar=("DAY", "MONTH"))
     p.add_argument("--referrer", help="card code of the member who referred them")
 
     p = command("checkin", cmd_checkin, "check in with a scanned card code, as the kiosk does")
@@ -417,13 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("redeem", cmd_redeem, "redeem a reward")
     p.add_argument("member", help="member id or card code")
     p.add_argument("reward", help="reward code")
-    p.add_argument("--points", type=int, help="points to use, for rewards that allow partial use")
+    p.add_argument("--points", type=whole(1, POINTS[1]), help="points to use, for rewards that allow partial use")
     p.add_argument("--item", help="the item the reward applies to")
     staff(p)
 
     p = command("member", cmd_member, "show a member's status, or search members")
     p.add_argument("query", help="member id or card code, or a search text with --search")
     p.add_argument("--search", action="store_true")
+    staff(p)
 
     p = command("card", cmd_card, "print a member's card code, optionally as PNG/PDF, or reissue it")
     p.add_argument("member", help="member id or card code")
@@ -459,10 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", cmd_run, "start the station: kiosk and staff app in one web server")
     p.add_argument("--host", help="address for this PC only (default 127.0.0.1); tablets need --network clinic")
-    p.add_argument("--port", type=int, help="HTTP port (default 8550)")
+    p.add_argument("--port", type=whole(1, 65535), help="HTTP port (default 8550)")
     p.add_argument("--network", choices=("loopback", "clinic"),
                    help="loopback: this PC only (default); clinic: also tablets on the clinic network, over HTTPS")
-    p.add_argument("--https-port", type=int, help="HTTPS port for tablets (default 8443)")
+    p.add_argument("--https-port", type=whole(1, 65535), help="HTTPS port for tablets (default 8443)")
     p.add_argument("--apps", default=os.environ.get("LOYALTY_APPS", "kiosk,staff"),
                    help="which apps to serve: kiosk, staff or kiosk,staff (default; or LOYALTY_APPS)")
 
@@ -485,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,7 +1,6 @@
 """The station's message routes: the unsubscribe link in every e-mail and the SMS provider's reply hook."""
 from __future__ import annotations
 
-import hmac
 import html
 
 from fastapi import Request
@@ -11,7 +10,7 @@ from loyalty.adapters.channels import station_sections
 from loyalty.config import Config
 from loyalty.i18n import t
 from loyalty.services import messages
-from station.gate import is_loopback
+from loyalty.tokens import same_text
 from station.pages import page, paragraphs
 
 
@@ -37,22 +36,29 @@ def add_message_routes(app, config: Config) -> None:
 
     @app.post("/sms/inbound")
     async def sms_inbound(request: Request):
-        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}, with the
-        `[sms] inbound_token` as a Bearer token (without one, only from this PC, e.g. a local relay)."""
-        secret = station_sections(config).get("sms", {}).get("inbound_token", "")
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if secret and not hmac.compare_digest(given, secret):
-            return JSONResponse({"error": "unauthorised"}, status_code=401)
-        if not secret and not is_loopback(request.scope):   # it unsubscribes people: never open to the network
-            return JSONResponse({"error": "set [sms] inbound_token in station.toml and send it as a Bearer token"},
+        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}, with its token.
+
+        Off until `[sms] inbound_token` is set: otherwise anyone on the network could unsubscribe any
+        number. The answer is the same whether the number is a member's or not.
+        """
+        secret = str(station_sections(config).get("sms", {}).get("inbound_token") or "")
+        if not secret:
+            return JSONResponse({"error": "not_configured",
+                                 "message": "SMS replies are not accepted: set [sms] inbound_token in station.toml."},
                                 status_code=403)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not same_text(given, secret):
+            return JSONResponse({"error": "unauthorised", "message": "Wrong or missing bearer token."},
+                                status_code=401)
         try:
             body = await request.json()
         except ValueError:
-            return JSONResponse({"error": "expected JSON"}, status_code=400)
+            return JSONResponse({"error": "bad_request", "message": "Expected a JSON body."}, status_code=400)
         if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("text"), str):
-            return JSONResponse({"error": "expected {\"from\": ..., \"text\": ...}"}, status_code=400)
-        return {"unsubscribed": messages.sms_reply(body["from"], body["text"])}
+            return JSONResponse({"error": "bad_request", "message": 'Expected {"from": "...", "text": "..."}.'},
+                                status_code=400)
+        messages.sms_reply(body["from"], body["text"])
+        return {"received": True}
 
 
 def _page(lang: str, text: str, second: str | None = None, form: str = "", status: int = 200) -> HTMLResponse:

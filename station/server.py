@@ -21,9 +21,11 @@ from loyalty.config import Config
 from loyalty.services import network
 from loyalty.services.station import is_demo
 from station.gate import DeviceGate, guarded
+from sync.body_limit import BodyLimit
 
 APPS = ("kiosk", "staff")
 ANY_ADDRESS = "0.0.0.0"
+MAX_BODY_BYTES = 64 * 1024    # the only bodies posted here are the SMS provider's replies (well under 1 KB)
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +36,7 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     the kiosk runs `loyalty run --apps kiosk`.
     """
     app = flet_fastapi.FastAPI()
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     if "kiosk" in apps:
         from kiosk.app import make_kiosk

@@ -15,6 +15,16 @@ DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)   # HQ server processes: one per core, at most 4
 
 
+def whole(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high` in ASCII digits (`int()` also reads '²')."""
+    def parse(text: str) -> int:
+        digits = text.strip().removeprefix("-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 20 and low <= int(text) <= high):
+            raise argparse.ArgumentTypeError(f"not a whole number from {low} to {high}: {text!r}")
+        return int(text)
+    return parse
+
+
 def default_db() -> str:
     from loyalty.config import home_dir
     return os.environ.get("LOYALTY_HQ_DB") or f"sqlite:///{home_dir() / 'hq.db'}"
@@ -35,8 +45,8 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     p = command("serve", cmd_serve, "run the HQ server (OpenAPI at /docs and /openapi.json)")
     database(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8600)
-    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+    p.add_argument("--port", type=whole(1, 65535), default=8600)
+    p.add_argument("--workers", type=whole(1, 64), default=DEFAULT_WORKERS,
                    help="server processes on one database (default: one per core, at most 4)")
 
     p = command("create-location", cmd_create_location, "add a location (clinic or shop)")

@@ -17,9 +17,11 @@ MAX_PAGE = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_PAYLOAD_KEYS = 64
 MAX_REFUSED = 20   # refused records a station report lists (the newest); the count covers all
+MAX_BIGINT = 2 ** 63 - 1      # PostgreSQL's bigint and SQLite's INTEGER: one more and the database raises
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]   # PostgreSQL text cannot hold NUL
 Scalar = str | int | float | bool | None
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -34,11 +36,11 @@ class Event(Strict):
     """One local write: `payload` is the whole row (field name -> stored value)."""
     id: Ident
     device_id: Ident
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_BIGINT)
     table: Name
-    record_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    record_id: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
     op: Literal["upsert", "erase"]
-    hlc: int = Field(ge=0, lt=2 ** 63)
+    hlc: int = Field(ge=0, le=MAX_BIGINT)
     fields: list[Name] | None = Field(default=None, max_length=MAX_PAYLOAD_KEYS)
     payload: dict[Name, Annotated[Scalar, Field(union_mode="left_to_right")]] = Field(max_length=MAX_PAYLOAD_KEYS)
 
@@ -93,7 +95,7 @@ class PullRequest(Strict):
     protocol: Literal[1] = PROTOCOL
     cursor: Annotated[str, StringConstraints(max_length=100)] = ""
     limit: int = Field(default=500, ge=1, le=MAX_PAGE)
-    config_version: int = Field(default=0, ge=0)
+    config_version: int = Field(default=0, ge=0, le=MAX_BIGINT)
     report: StationReport | None = None
 
 
@@ -114,7 +116,7 @@ class PullResponse(Strict):
 class EnrolRequest(Strict):
     code: Annotated[str, StringConstraints(min_length=8, max_length=64)]
     device_id: Ident
-    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    name: Annotated[Text, StringConstraints(max_length=100)] = ""
 
 
 class EnrolResponse(Strict):
@@ -137,10 +139,13 @@ def make_cursor(epoch: str, position: int) -> str:
 
 
 def parse_cursor(cursor: str) -> tuple[str | None, int]:
-    """(epoch, position); an empty or unreadable cursor starts from the beginning."""
-    epoch, _, position = cursor.rpartition(":")
-    if not epoch or not position.isdigit():
+    """(epoch, position); an empty cursor starts from the beginning. Raises ValueError for a cursor
+    HQ never handed out (only ASCII digits, at most MAX_BIGINT: `int()` reads '²' and '٣' too)."""
+    if not cursor:
         return None, 0
+    epoch, _, position = cursor.rpartition(":")
+    if not epoch or not (position.isascii() and position.isdigit()) or int(position) > MAX_BIGINT:
+        raise ValueError(f"not a cursor: {cursor!r}")
     return epoch, int(position)
 
 

@@ -18,7 +18,7 @@ from loyalty.program import ProgramError
 from loyalty.services.context import store_program
 from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
-from loyalty.store import Outbox, RowClock, db, write
+from loyalty.store import Outbox, RowClock, checkpoint, db, write
 from loyalty.store.outbox import observe_hlc
 from loyalty.store.queries import newest_program
 from loyalty.store.registry import RECORDS
@@ -158,7 +158,7 @@ def mark_receipts(receipts, server_hlc: int) -> int:
 
 def apply_page(page: PullResponse) -> int:
     """Merge one pulled page, move the cursor, take a newer program: all in one transaction."""
-    applied, ledger_members = 0, set()
+    applied, ledger_members, erased = 0, set(), False
     if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
         return 0
     with write():
@@ -172,6 +172,7 @@ def apply_page(page: PullResponse) -> int:
                 applied += 1
             if event.table == "member" and event.op == "erase":
                 forget_member(event.record_id)
+                erased = True
             if event.table == "ledger_entry" and event.payload.get("member"):
                 ledger_members.add(str(event.payload["member"]))
         for member_id in sorted(ledger_members):
@@ -182,6 +183,8 @@ def apply_page(page: PullResponse) -> int:
         set_setting(CURSOR, page.cursor)
         if page.config is not None:
             _take_config(page.config.version, page.config.toml)
+    if erased:
+        checkpoint()          # the erased values leave the WAL file too, as after an erasure made here
     return applied
 
 

@@ -6,11 +6,12 @@ import io
 from dataclasses import dataclass
 
 from loyalty import ledger
-from loyalty.contacts import normalise_email, normalise_phone
+from loyalty.contacts import clean_name, normalise_email, normalise_phone
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, require_manager
 from loyalty.services.members import add_entry, enroll
 from loyalty.store import write
+from loyalty.store.registry import POINTS
 
 COLUMNS = ("first_name", "last_name", "email", "phone", "points", "stamps", "consent")
 REQUIRED = ("first_name", "points", "consent")
@@ -55,17 +56,26 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         problems = []
-        if not row.get("first_name"):
-            problems.append(Refused("import_first_name_empty"))
         for key in ("first_name", "last_name"):
-            if len(row.get(key) or "") > MAX_NAME:
+            try:
+                row[key] = clean_name(row.get(key))
+            except Refused:
+                row[key] = row.get(key) or ""
+                problems.append(Refused("import_name_characters", column=key))
+            if len(row[key]) > MAX_NAME:
                 problems.append(Refused("import_name_too_long", column=key, limit=MAX_NAME))
+        if not row["first_name"]:
+            problems.append(Refused("import_first_name_empty"))
         for key in ("points", "stamps"):
             value = row.get(key) or "0"
-            if not value.lstrip("-").isdigit():
-                problems.append(Refused("import_not_whole", column=key, value=value))
-            elif int(value) < 0:
+            digits = value.removeprefix("-")
+            if not (digits.isascii() and digits.isdigit()):      # int() also reads '²' and Arabic digits
+                shown = "".join(ch if ch.isprintable() else "?" for ch in value[:20])
+                problems.append(Refused("import_not_whole", column=key, value=shown))
+            elif value.startswith("-"):
                 problems.append(Refused("import_negative", column=key))
+            elif int(value) > POINTS[1]:
+                problems.append(Refused("import_too_large", column=key, limit=POINTS[1]))
         if row.get("consent", "").lower() not in ("yes", "ja", "true", "1"):
             problems.append(Refused("import_consent"))
         email = phone = None

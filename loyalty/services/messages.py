@@ -33,6 +33,7 @@ from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
 from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
 from loyalty.templates import render, template_for
+from loyalty.tokens import same_text
 
 log = logging.getLogger(__name__)
 
@@ -503,7 +504,7 @@ def check_unsubscribe(token: str) -> UnsubscribeResult | None:
     if len(parts) != 3 or parts[1] not in ("care", "marketing"):
         return None
     member_id, purpose, signature = parts
-    if not any(hmac.compare_digest(signature, _signature(member_id, purpose, key)) for key in card_keys()):
+    if not any(same_text(signature, _signature(member_id, purpose, key)) for key in card_keys()):
         return None
     member = Member.get_or_none(Member.id == member_id)
     if member is None or member.erased_at is not None:

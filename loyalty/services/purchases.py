@@ -32,8 +32,10 @@ def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code
     """Points for a purchase at the member's tier multiplier; refused where the profile forbids earning."""
     require_staff(actor)
     program = current_program()
-    if not isinstance(amount_cents, int) or amount_cents <= 0 or amount_cents > MAX_PURCHASE_CENTS:
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise Refused("amount_invalid")
+    if amount_cents > MAX_PURCHASE_CENTS:
+        raise Refused("amount_too_large", limit_cents=MAX_PURCHASE_CENTS)
     if item_code is not None:
         item = program.catalogue.get(item_code)
         if item is None:

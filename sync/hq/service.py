@@ -14,7 +14,7 @@ from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
 from loyalty.store.registry import RECORDS
 from sync import merge, signing
-from sync.hq import erasure, programs, stations
+from sync.hq import erasure, programs, station_only, stations
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (
     Batch,
@@ -28,6 +28,7 @@ from sync.hq.db import (
     Stream,
     hq_db,
     is_postgres,
+    lock_exclusive,
     lock_records,
     now,
     transaction,
@@ -51,6 +52,7 @@ from sync.protocol import (
 from sync.protocol import Event as WireEvent
 
 ENROLMENT_TTL = 15 * 60
+START_UP_LOCK = 4713          # advisory lock of `start_up` (4711: schema, 4712: records)
 PULLED = sorted(table for table, kind in RECORDS.items() if kind.pulled)
 
 
@@ -140,6 +142,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     with transaction():
         device = authenticate(signed)
         Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
+        prune_batches(device.id)
         digest = hashlib.sha256(signed.body).hexdigest()
         earlier = Batch.get_or_none((Batch.device_id == device.id) & (Batch.batch_id == request.batch_id))
         if earlier is not None:
@@ -147,11 +150,12 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
-        merged = _merge(device.id, request.events)
+        events = station_only.strip(request.events)
+        merged = _merge(device.id, events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
         max_hlc = _write(merged)
-        erasure.scrub_pushed(request.events, merged.receipts)
+        erasure.scrub_pushed(events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
 
 
@@ -172,6 +176,18 @@ def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) 
     _write(merged)
     erasure.scrub_pushed(events, merged.receipts)
     return merged.receipts
+
+
+def prune_batches(device_id: str | None = None) -> int:
+    """Forget the receipts of batches older than the replay window (one device's, or all at start-up).
+
+    A request is accepted within `signing.WINDOW_SECONDS` of its time and its nonce is kept twice
+    that, so the stored receipts only matter while the same request could come again. A station that
+    resends a batch later signs it anew; its events are found stored and answered `duplicate`.
+    The device row is locked by the push, so this is one indexed delete of a few rows per push.
+    """
+    old = Batch.at < now() - 2 * signing.WINDOW_SECONDS
+    return Batch.delete().where(old if device_id is None else (Batch.device_id == device_id) & old).execute()
 
 
 @dataclass
@@ -275,16 +291,28 @@ SELECT max_hlc FROM claimed
 
 
 def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
+    """The merged rows of these records; an id no record can have (a NUL, a lone surrogate: from a
+    hostile payload's reference) is not looked up, so the event is rejected, not answered with a 500."""
     rows = {}
     by_table: dict[str, list[str]] = {}
     for table, record_id in keys:
-        by_table.setdefault(table, []).append(record_id)
+        if _storable(record_id):
+            by_table.setdefault(table, []).append(record_id)
     for table, record_ids in by_table.items():
         for start in range(0, len(record_ids), 500):
             chunk = record_ids[start:start + 500]
             for row in Row.select().where((Row.tbl == table) & Row.record_id.in_(chunk)):
                 rows[(table, row.record_id)] = (json.loads(row.data), json.loads(row.clocks))
     return rows
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text holds no NUL, and a lone surrogate cannot be encoded for it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
@@ -314,11 +342,15 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
     Positions are handed out under the stream lock, so every position below a visible one is
     committed: reading `position > cursor` never skips a late commit.
     """
-    epoch, position = parse_cursor(request.cursor)
     with transaction():
         device = authenticate(signed)
         if request.report is not None:
             stations.note_report(device.id, request.report)
+        try:
+            epoch, position = parse_cursor(request.cursor)
+        except ValueError:
+            raise ApiError(400, "bad_cursor", "This cursor was not handed out by HQ; pull from the beginning "
+                           "with an empty cursor.") from None
         stream = Stream.get_by_id(1)
         if epoch is not None and epoch != stream.epoch:
             raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
@@ -338,6 +370,14 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
                         epoch=stream.epoch, server_hlc=_server_hlc(stream.max_hlc),
                         config=ProgramConfig(version=config.version, toml=config.toml)
                         if config and config.version > request.config_version else None)
+
+
+def start_up() -> None:
+    """What each server process tidies when it starts; several starting at once take turns."""
+    with transaction():
+        lock_exclusive(START_UP_LOCK)
+        prune_batches()
+        station_only.scrub_stored()
 
 
 def _server_hlc(max_hlc: int) -> int:

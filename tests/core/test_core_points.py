@@ -43,9 +43,13 @@ def test_award_refusals_write_nothing(station, anna):
     before = row_counts()
     with refused("staff_only"):
         award_purchase(anna, 1000, station.device)
-    for amount in (0, -100, 10**9):
+    for amount in (0, -100):
         with refused("amount_invalid"):
             award_purchase(anna, amount, station.receptionist)
+    for amount in (10**9, 10**30):
+        with refused("amount_too_large") as info:
+            award_purchase(anna, amount, station.receptionist)
+        assert "100.000,00" in info.value.message("de")
     with refused("item_unknown"):
         award_purchase(anna, 1000, station.receptionist, item_code="caviar")
     with refused("member_unknown"):
@@ -142,6 +146,8 @@ def test_partial_redemption_at_the_program_rate(station, anna):
         redeem(anna, "credit-cosmetics", station.receptionist, points=101)
     with refused("amount_invalid"):
         redeem(anna, "credit-cosmetics", station.receptionist, points=0)
+    with refused("points_too_many"):                           # its refusal text once overflowed Babel
+        redeem(anna, "credit-cosmetics", station.receptionist, points=10**30)
 
 
 @pytest.mark.parametrize("reward, item, code", [
@@ -217,6 +223,9 @@ def test_adjust_is_manager_only_with_a_reason(station, anna):
         adjust(anna, 100, "  ", station.manager)
     with refused("adjust_zero"):
         adjust(anna, 0, "nothing", station.manager)
+    for points, stamps in ((10**30, 0), (-(10**8), 0), (0, 2**63)):      # beyond one entry, or SQLite's integers
+        with refused("points_too_many"):
+            adjust(anna, points, "typo", station.manager, stamps=stamps)
     assert row_counts() == before
     result = adjust(anna, 100, "goodwill after a long wait", station.manager)
     assert result.balance == 150

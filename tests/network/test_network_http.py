@@ -41,7 +41,7 @@ def test_endpoints_that_check_their_own_token_stay_reachable(station):
     unsubscribe = requests.get(station.http + "/unsubscribe/not-a-token", allow_redirects=False, timeout=10)
     assert unsubscribe.status_code == 404 and "not valid" in unsubscribe.text
     sms = requests.post(station.http + "/sms/inbound", json={"from": "+4915112345678", "text": "STOP"}, timeout=10)
-    assert sms.status_code == 403 and "inbound_token" in sms.json()["error"]
+    assert sms.status_code == 403 and "inbound_token" in sms.json()["message"]
     ca = requests.get(station.http + "/trust/station-ca.crt", timeout=10)
     assert ca.headers["content-type"] == "application/x-x509-ca-cert" and ca.content[:1] == b"\x30"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,12 +95,16 @@ def test_signature_binds_method_path_body_and_nonce():
     assert not signing.verify(secret, "POST", "/v1/sync/pull", *args, b"{}", headers["X-Signature"])
     assert not signing.verify(secret, "POST", "/v1/sync/push", *args, b"{ }", headers["X-Signature"])
     assert not signing.verify(signing.new_secret(), "POST", "/v1/sync/push", *args, b"{}", headers["X-Signature"])
+    assert not signing.verify(secret, "POST", "/v1/sync/push", *args, b"{}", "é" * 64)
     assert signing.fresh(headers["X-Timestamp"], 1000.0 + 299) and not signing.fresh(headers["X-Timestamp"], 1400.0)
 
 
 def test_cursor_round_trip_and_batch_ids():
     assert parse_cursor(make_cursor("ab12", 42)) == ("ab12", 42)
-    assert parse_cursor("") == (None, 0) and parse_cursor("garbage") == (None, 0)
+    assert parse_cursor("") == (None, 0)
+    for garbage in ("garbage", "ab12:²", f"ab12:{2 ** 63}", ":7", "ab12:-1"):
+        with pytest.raises(ValueError):
+            parse_cursor(garbage)
     assert batch_id(["a", "b"]) == batch_id(["a", "b"]) != batch_id(["b", "a"])
 
 
