@@ -23,6 +23,7 @@ Scalar = str | int | float | bool | None
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 STORED = (ACCEPTED, DUPLICATE)
+CLOCK_AHEAD = "clock_ahead"     # the one rejection a station answers by sending the event again, newly stamped
 
 
 class Strict(BaseModel):
@@ -33,7 +34,7 @@ class Event(Strict):
     """One local write: `payload` is the whole row (field name -> stored value)."""
     id: Ident
     device_id: Ident
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, lt=2 ** 63)
     table: Name
     record_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     op: Literal["upsert", "erase"]

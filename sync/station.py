@@ -4,6 +4,11 @@ Each pulled page is applied and its cursor stored in one SQLite transaction, so 
 between re-applies an idempotent page. Pulled events go through the same merge as at HQ and
 never into the outbox again (they are HQ's already). A pulled erasure scrubs the member's
 records here as it did where it was made.
+
+Nothing pulled is trusted to fit: each event is checked against its record type's schema and
+applied in its own savepoint; what cannot be applied is set aside with its reason (`SetAside`,
+shown in the staff app's sync details) and the cursor moves on, so one record never stops the
+pull. The station's clock takes no more of HQ's than `hlc.MAX_AHEAD` past its own wall clock.
 """
 from __future__ import annotations
 
@@ -11,19 +16,31 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from loyalty import clock
+import peewee as pw
+
+from loyalty import clock, hlc
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
 from loyalty.services.context import store_program
 from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
-from loyalty.store import Outbox, RowClock, db, write
-from loyalty.store.outbox import observe_hlc
+from loyalty.store import Outbox, RowClock, SetAside, db, registry, write
+from loyalty.store.outbox import observe_hlc, restamp
 from loyalty.store.registry import RECORDS
 from loyalty.store.settings import DEVICE_ID, GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, get_setting, set_setting
 from sync import merge
 from sync.client import HqClient, HqError
-from sync.protocol import MAX_BATCH, STORED, Event, PullRequest, PullResponse, PushRequest, batch_id
+from sync.protocol import (
+    CLOCK_AHEAD,
+    MAX_BATCH,
+    REJECTED,
+    STORED,
+    Event,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    batch_id,
+)
 
 URL, SECRET, CURSOR, CONFIG_VERSION = "hq.url", HQ_SECRET, "hq.cursor", "hq.config_version"
 LAST_SUCCESS, LAST_ERROR = "hq.last_success_at", "hq.last_error"
@@ -80,8 +97,8 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
         answer = client.push(PushRequest(batch_id=batch_id([e.id for e in events]), events=events))
         rejected += mark_receipts(answer.receipts, answer.server_hlc)
         pushed += len(events)
-        if len(events) < batch_size:
-            break
+        if len(events) < batch_size or all(r.reason == CLOCK_AHEAD for r in answer.receipts):
+            break   # a batch sent again with new clocks goes in the next round, never in a loop
     while True:
         request = PullRequest(cursor=get_setting(CURSOR, ""), limit=page_size,
                               config_version=int(get_setting(CONFIG_VERSION, "0")))
@@ -117,27 +134,38 @@ def pending_events(limit: int) -> list[Event]:
 
 
 def mark_receipts(receipts, server_hlc: int) -> int:
-    """Record HQ's answer per event; a rejected event is kept with its reason and not resent."""
+    """Record HQ's answer per event; a rejected event is kept with its reason and not resent.
+
+    An event refused only for its clock (this station's wall clock runs ahead of HQ's) is not
+    rejected: it gets a new id and HQ's clock and goes again (`restamp`). Returns the rejected.
+    """
     now = clock.now()
+    late = [r.id for r in receipts if r.status == REJECTED and r.reason == CLOCK_AHEAD]
     with write():
-        for status in ("accepted", "duplicate", "rejected"):
-            ids = [r.id for r in receipts if r.status == status and status in STORED]
+        for status in STORED:
+            ids = [r.id for r in receipts if r.status == status]
             for start in range(0, len(ids), 500):
                 (Outbox.update(receipt=status, sent_at=now)
                  .where(Outbox.event_id.in_(ids[start:start + 500])).execute())
         for receipt in receipts:
-            if receipt.status == "rejected":
-                Outbox.update(receipt="rejected", reason=receipt.reason, sent_at=now).where(
+            if receipt.status == REJECTED and receipt.reason != CLOCK_AHEAD:
+                Outbox.update(receipt=REJECTED, reason=receipt.reason, sent_at=now).where(
                     Outbox.event_id == receipt.id).execute()
+        if late:
+            restamp(late, server_hlc)
         observe_hlc(server_hlc)
-    return sum(1 for r in receipts if r.status == "rejected")
+    return sum(1 for r in receipts if r.status == REJECTED and r.reason != CLOCK_AHEAD)
 
 
 def apply_page(page: PullResponse) -> int:
-    """Merge one pulled page, move the cursor, take a newer program: all in one transaction."""
+    """Merge one pulled page, move the cursor, take a newer program: all in one transaction.
+
+    Returns the events applied; what cannot be applied is set aside (`set_aside`).
+    """
     applied, ledger_members = 0, set()
     if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
         return 0
+    horizon = _horizon(page.server_hlc)
     with write():
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
@@ -145,10 +173,21 @@ def apply_page(page: PullResponse) -> int:
             kind = RECORDS.get(event.table)
             if event.id in own or kind is None or not kind.pulled:
                 continue
-            if apply_event(event):
-                applied += 1
-            if event.table == "member" and event.op == "erase":
-                forget_member(event.record_id)
+            reason = unfit(event, horizon)
+            if reason is None:
+                try:
+                    with db.atomic():        # a savepoint: a failing event never aborts the page
+                        if apply_event(event):
+                            applied += 1
+                        if event.table == "member" and event.op == "erase":
+                            forget_member(event.record_id)
+                except Unfit as exc:
+                    reason = str(exc)
+                except (pw.IntegrityError, OverflowError, ValueError, TypeError) as exc:
+                    reason = f"not_applied:{type(exc).__name__}"
+            if reason is not None:
+                set_aside(event, reason)
+                continue
             if event.table == "ledger_entry" and event.payload.get("member"):
                 ledger_members.add(str(event.payload["member"]))
         for member_id in sorted(ledger_members):
@@ -162,6 +201,55 @@ def apply_page(page: PullResponse) -> int:
     return applied
 
 
+def _horizon(server_hlc: int) -> int:
+    """The latest clock a pulled event may carry: MAX_AHEAD past HQ's clock or this station's wall
+    clock, whichever is later. HQ refuses events beyond its own bound, so only what an HQ before
+    the checks stored lies past it; a station whose clock runs behind still takes honest events."""
+    hq_wall = hlc.physical_ms(server_hlc) if hlc.plausible(server_hlc) else 0
+    return hlc.limit(max(clock.now_ms(), hq_wall))
+
+
+def unfit(event: Event, horizon: int) -> str | None:
+    """Why a pulled event cannot be applied here (None: it can), in HQ's reason codes.
+
+    As strict as HQ about the fields an event carries (types, ranges, required fields), with two
+    allowances for versions: a field this station does not know yet (HQ is a version ahead) is left
+    out, and a field the event lacks that its column can fill (an event HQ stored before a migration
+    added the field, such as `member.home_location`) is filled as the column does. Its references
+    must point to records this station holds, and it must not rewrite what a record is.
+    """
+    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields,
+                              author=None, newer=True)
+    if reason:
+        return reason
+    if event.hlc > horizon:
+        return CLOCK_AHEAD
+    kind = RECORDS[event.table]
+    for name, target in kind.references().items():
+        value = event.payload.get(name)
+        if value is not None and not _exists(target, value):
+            return f"unknown_reference:{name}"
+    return None
+
+
+def _exists(table: str, record_id: str) -> bool:
+    model = RECORDS[table].model
+    return model.select(model._meta.primary_key).where(model._meta.primary_key == record_id).exists()
+
+
+def set_aside(event: Event, reason: str) -> None:
+    """Keep an event this station cannot apply, with why; the pull goes on without it."""
+    kind = RECORDS[event.table]
+    member = registry.owner(event.table, event.record_id, event.payload)
+    if member is None and kind.via:
+        field, parent = kind.via[0], RECORDS[kind.via[1]]
+        row = parent.model.get_or_none(parent.model._meta.primary_key == event.payload.get(field))
+        member = registry.owner(parent.table, str(row._pk), parent.payload(row)) if row is not None else None
+    SetAside.insert(event_id=event.id, tbl=event.table, record_id=event.record_id, device_id=event.device_id,
+                    member=member, reason=reason[:200], event=event.model_dump_json(), at=clock.now(),
+                    ).on_conflict_replace().execute()
+
+
 def _take_config(version: int, toml_text: str) -> None:
     """HQ's program replaces ours; one this station cannot read is skipped and the last one kept."""
     try:
@@ -173,31 +261,40 @@ def _take_config(version: int, toml_text: str) -> None:
 
 
 def apply_event(event: Event) -> bool:
-    """Merge one event into its local row; True when the row changed."""
+    """Merge one checked event into its local row; True when the row changed.
+
+    A record new here is completed with the values its columns fill (`registry.complete`); a
+    record that exists keeps what the event does not carry. A rewrite of what the record is (an
+    append-only record under its id again, a fixed field) raises `Unfit`.
+    """
     kind = RECORDS[event.table]
     model = kind.model
     fields = model._meta.fields
-    names = [name for name in fields if name in event.payload]
-    if not names:
-        return False
+    known = {name: value for name, value in event.payload.items() if name in fields}
     pk = model._meta.primary_key
     table = model._meta.table_name
+    names = list(known)
     columns = ", ".join(f'"{fields[n].column_name}"' for n in names)
     found = db.execute_sql(f'SELECT {columns} FROM "{table}" WHERE "{pk.column_name}" = ?',
                            (event.record_id,)).fetchone()
     current = dict(zip(names, found)) if found else None
+    problem = registry.conflict(table, current, known, event.fields)
+    if problem:
+        raise Unfit(problem)
     mutable = kind.mutable
     clock_row = RowClock.get_or_none(RowClock.tbl == table, RowClock.record_id == event.record_id) if mutable else None
     clocks = json.loads(clock_row.clocks) if clock_row else {}
-    payload = {n: event.payload[n] for n in names}
+    payload = known if current is not None else registry.complete(table, known)
     row, new_clocks, changed = merge.merge_row(table, current, clocks, payload, event.fields,
                                                merge.event_clock(event.hlc, event.device_id, event.id),
                                                event.op)
     if not changed:
         return False
+    names = list(row) if current is None else names
     values = [row[n] for n in names]
     if current is None:
         marks = ", ".join("?" for _ in names)
+        columns = ", ".join(f'"{fields[n].column_name}"' for n in names)
         db.execute_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
     else:
         assignments = ", ".join(f'"{fields[n].column_name}" = ?' for n in names)
@@ -207,3 +304,7 @@ def apply_event(event: Event) -> bool:
             tbl=table, record_id=event.record_id, clocks=json.dumps(new_clocks)
         ).on_conflict_replace().execute()
     return True
+
+
+class Unfit(ValueError):
+    """An event that passed the schema but does not fit the record this station holds."""

@@ -16,6 +16,7 @@ from loyalty.store.models import (
     Outbox,
     ProgramVersion,
     RowClock,
+    SetAside,
     Setting,
     Staff,
     Treatment,
@@ -24,5 +25,5 @@ from loyalty.store.models import (
 __all__ = [
     "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries", "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
-    "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
+    "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "SetAside", "Setting", "Staff", "Treatment",
 ]

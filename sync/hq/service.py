@@ -1,4 +1,10 @@
-"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`."""
+"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`.
+
+HQ trusts no pushed record: each is checked against its record type (`loyalty.store.registry`:
+schema, authors, creator, fixed fields, location), its references, and its clock (at most
+`hlc.MAX_AHEAD` past HQ's own), and refused on its own with a short stable reason, such as
+`out_of_range:points`; the rest of the batch is stored.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +18,8 @@ from uuid6 import uuid7
 
 from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
-from loyalty.store.registry import RECORDS
+from loyalty.store import registry
+from loyalty.store.registry import RECORDS, Author
 from sync import merge, signing
 from sync.hq import erasure
 from sync.hq.auth import SignedRequest, authenticate
@@ -35,6 +42,7 @@ from sync.hq.db import (
 from sync.hq.errors import ApiError
 from sync.protocol import (
     ACCEPTED,
+    CLOCK_AHEAD,
     DUPLICATE,
     REJECTED,
     EnrolRequest,
@@ -147,7 +155,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
-        merged = _merge(device.id, request.events)
+        merged = _merge(device, request.events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
         max_hlc = _write(merged)
@@ -164,8 +172,9 @@ class _Merged:
     max_hlc: int
 
 
-def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
+def _merge(device: Device, events: list[WireEvent]) -> _Merged:
     """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
+    device_id, wall_ms = device.id, int(now() * 1000)
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
@@ -179,7 +188,7 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         if event.id in stored:
             status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
         else:
-            reason = _invalid(device_id, event, rows)
+            reason = _invalid(device, event, rows, wall_ms)
             status = REJECTED if reason else ACCEPTED
         receipts.append(Receipt(id=event.id, status=status, reason=reason))
         if status != ACCEPTED:
@@ -193,7 +202,8 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         key = (event.table, event.record_id)
         current = rows.get(key)
         data, clocks, changed = merge.merge_row(
-            event.table, current[0] if current else None, current[1] if current else {}, event.payload,
+            event.table, current[0] if current else None, current[1] if current else {},
+            event.payload if current else registry.complete(event.table, event.payload),
             event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op)
         if changed:
             rows[key] = (data, clocks)
@@ -268,22 +278,46 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
     return rows
 
 
-def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
-    """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
-    if event.device_id != device_id:
+def _invalid(device: Device, event: WireEvent, rows: dict, wall_ms: int) -> str | None:
+    """Why HQ cannot take this event, or None. Permanent reasons (the station keeps the event and
+    stops resending it), except `clock_ahead`, which a station answers by stamping the event anew.
+
+    Members roam between the group's locations, so any device may edit another location's member
+    records; what a record is and whose it is stays (`registry.conflict`), and records that belong
+    to one location (staff) are edited by that location's devices only.
+    """
+    if event.device_id != device.id:
         return "device_mismatch"
-    kind = RECORDS.get(event.table)
-    if kind is None or not kind.synced:
-        return "table_not_synced"
-    if not kind.mutable and event.payload.get("device_id", device_id) != device_id:
+    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields,
+                              author=Author.STATION)
+    if reason:
+        return reason
+    if event.hlc > hlc.limit(wall_ms):
+        return CLOCK_AHEAD
+    kind = RECORDS[event.table]
+    stored = rows.get((event.table, event.record_id))
+    creator = kind.creator_field
+    if creator and (stored is None or not kind.mutable) and event.payload.get(creator) != device.id:
         return "device_mismatch"
-    if str(event.payload.get(kind.key)) != event.record_id:
-        return "record_id_mismatch"
     for name, target in _references(event.table).items():
         value = event.payload.get(name)
         if value is not None and (target, str(value)) not in rows:
-            return f"unknown_{target}"
+            return f"unknown_reference:{name}"
+    reason = registry.conflict(event.table, stored[0] if stored else None, event.payload, event.fields)
+    if reason:
+        return reason
+    if stored is not None and not kind.group_wide and (
+            _creating_location(event.table, event.record_id) != device.location_id):
+        return "other_location"
     return None
+
+
+def _creating_location(table: str, record_id: str) -> str | None:
+    """The location of the device whose event created the record (its first in the stream)."""
+    first = (Event.select(Event.device_id).where((Event.tbl == table) & (Event.record_id == record_id))
+             .order_by(Event.position).first())
+    creator = Device.get_or_none(Device.id == first.device_id) if first else None
+    return creator.location_id if creator else None
 
 
 # --- pull -----------------------------------------------------------------------------------
@@ -319,7 +353,10 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
 
 
 def _server_hlc(max_hlc: int) -> int:
-    return max(hlc.from_wall(int(now() * 1000)), max_hlc)
+    """HQ's clock as stations adopt it: past every event it holds, but never more than MAX_AHEAD past
+    its own wall clock, even if an HQ before the clock checks stored a clock from far ahead."""
+    wall_ms = int(now() * 1000)
+    return max(hlc.from_wall(wall_ms), min(max_hlc, hlc.limit(wall_ms)))
 
 
 # --- program configuration and status ---------------------------------------------------------

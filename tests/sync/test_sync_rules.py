@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +20,37 @@ def test_hlc_never_goes_back_when_the_wall_clock_jumps_back():
     assert b > a and hlc.physical_ms(b) == 1_000_000 and hlc.counter(b) == 1
 
 
-def test_hlc_moves_past_a_remote_clock_from_the_future():
+def test_hlc_moves_past_a_remote_clock_a_few_minutes_ahead():
     local = hlc.tick(0, 1_000)
-    remote = hlc.from_wall(9_000_000)
+    remote = hlc.from_wall(1_000 + hlc.MAX_AHEAD_MS - 1)
     seen = hlc.receive(local, remote, 1_001)
     assert seen > remote and hlc.tick(seen, 1_002) > remote
+
+
+@pytest.mark.parametrize("remote", [hlc.from_wall(9_000_000), hlc.CEILING, 2 ** 63 - 1])
+def test_hlc_adopts_no_clock_far_ahead_of_its_own_wall_clock(remote):
+    seen = hlc.receive(hlc.tick(0, 1_000), remote, 1_001)
+    assert hlc.from_wall(1_001) < seen <= hlc.limit(1_001)
+
+
+def test_hlc_drops_a_stored_value_no_honest_clock_holds():
+    assert hlc.tick(2 ** 63 - 1, 5_000) == hlc.from_wall(5_000)
+    assert hlc.receive(2 ** 63 - 2, hlc.from_wall(5_000), 5_000) == hlc.from_wall(5_000) + 1
+    behind = hlc.from_wall(9_000_000)               # the wall clock jumped back: the clock stays where it was
+    assert hlc.tick(behind, 5_000) == behind + 1
+
+
+@given(st.integers(0, 2 ** 63 - 1), st.integers(0, 2 ** 63 - 1), st.integers(0, 2 ** 47))
+@settings(max_examples=300, deadline=None)
+def test_hlc_never_leaves_the_63_bit_column(last, remote, wall_ms):
+    local = hlc.tick(last, wall_ms)
+    for value in (local, hlc.receive(last, remote, wall_ms), hlc.after(local, remote)):
+        assert 0 <= value < 2 ** 63
+
+
+def test_an_edit_sorts_after_the_edit_it_overwrites():
+    assert hlc.after(5, 9) == 10 and hlc.after(12, 9) == 12
+    assert hlc.after(5, 2 ** 63 - 1) == 5           # an absurd stored clock is not followed
 
 
 def test_hlc_counter_overflow_carries_into_milliseconds():

@@ -1,0 +1,348 @@
+"""Trust nothing: HQ checks every pushed record, a station never lets one pulled record stop its pull.
+
+An enrolled device is the attacker here: it pushes clocks at the end of the 63-bit range, amounts
+no column holds, half records, references to records nobody has, records of another location's
+staff. HQ refuses each with a short stable reason and stores the rest of the batch. What an
+earlier HQ stored before it checked is set aside by the stations that pull it, shown to the
+manager, and the cursor moves on.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+import requests
+
+from loyalty import hlc
+from loyalty.services import (
+    award_purchase,
+    card_token,
+    check_in,
+    create_staff,
+    enroll,
+    member_status,
+    update_profile,
+)
+from loyalty.store import LedgerEntry, Member, Outbox, db
+from loyalty.store.models import SetAside
+from loyalty.store.registry import RECORDS
+from loyalty.store.settings import HLC, get_setting, set_setting
+from sync import signing
+from sync.client import HqClient
+from sync.hq import service
+from sync.hq.db import Event, Row, Stream, hq_db, transaction
+from sync.protocol import Event as WireEvent
+from sync.protocol import batch_id
+from sync.station import CURSOR
+from sync.status import SET_ASIDE_SHOWN, sync_state
+
+MOMENT = "2026-03-02T09:30:00.000000Z"
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _now_hlc(ahead_ms: int = 0) -> int:
+    return hlc.from_wall(_wall_ms() + ahead_ms)
+
+
+class Rogue:
+    """An enrolled device that writes its events by hand: whatever it likes, signed with its own key."""
+
+    def __init__(self, hq, name: str = "rogue", location: str = "Praxis Mitte"):
+        self.device = f"{name}-{uuid.uuid4().hex[:8]}"
+        answer = HqClient(hq.url).enrol(hq.code(location), self.device)
+        self.client = HqClient(hq.url, self.device, answer.secret)
+        self.seq = 0
+
+    def event(self, table: str, payload: dict, *, hlc_value: int | None = None, op: str = "upsert",
+              fields: list[str] | None = None, record_id: str | None = None) -> WireEvent:
+        self.seq += 1
+        key = RECORDS[table].key if table in RECORDS else "id"
+        return WireEvent(id=str(uuid.uuid4()), device_id=self.device, seq=self.seq, table=table,
+                         record_id=record_id or str(payload.get(key)), op=op,
+                         hlc=_now_hlc() if hlc_value is None else hlc_value, fields=fields, payload=payload)
+
+    def push(self, *events: WireEvent) -> dict[str, tuple[str, str | None]]:
+        """Signed JSON as Python writes it, so a NaN arrives as NaN (the client's own encoder would send null)."""
+        body = json.dumps({"batch_id": batch_id([e.id for e in events]),
+                           "events": [e.model_dump() for e in events]}).encode()
+        headers = signing.sign(self.device, self.client.secret, "POST", "/v1/sync/push", body, time.time())
+        answer = requests.post(self.client.url + "/v1/sync/push", data=body, timeout=10,
+                               headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        return {r["id"]: (r["status"], r["reason"]) for r in answer.json()["receipts"]}
+
+    def member(self, **changes) -> dict:
+        return {"id": str(uuid.uuid4()), "first_name": "Eve", "last_name": None, "name_key": "eve", "last_key": None,
+                "email": None, "phone": None, "phone_key": None, "birthday_day": None, "birthday_month": None,
+                "birthday_set_at": None, "locale": "de", "referred_by": None, "note": None, "created_at": MOMENT,
+                "created_device": self.device, "erased_at": None, "home_location": None, **changes}
+
+    def entry(self, member: str, **changes) -> dict:
+        return {"id": str(uuid.uuid4()), "member": member, "kind": "adjust", "points": 5, "stamps": 0,
+                "amount_cents": 0, "item_code": None, "reward_code": None, "ref": None, "device_id": self.device,
+                "staff_id": None, "reason": "", "created_at": MOMENT, "config_version": 0, **changes}
+
+
+def _member(node, first="Anna"):
+    node.use()
+    return enroll(first, node.device, email=f"{first.lower()}@example.org", consent_program=True,
+                  age_confirmed=True).member_id
+
+
+def _hq_row(table: str, record_id: str) -> dict | None:
+    with hq_db.connection_context():
+        row = Row.get_or_none((Row.tbl == table) & (Row.record_id == record_id))
+        return json.loads(row.data) if row else None
+
+
+def _hq_event_ids() -> set[str]:
+    with hq_db.connection_context():
+        return {e for (e,) in Event.select(Event.id).tuples()}
+
+
+# --- finding 1: a clock at the end of the range, adopted by every station ----------------------
+
+@pytest.mark.parametrize("far", [2 ** 63 - 1, 2 ** 63 - 2, "a day ahead"])
+def test_a_clock_far_ahead_is_refused_and_honest_stations_keep_writing(hq, template, tmp_path, far):
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    rogue = Rogue(hq)
+    value = _now_hlc(24 * 3600 * 1000) if far == "a day ahead" else far
+    own = rogue.event("member", rogue.member(), hlc_value=value)
+    edit = rogue.event("member", {**_hq_row("member", anna), "first_name": "Mallory"}, hlc_value=value,
+                       fields=["first_name"])
+    assert rogue.push(own, edit) == {own.id: ("rejected", "clock_ahead"), edit.id: ("rejected", "clock_ahead")}
+    a.sync()
+    a.use()
+    assert hlc.physical_ms(int(get_setting(HLC))) <= _wall_ms() + hlc.MAX_AHEAD_MS
+    assert check_in(card_token(anna), a.device).status == "checked_in"
+    award_purchase(anna, 2000, a.receptionist, item_code="serum")
+    assert a.sync().rejected == 0
+    a.use()
+    assert member_status(anna).points == 50 + 20 and Member.get_by_id(anna).first_name == "Anna"
+    assert {e.id for e in (own, edit)}.isdisjoint(_hq_event_ids())
+
+
+def test_hq_never_hands_out_a_clock_far_ahead_even_if_it_stored_one_before(hq, template, tmp_path):
+    with hq_db.connection_context():
+        Stream.update(max_hlc=2 ** 63 - 1).where(Stream.id == 1).execute()   # as an HQ before the checks left it
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    a.use()
+    assert hlc.physical_ms(int(get_setting(HLC))) <= _wall_ms() + hlc.MAX_AHEAD_MS
+    award_purchase(anna, 1000, a.receptionist, item_code="serum")
+    assert a.sync().rejected == 0
+
+
+# --- finding 2: another location's member renamed with a clock that outranks every later edit ---
+
+def test_a_rename_from_another_location_is_normal_but_cannot_outrank_later_edits(hq, template, tmp_path):
+    with hq_db.connection_context():
+        service.create_location("Praxis Süd")
+    south = template.node(tmp_path, "south", hq, location="Praxis Süd")
+    anna = _member(south)
+    south.sync()
+    rogue = Rogue(hq, location="Praxis Mitte")
+    row = _hq_row("member", anna)
+    forged = rogue.event("member", {**row, "last_name": "Forged"}, hlc_value=2 ** 63 - 2, fields=["last_name"])
+    roaming = rogue.event("member", {**row, "note": "bevorzugt Termine am Morgen"}, fields=["note"])
+    assert rogue.push(forged, roaming) == {forged.id: ("rejected", "clock_ahead"), roaming.id: ("accepted", None)}
+    south.sync()
+    south.use()
+    assert Member.get_by_id(anna).note == "bevorzugt Termine am Morgen"    # members roam: any location may edit
+    update_profile(anna, south.manager, note="Allergie", last_name="Muster")
+    south.sync()
+    south.use()
+    assert (Member.get_by_id(anna).note, Member.get_by_id(anna).last_name) == ("Allergie", "Muster")
+    assert (_hq_row("member", anna)["note"], _hq_row("member", anna)["last_name"]) == ("Allergie", "Muster")
+
+
+# --- finding 3: records no column holds, and half records ------------------------------------
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"points": 10 ** 30}, "out_of_range:points"),
+    ({"points": float("nan")}, "not_integer:points"),
+    ({"points": "12"}, "not_integer:points"),
+    ({"points": None}, "required:points"),
+    ({"kind": "jackpot"}, "unknown_value:kind"),
+    ({"created_at": "yesterday"}, "not_a_time:created_at"),
+    ({"reason": "x" * 5000}, "too_long:reason"),
+    ({"colour": "red"}, "unknown_field:colour"),
+    ({"member": "nobody-knows-this-member"}, "unknown_reference:member"),
+    ({"staff_id": 42}, "not_text:staff_id"),
+    ({"created_at": "1970-01-01T00:00:00.000000Z"}, "not_a_time:created_at"),
+    ({"device_id": "another-device"}, "device_mismatch"),
+])
+def test_a_hostile_ledger_entry_is_refused_with_its_reason_and_the_rest_is_stored(hq, template, tmp_path,
+                                                                                changes, reason):
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    rogue = Rogue(hq)
+    bad = rogue.event("ledger_entry", {**rogue.entry(anna), **changes})
+    good = rogue.event("ledger_entry", rogue.entry(anna, points=7))
+    assert rogue.push(bad, good) == {bad.id: ("rejected", reason), good.id: ("accepted", None)}
+    assert bad.id not in _hq_event_ids() and good.id in _hq_event_ids()
+    a.sync()
+    a.use()
+    assert member_status(anna).points == 50 + 7 and sync_state().set_aside == 0
+
+
+def test_a_half_record_is_refused_for_what_it_lacks(hq, template, tmp_path):
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    rogue = Rogue(hq)
+    half = rogue.event("ledger_entry", {"id": str(uuid.uuid4()), "member": anna})
+    mismatch = rogue.event("ledger_entry", rogue.entry(anna), record_id="another-id")
+    erase = rogue.event("ledger_entry", rogue.entry(anna), op="erase")
+    assert rogue.push(half, mismatch, erase) == {half.id: ("rejected", "missing:kind"),
+                                                mismatch.id: ("rejected", "record_id_mismatch"),
+                                                erase.id: ("rejected", "erase_not_allowed")}
+
+
+# --- who may write what ----------------------------------------------------------------------
+
+def test_a_device_edits_only_what_its_location_may_edit(hq, template, tmp_path):
+    with hq_db.connection_context():
+        service.create_location("Praxis Süd")
+    a = template.node(tmp_path, "a", hq)
+    anna, ben = _member(a), _member(a, "Ben")
+    tom = create_staff("Tom Tresen", "receptionist", "9753", a.manager).staff_id
+    a.sync()
+    rogue = Rogue(hq, location="Praxis Süd")
+    card = _card_row(anna)
+    staff = _hq_row("staff", tom)
+    assert staff is not None and "pin_hash" not in staff
+    stolen = rogue.event("card", {**card, "member": ben}, fields=["member"])
+    promoted = rogue.event("staff", {**staff, "role": "manager"}, fields=["role"])
+    moved = rogue.event("member", {**_hq_row("member", anna), "home_location": "elsewhere"},
+                        fields=["home_location"])
+    foreign = rogue.event("member", rogue.member(created_device="someone-else"))
+    copied = rogue.event("ledger_entry", {**_first_entry(anna), "device_id": rogue.device, "points": 900})
+    revoked = rogue.event("card", {**card, "status": "revoked", "revoked_at": MOMENT, "revoked_reason": "lost"},
+                          fields=["status", "revoked_at", "revoked_reason"])
+    assert rogue.push(stolen, promoted, moved, foreign, copied, revoked) == {
+        stolen.id: ("rejected", "fixed:member"), promoted.id: ("rejected", "other_location"),
+        moved.id: ("rejected", "fixed:home_location"), foreign.id: ("rejected", "device_mismatch"),
+        copied.id: ("rejected", "record_exists"), revoked.id: ("accepted", None)}
+
+
+def _card_row(member: str) -> dict:
+    with hq_db.connection_context():
+        return next(json.loads(r.data) for r in Row.select().where(Row.tbl == "card")
+                    if json.loads(r.data)["member"] == member)
+
+
+def _first_entry(member: str) -> dict:
+    with hq_db.connection_context():
+        return next(json.loads(r.data) for r in Row.select().where(Row.tbl == "ledger_entry")
+                    if json.loads(r.data)["member"] == member)
+
+
+# --- a station's own clock ---------------------------------------------------------------------
+
+def test_a_station_that_adopted_an_absurd_clock_keeps_working(hq, template, tmp_path):
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.use()
+    with db.atomic():
+        set_setting(HLC, str(2 ** 63 - 1))          # left by an HQ before the checks
+    award_purchase(anna, 1000, a.receptionist, item_code="serum")
+    assert check_in(card_token(anna), a.device).status == "checked_in"
+    assert max(o.hlc for o in Outbox.select()) < hlc.CEILING
+    assert a.sync().rejected == 0
+    a.use()
+    assert not Outbox.select().where(Outbox.receipt.is_null()).exists()
+
+
+def test_a_station_whose_clock_runs_ahead_loses_nothing(hq, template, tmp_path):
+    a, b = template.node(tmp_path, "a", hq), template.node(tmp_path, "b", hq)
+    anna = _member(a)
+    a.sync()
+    a.clock.advance(hours=30)                     # a dead CMOS battery, a wrong time zone: a day ahead
+    a.use()
+    award_purchase(anna, 3000, a.receptionist, item_code="serum")
+    update_profile(anna, a.manager, note="Allergie")
+    first = a.sync()
+    a.use()
+    assert first.rejected == 0 and not Outbox.select().where(Outbox.receipt == "rejected").exists()
+    a.sync()
+    b.sync()
+    for node in (a, b):
+        node.use()
+        assert member_status(anna).points == 50 + 30 and Member.get_by_id(anna).note == "Allergie"
+    a.use()
+    written = {e for (e,) in Outbox.select(Outbox.event_id).tuples()}
+    assert written <= _hq_event_ids()
+    with hq_db.connection_context():
+        ahead = Event.select().where(Event.hlc > _now_hlc(hlc.MAX_AHEAD_MS)).count()
+    assert ahead == 0
+
+
+# --- the station's pull: what an earlier HQ stored unchecked ------------------------------------
+
+def _stored_by_an_earlier_hq(events: list[WireEvent]) -> None:
+    """Write events into HQ's stream the way HQ did before it checked them."""
+    with hq_db.connection_context(), transaction():
+        stream = Stream.get_by_id(1)
+        for i, e in enumerate(events, 1):
+            Event.create(id=e.id, device_id=e.device_id, seq=e.seq, tbl=e.table, record_id=e.record_id, op=e.op,
+                         hlc=e.hlc, fields=None if e.fields is None else json.dumps(e.fields),
+                         payload=json.dumps(e.payload), digest=e.digest(), position=stream.position + i,
+                         received_at=time.time())
+        Stream.update(position=stream.position + len(events),
+                      max_hlc=max([stream.max_hlc, *(e.hlc for e in events)])).where(Stream.id == 1).execute()
+
+
+def test_a_station_sets_aside_what_it_cannot_apply_and_moves_on(hq, template, tmp_path):
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    rogue = Rogue(hq)
+    row = _hq_row("member", anna)
+    huge = rogue.entry(anna, points=10 ** 30)
+    hostile = [
+        rogue.event("ledger_entry", huge),
+        rogue.event("ledger_entry", rogue.entry(anna, points=float("nan"))),       # pulled back as null
+        rogue.event("ledger_entry", {"id": str(uuid.uuid4()), "member": anna}),
+        rogue.event("ledger_entry", rogue.entry("nobody-knows-this-member")),
+        rogue.event("member", {**row, "first_name": "Mallory"}, hlc_value=2 ** 63 - 2, fields=["first_name"]),
+        rogue.event("member", {**row, "birthday_day": 99}, fields=["birthday_day"]),
+    ]
+    later = [rogue.event("member", {**row, "note": "Allergie"}, fields=["note"]),       # the same record, valid
+             rogue.event("ledger_entry", {**huge, "points": 12})]                      # the same entry, valid
+    _stored_by_an_earlier_hq(hostile + later)
+    b = template.node(tmp_path, "b", hq)
+    for node in (a, b):
+        node.sync()
+        node.use()
+        with hq_db.connection_context():
+            head = Stream.get_by_id(1).position
+        assert get_setting(CURSOR).endswith(f":{head}")
+        assert member_status(anna).points == 50 + 12
+        member = Member.get_by_id(anna)
+        assert (member.first_name, member.note, member.birthday_day) == ("Anna", "Allergie", None)
+        state = sync_state()
+        assert state.set_aside == len(hostile) and state.last_error is None
+        assert len(state.set_aside_latest) == SET_ASIDE_SHOWN
+        assert {(s.tbl, s.reason) for s in SetAside.select()} == {
+            ("ledger_entry", "out_of_range:points"), ("ledger_entry", "required:points"),
+            ("ledger_entry", "missing:kind"), ("ledger_entry", "unknown_reference:member"),
+            ("member", "clock_ahead"), ("member", "out_of_range:birthday_day")}
+        stored = SetAside.get_by_id(hostile[0].id)
+        assert json.loads(stored.event)["payload"]["points"] == 10 ** 30 and stored.member == anna
+        assert hlc.physical_ms(int(get_setting(HLC))) <= _wall_ms() + hlc.MAX_AHEAD_MS
+        award_purchase(anna, 1000, node.receptionist, item_code="serum")
+    a.sync()
+    b.sync()
+    b.use()
+    assert member_status(anna).points == 50 + 12 + 10 + 10
+    assert LedgerEntry.select().where(LedgerEntry.member == anna).count() == 4
