@@ -1,6 +1,7 @@
 """The pure parts of sync: hybrid logical clock, field merge, signatures, cursors, the erasure rule."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -12,6 +13,8 @@ from loyalty import hlc
 from loyalty.store import registry
 from sync import merge, signing
 from sync.protocol import batch_id, make_cursor, parse_cursor
+
+from hostile import example
 
 
 def test_hlc_never_goes_back_when_the_wall_clock_jumps_back():
@@ -142,3 +145,50 @@ def test_erasure_rule_clears_personal_fields_keeps_amounts_and_drops_health_reco
     assert registry.scrub("consent_event", {"id": "c1", "member": "m1", "granted": True})["granted"] is True
     assert [registry.owner(t, r, p) for t, r, p in (("member", "m1", {}), ("audit_log", "a1", {"member_id": "m1"}),
                                                    ("card", "c1", {"member": "m1"}))] == ["m1"] * 3
+
+
+def test_a_station_cannot_author_a_record_type_only_hq_writes(monkeypatch):
+    monkeypatch.setitem(registry.RECORDS, "flag", dataclasses.replace(registry.RECORDS["flag"],
+                                                                      authors=(registry.Author.HQ,)))
+    payload = example("flag", "f1", "station-1", {"member": "m1"})
+    assert registry.invalid("flag", "f1", "upsert", payload) == "author_not_allowed"
+    assert registry.invalid("flag", "f1", "upsert", payload, author=registry.Author.HQ) is None
+    assert registry.invalid("flag", "f1", "upsert", payload, author=None) is None      # a pull: HQ checked it
+
+
+def test_a_field_its_column_fills_may_be_missing_a_required_one_may_not():
+    member = example("member", "m1", "station-1", {})
+    del member["home_location"]                     # written before migration 0009 added it
+    assert registry.invalid("member", "m1", "upsert", member) is None
+    assert registry.complete("member", member)["home_location"] is None
+    entry = example("ledger_entry", "e1", "station-1", {"member": "m1"})
+    del entry["points"]
+    assert registry.invalid("ledger_entry", "e1", "upsert", entry) is None
+    assert registry.complete("ledger_entry", entry)["points"] == 0
+    assert registry.invalid("ledger_entry", "e1", "upsert", entry, ["points"]) == "missing:points"
+    del entry["kind"]
+    assert registry.invalid("ledger_entry", "e1", "upsert", entry) == "missing:kind"
+    newer = {**example("card", "c1", "station-1", {"member": "m1"}), "colour": "gold"}
+    assert registry.invalid("card", "c1", "upsert", newer) == "unknown_field:colour"
+    assert registry.invalid("card", "c1", "upsert", newer, newer=True) is None       # HQ a version ahead
+    staff = {**example("staff", "s1", "station-1", {}), "pin_hash": "$argon2id$..."}
+    assert registry.invalid("staff", "s1", "upsert", staff) == "unknown_field:pin_hash"
+
+
+def test_what_a_record_is_and_whose_it_is_never_changes():
+    card = example("card", "c1", "station-1", {"member": "m1"})
+    assert registry.conflict("card", card, {**card, "member": "m2"}, ["member"]) == "fixed:member"
+    assert registry.conflict("card", card, {**card, "member": "m2"}, None) == "fixed:member"
+    assert registry.conflict("card", card, {**card, "member": "m2", "status": "revoked"}, ["status"]) is None
+    assert registry.conflict("card", None, card) is None
+    member = example("member", "m1", "station-1", {})
+    older = {k: v for k, v in member.items() if k != "home_location"}
+    assert registry.conflict("member", older, {**member, "home_location": "loc-1"}) is None
+    assert registry.conflict("member", member, {**member, "home_location": "loc-1"}) == "fixed:home_location"
+    assert registry.conflict("member", member, {**member, "note": "Allergie"}, ["note"]) is None
+    entry = example("ledger_entry", "e1", "station-1", {"member": "m1"})
+    assert registry.conflict("ledger_entry", entry, {**entry, "points": 900}) == "record_exists"
+    consent = example("consent_event", "k1", "station-1", {"member": "m1"})
+    assert registry.conflict("consent_event", {**consent, "granted": 0}, consent) is None   # as SQLite keeps it
+    assert {"membership", "device_id"} <= set(registry.RECORDS["benefit_use"].fixed_fields)
+    assert registry.RECORDS["member"].fixed_fields == ("created_device", "created_at", "home_location")

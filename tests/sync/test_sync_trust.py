@@ -8,84 +8,43 @@ manager, and the cursor moves on.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
 
 import pytest
-import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from loyalty import hlc
+from loyalty import clock, hlc
 from loyalty.services import (
     award_purchase,
     card_token,
     check_in,
     create_staff,
+    current_program,
     enroll,
+    join_plan,
     member_status,
     update_profile,
 )
 from loyalty.store import LedgerEntry, Member, Outbox, db
 from loyalty.store.models import SetAside
-from loyalty.store.registry import RECORDS
+from loyalty.store.registry import PULLED, RECORDS
 from loyalty.store.settings import HLC, get_setting, set_setting
-from sync import signing
-from sync.client import HqClient
 from sync.hq import service
 from sync.hq.db import Event, Row, Stream, hq_db, transaction
 from sync.protocol import Event as WireEvent
-from sync.protocol import batch_id
-from sync.station import CURSOR
+from sync.protocol import PullResponse
+from sync.station import CURSOR, apply_page
 from sync.status import SET_ASIDE_SHOWN, sync_state
 
-MOMENT = "2026-03-02T09:30:00.000000Z"
+from hostile import MOMENT, Rogue, bend, clocks, example, mutations, now_hlc
 
 
 def _wall_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _now_hlc(ahead_ms: int = 0) -> int:
-    return hlc.from_wall(_wall_ms() + ahead_ms)
-
-
-class Rogue:
-    """An enrolled device that writes its events by hand: whatever it likes, signed with its own key."""
-
-    def __init__(self, hq, name: str = "rogue", location: str = "Praxis Mitte"):
-        self.device = f"{name}-{uuid.uuid4().hex[:8]}"
-        answer = HqClient(hq.url).enrol(hq.code(location), self.device)
-        self.client = HqClient(hq.url, self.device, answer.secret)
-        self.seq = 0
-
-    def event(self, table: str, payload: dict, *, hlc_value: int | None = None, op: str = "upsert",
-              fields: list[str] | None = None, record_id: str | None = None) -> WireEvent:
-        self.seq += 1
-        key = RECORDS[table].key if table in RECORDS else "id"
-        return WireEvent(id=str(uuid.uuid4()), device_id=self.device, seq=self.seq, table=table,
-                         record_id=record_id or str(payload.get(key)), op=op,
-                         hlc=_now_hlc() if hlc_value is None else hlc_value, fields=fields, payload=payload)
-
-    def push(self, *events: WireEvent) -> dict[str, tuple[str, str | None]]:
-        """Signed JSON as Python writes it, so a NaN arrives as NaN (the client's own encoder would send null)."""
-        body = json.dumps({"batch_id": batch_id([e.id for e in events]),
-                           "events": [e.model_dump() for e in events]}).encode()
-        headers = signing.sign(self.device, self.client.secret, "POST", "/v1/sync/push", body, time.time())
-        answer = requests.post(self.client.url + "/v1/sync/push", data=body, timeout=10,
-                               headers={**headers, "Content-Type": "application/json"})
-        assert answer.status_code == 200, answer.text
-        return {r["id"]: (r["status"], r["reason"]) for r in answer.json()["receipts"]}
-
-    def member(self, **changes) -> dict:
-        return {"id": str(uuid.uuid4()), "first_name": "Eve", "last_name": None, "name_key": "eve", "last_key": None,
-                "email": None, "phone": None, "phone_key": None, "birthday_day": None, "birthday_month": None,
-                "birthday_set_at": None, "locale": "de", "referred_by": None, "note": None, "created_at": MOMENT,
-                "created_device": self.device, "erased_at": None, "home_location": None, **changes}
-
-    def entry(self, member: str, **changes) -> dict:
-        return {"id": str(uuid.uuid4()), "member": member, "kind": "adjust", "points": 5, "stamps": 0,
-                "amount_cents": 0, "item_code": None, "reward_code": None, "ref": None, "device_id": self.device,
-                "staff_id": None, "reason": "", "created_at": MOMENT, "config_version": 0, **changes}
 
 
 def _member(node, first="Anna"):
@@ -113,7 +72,7 @@ def test_a_clock_far_ahead_is_refused_and_honest_stations_keep_writing(hq, templ
     anna = _member(a)
     a.sync()
     rogue = Rogue(hq)
-    value = _now_hlc(24 * 3600 * 1000) if far == "a day ahead" else far
+    value = now_hlc(24 * 3600 * 1000) if far == "a day ahead" else far
     own = rogue.event("member", rogue.member(), hlc_value=value)
     edit = rogue.event("member", {**_hq_row("member", anna), "first_name": "Mallory"}, hlc_value=value,
                        fields=["first_name"])
@@ -283,7 +242,7 @@ def test_a_station_whose_clock_runs_ahead_loses_nothing(hq, template, tmp_path):
     written = {e for (e,) in Outbox.select(Outbox.event_id).tuples()}
     assert written <= _hq_event_ids()
     with hq_db.connection_context():
-        ahead = Event.select().where(Event.hlc > _now_hlc(hlc.MAX_AHEAD_MS)).count()
+        ahead = Event.select().where(Event.hlc > now_hlc(hlc.MAX_AHEAD_MS)).count()
     assert ahead == 0
 
 
@@ -346,3 +305,56 @@ def test_a_station_sets_aside_what_it_cannot_apply_and_moves_on(hq, template, tm
     b.use()
     assert member_status(anna).points == 50 + 12 + 10 + 10
     assert LedgerEntry.select().where(LedgerEntry.member == anna).count() == 4
+
+
+# --- any page, however malformed, never stops the pull ------------------------------------------
+
+@st.composite
+def pulled_events(draw, members: list[str], plans: list[str]):
+    """An event as an HQ before the checks might hand it out: valid, bent, or pointing nowhere."""
+    table = draw(st.sampled_from(sorted(PULLED)))
+    record_id = draw(st.sampled_from(members)) if table == "member" and draw(st.booleans()) else str(uuid.uuid4())
+    refs = {"member": draw(st.sampled_from([*members, "nobody-knows-this-member"])),
+            "membership": draw(st.sampled_from([*plans, "no-such-plan"]))}
+    payload = bend(example(table, record_id, "other-station", refs), draw(mutations(table)))
+    fields = draw(st.one_of(st.none(), st.lists(st.sampled_from(sorted(payload) or ["id"]), max_size=3, unique=True)))
+    return WireEvent(id=str(uuid.uuid4()), device_id="other-station", seq=draw(st.integers(0, 10 ** 6)), table=table,
+                     record_id=record_id, op=draw(st.sampled_from(["upsert", "upsert", "erase"])),
+                     hlc=draw(clocks()), fields=fields, payload=payload)
+
+
+def test_no_pulled_page_stops_the_pull_or_the_desk(template, tmp_path):
+    station = template.offline(tmp_path, "offline")
+    members = [_member(station, name) for name in ("Anna", "Ben")]
+    plans = [join_plan(members[0], next(iter(current_program().plans)), station.manager).membership_id]
+    pages = itertools.count()
+
+    @given(st.lists(pulled_events(members, plans), max_size=6), st.one_of(st.just(0), clocks()))
+    @settings(max_examples=120, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def any_page(events, server_hlc):
+        sent = PullResponse(events=events, cursor=f"e1:{next(pages)}", has_more=False, epoch="e1",
+                            server_hlc=server_hlc)
+        page = PullResponse.model_validate_json(sent.model_dump_json())      # as it travels: NaN arrives as null
+        apply_page(page)
+        assert get_setting(CURSOR) == page.cursor
+        aside = {s.event_id for s in SetAside.select().where(SetAside.event_id.in_([e.id for e in events]))}
+        for event in page.events:
+            model = RECORDS[event.table].model
+            assert event.id in aside or model.get_or_none(model._meta.primary_key == event.record_id) is not None
+        assert hlc.physical_ms(int(get_setting(HLC))) <= clock.now_ms() + hlc.MAX_AHEAD_MS + 1
+        assert _summaries() == _summaries("_fresh")
+
+    any_page()
+    assert SetAside.select().exists(), "the run never set anything aside: the strategies are too tame"
+    assert LedgerEntry.select().where(LedgerEntry.device_id == "other-station").exists(), "nothing applied"
+    for member in members:
+        status = member_status(member)
+        if not status.erased:
+            award_purchase(member, 1000, station.receptionist, item_code="serum")
+            assert member_status(member).points == status.points + 10
+
+
+def _summaries(suffix: str = "") -> list[tuple]:
+    columns = ", ".join(f'"{row[1]}"' for row in db.execute_sql('PRAGMA table_info("member_summary")'))
+    return db.execute_sql(f'SELECT {columns} FROM "member_summary{suffix}" ORDER BY member_id').fetchall()
