@@ -15,6 +15,8 @@ from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.registry import RECORDS
 from sync import signing
 from sync.client import HqClient
+from sync.hq.db import Event as StoredEvent
+from sync.hq.db import Stream, hq_db, transaction
 from sync.protocol import Event, batch_id
 
 MOMENT = "2026-03-02T09:30:00.000000Z"
@@ -129,3 +131,16 @@ class Rogue:
     def entry(self, member: str, **changes) -> dict:
         return {**example("ledger_entry", str(uuid.uuid4()), self.device, {"member": member}),
                 "kind": "adjust", "points": 5, **changes}
+
+
+def stored_unchecked(events: list[Event]) -> None:
+    """Write events into HQ's stream the way HQ did before it checked them."""
+    with hq_db.connection_context(), transaction():
+        stream = Stream.get_by_id(1)
+        for i, e in enumerate(events, 1):
+            StoredEvent.create(id=e.id, device_id=e.device_id, seq=e.seq, tbl=e.table, record_id=e.record_id,
+                               op=e.op, hlc=e.hlc, fields=None if e.fields is None else json.dumps(e.fields),
+                               payload=json.dumps(e.payload), digest=e.digest(), position=stream.position + i,
+                               received_at=time.time())
+        Stream.update(position=stream.position + len(events),
+                      max_hlc=max([stream.max_hlc, *(e.hlc for e in events)])).where(Stream.id == 1).execute()

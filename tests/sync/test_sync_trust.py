@@ -34,13 +34,13 @@ from loyalty.store.models import SetAside
 from loyalty.store.registry import PULLED, RECORDS
 from loyalty.store.settings import HLC, get_setting, set_setting
 from sync.hq import service
-from sync.hq.db import Event, Row, Stream, hq_db, transaction
+from sync.hq.db import Event, Row, Stream, hq_db
 from sync.protocol import Event as WireEvent
 from sync.protocol import PullResponse
 from sync.station import CURSOR, apply_page
 from sync.status import SET_ASIDE_SHOWN, sync_state
 
-from hostile import MOMENT, Rogue, bend, clocks, example, mutations, now_hlc
+from hostile import MOMENT, Rogue, bend, clocks, example, mutations, now_hlc, stored_unchecked
 
 
 def _wall_ms() -> int:
@@ -248,19 +248,6 @@ def test_a_station_whose_clock_runs_ahead_loses_nothing(hq, template, tmp_path):
 
 # --- the station's pull: what an earlier HQ stored unchecked ------------------------------------
 
-def _stored_by_an_earlier_hq(events: list[WireEvent]) -> None:
-    """Write events into HQ's stream the way HQ did before it checked them."""
-    with hq_db.connection_context(), transaction():
-        stream = Stream.get_by_id(1)
-        for i, e in enumerate(events, 1):
-            Event.create(id=e.id, device_id=e.device_id, seq=e.seq, tbl=e.table, record_id=e.record_id, op=e.op,
-                         hlc=e.hlc, fields=None if e.fields is None else json.dumps(e.fields),
-                         payload=json.dumps(e.payload), digest=e.digest(), position=stream.position + i,
-                         received_at=time.time())
-        Stream.update(position=stream.position + len(events),
-                      max_hlc=max([stream.max_hlc, *(e.hlc for e in events)])).where(Stream.id == 1).execute()
-
-
 def test_a_station_sets_aside_what_it_cannot_apply_and_moves_on(hq, template, tmp_path):
     a = template.node(tmp_path, "a", hq)
     anna = _member(a)
@@ -278,7 +265,7 @@ def test_a_station_sets_aside_what_it_cannot_apply_and_moves_on(hq, template, tm
     ]
     later = [rogue.event("member", {**row, "note": "Allergie"}, fields=["note"]),       # the same record, valid
              rogue.event("ledger_entry", {**huge, "points": 12})]                      # the same entry, valid
-    _stored_by_an_earlier_hq(hostile + later)
+    stored_unchecked(hostile + later)
     b = template.node(tmp_path, "b", hq)
     for node in (a, b):
         node.sync()
