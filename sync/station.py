@@ -13,8 +13,10 @@ pull. The station's clock takes no more of HQ's than `hlc.MAX_AHEAD` past its ow
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import peewee as pw
 
@@ -26,7 +28,7 @@ from loyalty.services.members import balances, forget_member
 from loyalty.services.purchases import flag_negative
 from loyalty.store import Outbox, RowClock, SetAside, db, registry, write
 from loyalty.store.outbox import observe_hlc, restamp
-from loyalty.store.registry import RECORDS
+from loyalty.store.registry import PULLED, RECORDS
 from loyalty.store.settings import DEVICE_ID, GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, get_setting, set_setting
 from sync import merge
 from sync.client import HqClient, HqError
@@ -160,36 +162,22 @@ def mark_receipts(receipts, server_hlc: int) -> int:
 def apply_page(page: PullResponse) -> int:
     """Merge one pulled page, move the cursor, take a newer program: all in one transaction.
 
-    Returns the events applied; what cannot be applied is set aside (`set_aside`).
+    Returns the events applied; what cannot be applied is set aside (`set_aside`). The page is
+    applied in one savepoint; should an event fail in a way no check foresaw, the page is applied
+    again with a savepoint per event (a savepoint for every event made the pull twice as slow).
     """
-    applied, ledger_members = 0, set()
     if not page.events and page.config is None and page.cursor == get_setting(CURSOR, ""):
         return 0
     horizon = _horizon(page.server_hlc)
     with write():
         own = {e for (e,) in Outbox.select(Outbox.event_id)
                .where(Outbox.event_id.in_([e.id for e in page.events])).tuples()} if page.events else set()
-        for event in page.events:
-            kind = RECORDS.get(event.table)
-            if event.id in own or kind is None or not kind.pulled:
-                continue
-            reason = unfit(event, horizon)
-            if reason is None:
-                try:
-                    with db.atomic():        # a savepoint: a failing event never aborts the page
-                        if apply_event(event):
-                            applied += 1
-                        if event.table == "member" and event.op == "erase":
-                            forget_member(event.record_id)
-                except Unfit as exc:
-                    reason = str(exc)
-                except (pw.IntegrityError, OverflowError, ValueError, TypeError) as exc:
-                    reason = f"not_applied:{type(exc).__name__}"
-            if reason is not None:
-                set_aside(event, reason)
-                continue
-            if event.table == "ledger_entry" and event.payload.get("member"):
-                ledger_members.add(str(event.payload["member"]))
+        events = [e for e in page.events if e.id not in own and e.table in PULLED]
+        try:
+            with db.atomic():
+                applied, ledger_members = _apply(events, horizon, careful=False)
+        except UNFORESEEN:
+            applied, ledger_members = _apply(events, horizon, careful=True)
         for member_id in sorted(ledger_members):
             points = balances(member_id)[0]
             if points < 0:
@@ -201,6 +189,38 @@ def apply_page(page: PullResponse) -> int:
     return applied
 
 
+UNFORESEEN = (pw.IntegrityError, OverflowError, ValueError, TypeError)   # what a write may raise on odd data
+
+
+def _apply(events: list[Event], horizon: int, careful: bool) -> tuple[int, set[str]]:
+    """Apply the events that fit and set the others aside; (applied, members whose ledger changed).
+
+    `careful`: each event in its own savepoint, and one that fails is set aside instead of raising.
+    """
+    applied, ledger_members, held = 0, set(), Held()
+    for event in events:
+        reason = unfit(event, horizon, held)
+        if reason is None:
+            try:
+                with db.atomic() if careful else nullcontext():
+                    if apply_event(event):
+                        applied += 1
+                    if event.table == "member" and event.op == "erase":
+                        forget_member(event.record_id)
+                        held.forget()
+            except Unfit as exc:              # raised before the event writes anything
+                reason = str(exc)
+            except UNFORESEEN as exc:
+                if not careful:
+                    raise
+                reason = f"not_applied:{type(exc).__name__}"
+        if reason is not None:
+            set_aside(event, reason)
+        elif event.table == "ledger_entry" and event.payload.get("member"):
+            ledger_members.add(str(event.payload["member"]))
+    return applied, ledger_members
+
+
 def _horizon(server_hlc: int) -> int:
     """The latest clock a pulled event may carry: MAX_AHEAD past HQ's clock or this station's wall
     clock, whichever is later. HQ refuses events beyond its own bound, so only what an HQ before
@@ -209,7 +229,7 @@ def _horizon(server_hlc: int) -> int:
     return hlc.limit(max(clock.now_ms(), hq_wall))
 
 
-def unfit(event: Event, horizon: int) -> str | None:
+def unfit(event: Event, horizon: int, held: Held) -> str | None:
     """Why a pulled event cannot be applied here (None: it can), in HQ's reason codes.
 
     As strict as HQ about the fields an event carries (types, ranges, required fields), with two
@@ -224,17 +244,38 @@ def unfit(event: Event, horizon: int) -> str | None:
         return reason
     if event.hlc > horizon:
         return CLOCK_AHEAD
-    kind = RECORDS[event.table]
-    for name, target in kind.references().items():
+    for name, target in _references(event.table):
         value = event.payload.get(name)
-        if value is not None and not _exists(target, value):
+        if value is not None and not held(target, value):
             return f"unknown_reference:{name}"
     return None
 
 
-def _exists(table: str, record_id: str) -> bool:
-    model = RECORDS[table].model
-    return model.select(model._meta.primary_key).where(model._meta.primary_key == record_id).exists()
+@lru_cache(maxsize=None)
+def _references(table: str) -> tuple[tuple[str, str], ...]:
+    return tuple(RECORDS[table].references().items())
+
+
+class Held:
+    """Whether this station holds a record, remembered for one page: a page of ledger entries names
+    the same few members again and again."""
+
+    def __init__(self) -> None:
+        self.known: set[tuple[str, str]] = set()
+
+    def __call__(self, table: str, record_id) -> bool:
+        if (table, record_id) in self.known:
+            return True
+        model = RECORDS[table].model
+        found = db.execute_sql(f'SELECT 1 FROM "{table}" WHERE "{model._meta.primary_key.column_name}" = ?',
+                               (record_id,)).fetchone() is not None
+        if found:
+            self.known.add((table, record_id))
+        return found
+
+    def forget(self) -> None:
+        """After an erasure, which drops records (a member's plans) that later events may name."""
+        self.known.clear()
 
 
 def set_aside(event: Event, reason: str) -> None:

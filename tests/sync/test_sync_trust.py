@@ -345,3 +345,18 @@ def test_no_pulled_page_stops_the_pull_or_the_desk(template, tmp_path):
 def _summaries(suffix: str = "") -> list[tuple]:
     columns = ", ".join(f'"{row[1]}"' for row in db.execute_sql('PRAGMA table_info("member_summary")'))
     return db.execute_sql(f'SELECT {columns} FROM "member_summary{suffix}" ORDER BY member_id').fetchall()
+
+
+def test_an_event_that_fails_where_no_check_foresaw_is_set_aside_alone(template, tmp_path):
+    station = template.offline(tmp_path, "offline")
+    anna = _member(station)
+    db.execute_sql("CREATE TRIGGER poison BEFORE INSERT ON ledger_entry WHEN NEW.reason = 'poison' "
+                   "BEGIN SELECT RAISE(ABORT, 'a constraint no check knows'); END")   # a constraint of a later version
+    entries = [example("ledger_entry", str(uuid.uuid4()), "other-station", {"member": anna}) for _ in range(3)]
+    entries[1]["reason"] = "poison"
+    events = [WireEvent(id=str(uuid.uuid4()), device_id="other-station", seq=i, table="ledger_entry",
+                        record_id=e["id"], op="upsert", hlc=now_hlc(), payload={**e, "points": 10})
+              for i, e in enumerate(entries)]
+    assert apply_page(PullResponse(events=events, cursor="e1:3", has_more=False, epoch="e1", server_hlc=now_hlc())) == 2
+    assert get_setting(CURSOR) == "e1:3" and member_status(anna).points == 50 + 20
+    assert [(s.event_id, s.reason) for s in SetAside.select()] == [(events[1].id, "not_applied:IntegrityError")]
