@@ -92,6 +92,8 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
     transaction on the same SQLite file is not disturbed by the sync thread.
     """
     pushed = rejected = pulled = 0
+    _send_late_events_again()
+    stalled = False
     while True:
         events = pending_events(batch_size)
         if not events:
@@ -99,8 +101,13 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
         answer = client.push(PushRequest(batch_id=batch_id([e.id for e in events]), events=events))
         rejected += mark_receipts(answer.receipts, answer.server_hlc)
         pushed += len(events)
-        if len(events) < batch_size or all(r.reason == CLOCK_AHEAD for r in answer.receipts):
-            break   # a batch sent again with new clocks goes in the next round, never in a loop
+        if any(r.reason == CLOCK_AHEAD for r in answer.receipts):    # newly stamped, they go at once
+            if stalled and not any(r.status in STORED for r in answer.receipts):
+                break   # HQ refused the new clocks too: the next round tries again, never a loop
+            stalled = not any(r.status in STORED for r in answer.receipts)
+            continue
+        if len(events) < batch_size:
+            break
     while True:
         request = PullRequest(cursor=get_setting(CURSOR, ""), limit=page_size,
                               config_version=int(get_setting(CONFIG_VERSION, "0")))
@@ -125,6 +132,15 @@ def _note_success(busy: bool) -> None:
             set_setting(LAST_SUCCESS, now.isoformat())
             set_setting(LAST_ERROR, "")
             set_setting(OFFLINE, "")
+
+
+def _send_late_events_again() -> None:
+    """Events an earlier version of this station kept as refused for their clock go again: they are
+    only late (`mark_receipts`). An idle round finds none and writes nothing."""
+    late = (Outbox.receipt == REJECTED) & (Outbox.reason == CLOCK_AHEAD)
+    if Outbox.select().where(late).exists():
+        with write():
+            Outbox.update(receipt=None, reason=None, sent_at=None).where(late).execute()
 
 
 def pending_events(limit: int) -> list[Event]:
