@@ -24,6 +24,7 @@ Scalar = str | int | float | bool | None
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 STORED = (ACCEPTED, DUPLICATE)
 CLOCK_AHEAD = "clock_ahead"     # the one rejection a station answers by sending the event again, newly stamped
+HQ_DEVICE = "hq"                # the device id on records HQ writes itself; no station may enrol under it
 
 
 class Strict(BaseModel):

@@ -34,6 +34,7 @@ from sync import merge
 from sync.client import HqClient, HqError
 from sync.protocol import (
     CLOCK_AHEAD,
+    HQ_DEVICE,
     MAX_BATCH,
     REJECTED,
     STORED,
@@ -335,7 +336,8 @@ def apply_event(event: Event) -> bool:
     found = db.execute_sql(f'SELECT {columns} FROM "{table}" WHERE "{pk.column_name}" = ?',
                            (event.record_id,)).fetchone()
     current = dict(zip(names, found)) if found else None
-    problem = registry.conflict(table, current, known, event.fields)
+    problem = registry.conflict(table, current, known, event.fields,
+                                registry.Author.HQ if event.device_id == HQ_DEVICE else registry.Author.STATION)
     if problem:
         raise Unfit(problem)
     mutable = kind.mutable

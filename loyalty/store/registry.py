@@ -7,8 +7,9 @@ its fields never change, the member a record belongs to, what a GDPR erasure (Ar
 and its section in the Art. 15 export.
 
 Who may write what (HQ checks it on every push, see `invalid` and `conflict`):
-- A record type names its authors: stations, or HQ itself (records HQ writes for the patients'
-  app or the console); a station's push of a record only HQ may author is refused.
+- A record type names its authors: stations, HQ itself (a member's move to another home location,
+  an erasure from the console; later what the patients' app writes), or both; a station's push of
+  a record only HQ may author is refused.
 - A record's creator field (`device_id`, a member's `created_device`) names the pushing device
   when the record is created, so a device cannot write in another device's name.
 - Append-only records are written once: a second record under the same id is refused unless it
@@ -16,8 +17,9 @@ Who may write what (HQ checks it on every push, see `invalid` and `conflict`):
 - Mutable records of members are edited by every location of the group: members roam between the
   locations, so a profile edit, a card revoked or a plan cancelled at another location is normal.
   What a record is and whose it is never changes once written: its member, its creator and the
-  fields in `fixed` (a member's home location, a card's issue date). Staff accounts belong to one
-  location (`group_wide=False`): only devices of the location that created them edit them.
+  fields in `fixed` (a card's issue date). Fields in `hq_fields` change by HQ's hand only (a
+  member's home location, which decides whose station sends the reminders). Staff accounts belong
+  to one location (`group_wide=False`): only devices of the location that created them edit them.
 
 Adding a record type: a migration, a model in `models.py` with its entry here, the service that
 writes it. Nothing else names the table.
@@ -102,6 +104,7 @@ class RecordType:
     authors: tuple[Author, ...] = (Author.STATION,)
     creator: str | None = None                      # the field naming the creating device ("device_id" if present)
     fixed: tuple[str, ...] = ()                     # never change once written (besides member, parent, creator)
+    hq_fields: tuple[str, ...] = ()                 # once written, only HQ changes them
     group_wide: bool = True                         # every location edits it; False: only the creator's location
 
     @property
@@ -156,9 +159,11 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(Member, Scope.SYNCED, mutable=True, owner="id", erase=Erase.CLEAR,
                cleared=dict.fromkeys(MEMBER_FIELDS), export="member", erasable=True,
                limits={"birthday_day": (1, 31), "birthday_month": (1, 12)}, choices={"locale": ("de", "en")},
-               creator="created_device", fixed=("created_at", "home_location")),
+               creator="created_device", fixed=("created_at",), hq_fields=("home_location",),
+               authors=(Author.STATION, Author.HQ)),
     RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS}),
     RecordType(Card, Scope.SYNCED, mutable=True, owner="member", export="cards", fixed=("issued_at",),
+               authors=(Author.STATION, Author.HQ),
                choices={"status": ("active", "revoked")},
                holds=Holds("status", "revoked", ("status", "revoked_at", "revoked_reason"))),
     RecordType(LedgerEntry, Scope.SYNCED, owner="member", erase=Erase.CLEAR,
@@ -255,12 +260,14 @@ def complete(table: str, payload: dict) -> dict:
     return {**payload, **missing} if missing else payload
 
 
-def conflict(table: str, current: dict | None, payload: dict, fields: list[str] | None = None) -> str | None:
+def conflict(table: str, current: dict | None, payload: dict, fields: list[str] | None = None,
+             author: Author = Author.STATION) -> str | None:
     """Why a valid record cannot change the one stored (None: it can). Pure.
 
     An append-only record is written once: another record under its id is refused unless it is the
-    same. A mutable record keeps what it is and whose it is (`RecordType.fixed_fields`). Fields the
-    stored record lacks (written before a migration added them) are not compared.
+    same. A mutable record keeps what it is and whose it is (`RecordType.fixed_fields`), and only HQ
+    changes its `hq_fields`. Fields the stored record lacks (written before a migration added them)
+    are not compared.
     """
     kind = RECORDS[table]
     if current is None:
@@ -269,7 +276,7 @@ def conflict(table: str, current: dict | None, payload: dict, fields: list[str] 
         return None if all(_plain(current[name]) == _plain(value) for name, value in payload.items()
                            if name in current) else "record_exists"
     changed = payload if fields is None else [name for name in fields if name in payload]
-    for name in kind.fixed_fields:
+    for name in kind.fixed_fields + (kind.hq_fields if author is not Author.HQ else ()):
         if name in changed and name in current and _plain(current[name]) != _plain(payload[name]):
             return f"fixed:{name}"
     return None

@@ -44,6 +44,7 @@ from sync.protocol import (
     ACCEPTED,
     CLOCK_AHEAD,
     DUPLICATE,
+    HQ_DEVICE,
     REJECTED,
     EnrolRequest,
     EnrolResponse,
@@ -104,7 +105,7 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
                         & (Enrolment.expires_at > moment)).execute())
         if not taken:
             raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
-        if Device.get_or_none(Device.id == request.device_id):
+        if request.device_id == HQ_DEVICE or Device.get_or_none(Device.id == request.device_id):
             raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
         enrolment = Enrolment.get_by_id(_hash(request.code))
         secret = signing.new_secret()
@@ -155,7 +156,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
-        merged = _merge(device, request.events)
+        merged = _merge(device.id, request.events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
         max_hlc = _write(merged)
@@ -172,9 +173,9 @@ class _Merged:
     max_hlc: int
 
 
-def _merge(device: Device, events: list[WireEvent]) -> _Merged:
+def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
     """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
-    device_id, wall_ms = device.id, int(now() * 1000)
+    wall_ms = int(now() * 1000)
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
@@ -188,7 +189,7 @@ def _merge(device: Device, events: list[WireEvent]) -> _Merged:
         if event.id in stored:
             status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
         else:
-            reason = _invalid(device, event, rows, wall_ms)
+            reason = _invalid(device_id, event, rows, wall_ms)
             status = REJECTED if reason else ACCEPTED
         receipts.append(Receipt(id=event.id, status=status, reason=reason))
         if status != ACCEPTED:
@@ -278,18 +279,19 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
     return rows
 
 
-def _invalid(device: Device, event: WireEvent, rows: dict, wall_ms: int) -> str | None:
+def _invalid(device_id: str, event: WireEvent, rows: dict, wall_ms: int) -> str | None:
     """Why HQ cannot take this event, or None. Permanent reasons (the station keeps the event and
     stops resending it), except `clock_ahead`, which a station answers by stamping the event anew.
 
     Members roam between the group's locations, so any device may edit another location's member
     records; what a record is and whose it is stays (`registry.conflict`), and records that belong
-    to one location (staff) are edited by that location's devices only.
+    to one location (staff) are edited by that location's devices only. Records HQ writes itself
+    (author `HQ_DEVICE`) pass the same checks as HQ's author.
     """
-    if event.device_id != device.id:
+    if event.device_id != device_id:
         return "device_mismatch"
-    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields,
-                              author=Author.STATION)
+    author = Author.HQ if device_id == HQ_DEVICE else Author.STATION
+    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields, author=author)
     if reason:
         return reason
     if event.hlc > hlc.limit(wall_ms):
@@ -297,27 +299,31 @@ def _invalid(device: Device, event: WireEvent, rows: dict, wall_ms: int) -> str 
     kind = RECORDS[event.table]
     stored = rows.get((event.table, event.record_id))
     creator = kind.creator_field
-    if creator and (stored is None or not kind.mutable) and event.payload.get(creator) != device.id:
+    if creator and (stored is None or not kind.mutable) and event.payload.get(creator) != device_id:
         return "device_mismatch"
     for name, target in _references(event.table).items():
         value = event.payload.get(name)
         if value is not None and (target, str(value)) not in rows:
             return f"unknown_reference:{name}"
-    reason = registry.conflict(event.table, stored[0] if stored else None, event.payload, event.fields)
+    reason = registry.conflict(event.table, stored[0] if stored else None, event.payload, event.fields, author)
     if reason:
         return reason
-    if stored is not None and not kind.group_wide and (
-            _creating_location(event.table, event.record_id) != device.location_id):
+    if stored is not None and not kind.group_wide and author is Author.STATION and (
+            _creating_location(event.table, event.record_id) != _location(device_id)):
         return "other_location"
     return None
+
+
+def _location(device_id: str) -> str | None:
+    device = Device.get_or_none(Device.id == device_id)
+    return device.location_id if device else None
 
 
 def _creating_location(table: str, record_id: str) -> str | None:
     """The location of the device whose event created the record (its first in the stream)."""
     first = (Event.select(Event.device_id).where((Event.tbl == table) & (Event.record_id == record_id))
              .order_by(Event.position).first())
-    creator = Device.get_or_none(Device.id == first.device_id) if first else None
-    return creator.location_id if creator else None
+    return _location(first.device_id) if first else None
 
 
 # --- pull -----------------------------------------------------------------------------------

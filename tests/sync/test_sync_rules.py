@@ -185,10 +185,14 @@ def test_what_a_record_is_and_whose_it_is_never_changes():
     older = {k: v for k, v in member.items() if k != "home_location"}
     assert registry.conflict("member", older, {**member, "home_location": "loc-1"}) is None
     assert registry.conflict("member", member, {**member, "home_location": "loc-1"}) == "fixed:home_location"
+    assert registry.conflict("member", member, {**member, "home_location": "loc-1"}, ["home_location"],
+                             registry.Author.HQ) is None                       # the console moves a member's home
+    assert registry.conflict("member", member, {**member, "created_device": "x"}, None,
+                             registry.Author.HQ) == "fixed:created_device"
     assert registry.conflict("member", member, {**member, "note": "Allergie"}, ["note"]) is None
     entry = example("ledger_entry", "e1", "station-1", {"member": "m1"})
     assert registry.conflict("ledger_entry", entry, {**entry, "points": 900}) == "record_exists"
     consent = example("consent_event", "k1", "station-1", {"member": "m1"})
     assert registry.conflict("consent_event", {**consent, "granted": 0}, consent) is None   # as SQLite keeps it
     assert {"membership", "device_id"} <= set(registry.RECORDS["benefit_use"].fixed_fields)
-    assert registry.RECORDS["member"].fixed_fields == ("created_device", "created_at", "home_location")
+    assert registry.RECORDS["member"].fixed_fields == ("created_device", "created_at")

@@ -41,7 +41,8 @@ def waiting_count(page) -> int:
     return int(re.search(r"(\d+)", text.replace(".", "")).group(1))
 
 
-def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path, artefacts):
+def enrolled_home(hq, tmp_path) -> tuple:
+    """A demo station's home, enrolled at HQ and syncing every half second: (home, card tokens)."""
     home = tmp_path / "station"
     home.mkdir()
     tokens = prepare_home(home)
@@ -51,6 +52,11 @@ def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path
     finally:
         close_database()
     (home / "station.toml").write_text(f'[hq]\nurl = "{hq.url}"\ninterval = 0.5\n', encoding="utf-8")
+    return home, tokens
+
+
+def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path, artefacts):
+    home, tokens = enrolled_home(hq, tmp_path)
     server = hq.servers[0]
     with station_process(home, demo=False, apps="staff") as base, \
             signed_in_page(browser, Desk(base, home, tokens), "Chef", "1234") as page:
@@ -88,14 +94,7 @@ def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path
 def test_staff_app_shows_what_the_station_set_aside(browser, hq, tmp_path, artefacts):
     """Records an HQ before the checks stored: the station's pull goes on, and the manager reads how
     many entries were set aside and why, in German and English, on a tablet and on a phone."""
-    home = tmp_path / "station"
-    home.mkdir()
-    tokens = prepare_home(home)
-    open_database(home / "loyalty.db")
-    try:
-        enrol_station(HqClient(hq.url), hq.code(), "Praxis Mitte")
-    finally:
-        close_database()
+    home, tokens = enrolled_home(hq, tmp_path)
     other = "01a23fd2-other-station-d108ab"
     anna = str(uuid.uuid4())
     stored_unchecked([
@@ -105,7 +104,6 @@ def test_staff_app_shows_what_the_station_set_aside(browser, hq, tmp_path, artef
                       {**example("ledger_entry", str(uuid.uuid4()), other, {"member": anna}), "points": 10 ** 30})
     ] + [Event(id=str(uuid.uuid4()), device_id=other, seq=2, table="member", record_id=anna, op="upsert",
                hlc=2 ** 63 - 2, payload=example("member", anna, other, {}))])
-    (home / "station.toml").write_text(f'[hq]\nurl = "{hq.url}"\ninterval = 0.5\n', encoding="utf-8")
     with station_process(home, demo=False, apps="staff") as base, \
             signed_in_page(browser, Desk(base, home, tokens), "Chef", "1234") as page:
         chip = page.get_by_role("button", name=re.compile(r"^Synchronisiert (gerade eben|vor)"))

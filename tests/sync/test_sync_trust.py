@@ -33,10 +33,11 @@ from loyalty.store import LedgerEntry, Member, Outbox, db
 from loyalty.store.models import SetAside
 from loyalty.store.registry import PULLED, RECORDS
 from loyalty.store.settings import HLC, get_setting, set_setting
+from sync.client import HqClient, HqError
 from sync.hq import service
 from sync.hq.db import Event, Row, Stream, hq_db
+from sync.protocol import HQ_DEVICE, PullResponse
 from sync.protocol import Event as WireEvent
-from sync.protocol import PullResponse
 from sync.station import CURSOR, apply_page
 from sync.status import SET_ASIDE_SHOWN, sync_state
 
@@ -204,6 +205,30 @@ def _first_entry(member: str) -> dict:
     with hq_db.connection_context():
         return next(json.loads(r.data) for r in Row.select().where(Row.tbl == "ledger_entry")
                     if json.loads(r.data)["member"] == member)
+
+
+def test_no_station_enrols_under_the_name_hq_writes_its_own_records_with(hq):
+    with pytest.raises(HqError) as refused:
+        HqClient(hq.url).enrol(hq.code(), HQ_DEVICE)
+    assert refused.value.status == 409 and refused.value.code == "device_exists"
+
+
+def test_only_hq_moves_a_members_home(hq, template, tmp_path):
+    """A station sets aside a move of a member's home by another station (stored before HQ checked)
+    and applies HQ's own: whose station sends the reminders is decided at head office."""
+    a = template.node(tmp_path, "a", hq)
+    anna = _member(a)
+    a.sync()
+    row = _hq_row("member", anna)
+    forged = WireEvent(id=str(uuid.uuid4()), device_id="other-station", seq=1, table="member", record_id=anna,
+                       op="upsert", hlc=now_hlc(), fields=["home_location"], payload={**row, "home_location": "x"})
+    moved = WireEvent(id=str(uuid.uuid4()), device_id=HQ_DEVICE, seq=1, table="member", record_id=anna, op="upsert",
+                      hlc=now_hlc(), fields=["home_location"], payload={**row, "home_location": "praxis-sued"})
+    stored_unchecked([forged, moved])
+    a.sync()
+    a.use()
+    assert Member.get_by_id(anna).home_location == "praxis-sued"
+    assert [(s.event_id, s.reason) for s in SetAside.select()] == [(forged.id, "fixed:home_location")]
 
 
 # --- a station's own clock ---------------------------------------------------------------------
