@@ -18,6 +18,7 @@ from loyalty.store.models import (
     PairingOffer,
     ProgramVersion,
     RowClock,
+    SetAside,
     Setting,
     Staff,
     Treatment,
@@ -27,6 +28,6 @@ __all__ = [
     "checkpoint", "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries",
     "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
-    "Member", "Membership", "Outbox", "PairedDevice", "PairingOffer", "ProgramVersion", "RowClock", "Setting",
-    "Staff", "Treatment",
+    "Member", "Membership", "Outbox", "PairedDevice", "PairingOffer", "ProgramVersion", "RowClock", "SetAside",
+    "Setting", "Staff", "Treatment",
 ]

@@ -240,6 +240,22 @@ class RecallOverride(Base):
     set_by = pw.TextField(null=True)
 
 
+class SetAside(Base):
+    """A pulled event this station could not apply (a record no column holds, a clock far ahead).
+
+    Kept whole for whoever investigates, counted in the staff app's sync details; the pull moves
+    on, and a later event for the same record still applies.
+    """
+    event_id = pw.TextField(primary_key=True)
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    device_id = pw.TextField()                     # the device that wrote it, as HQ relayed it
+    member = pw.TextField(null=True, index=True)   # whose record it is, so an erasure takes it too
+    reason = pw.TextField()                        # a stable code, as HQ's receipts use: out_of_range:points
+    event = pw.TextField()                         # the event as pulled (JSON)
+    at = UtcDateTimeField(index=True)
+
+
 class RowClock(Base):
     """Per-field clocks of a mutable synced row: {field: [hlc, device, event]}, for last-writer-wins."""
     tbl = pw.TextField()
@@ -276,4 +292,4 @@ class PairingOffer(Base):
 
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
               Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride,
-              RowClock, PairedDevice, PairingOffer]
+              SetAside, RowClock, PairedDevice, PairingOffer]

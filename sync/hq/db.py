@@ -243,6 +243,7 @@ class StationReport(HqModel):
     program_problem = pw.TextField(null=True)
     queue_length = pw.IntegerField()
     rejected = pw.IntegerField()
+    set_aside = pw.IntegerField(default=0)      # pulled records the station could not apply
     refused = pw.TextField(default="[]")        # the newest refused records: table, id, reason, when
 
     class Meta:

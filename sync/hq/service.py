@@ -1,4 +1,10 @@
-"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`."""
+"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`.
+
+HQ trusts no pushed record: each is checked against its record type (`loyalty.store.registry`:
+schema, authors, creator, fixed fields, location), its references, and its clock (at most
+`hlc.MAX_AHEAD` past HQ's own), and refused on its own with a short stable reason, such as
+`out_of_range:points`; the rest of the batch is stored.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +18,8 @@ from uuid6 import uuid7
 
 from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
-from loyalty.store.registry import RECORDS
+from loyalty.store import registry
+from loyalty.store.registry import RECORDS, Author
 from sync import merge, signing
 from sync.hq import erasure, programs, station_only, stations
 from sync.hq.auth import SignedRequest, authenticate
@@ -36,7 +43,9 @@ from sync.hq.db import (
 from sync.hq.errors import ApiError
 from sync.protocol import (
     ACCEPTED,
+    CLOCK_AHEAD,
     DUPLICATE,
+    HQ_DEVICE,
     REJECTED,
     EnrolRequest,
     EnrolResponse,
@@ -159,15 +168,12 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
 
 
-HQ_DEVICE = "hq"   # the author of the records HQ writes itself (a member's move, an erasure from the console)
-
-
 def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) -> list[Receipt]:
     """Records HQ itself writes, as (table, record id, op, whole row, changed fields): stored and merged
     exactly like a station's push, at clocks past every clock seen, so stations pull and apply them
     like any other station's edit. Call inside a transaction."""
     stream = Stream.get_by_id(1)
-    clock = max(hlc.from_wall(int(now() * 1000)), stream.max_hlc + 1)
+    clock = _server_hlc(stream.max_hlc) + 1
     seq = (Event.select(pw.fn.MAX(Event.seq)).where(Event.device_id == HQ_DEVICE).scalar() or 0) + 1
     events = [WireEvent(id=str(uuid7()), device_id=HQ_DEVICE, seq=seq + i, table=table, record_id=record_id, op=op,
                         hlc=clock + i, fields=fields, payload=payload)
@@ -201,6 +207,7 @@ class _Merged:
 
 def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
     """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
+    wall_ms = int(now() * 1000)
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
@@ -214,7 +221,7 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         if event.id in stored:
             status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
         else:
-            reason = _invalid(device_id, event, rows)
+            reason = _invalid(device_id, event, rows, wall_ms)
             status = REJECTED if reason else ACCEPTED
         receipts.append(Receipt(id=event.id, status=status, reason=reason))
         if status != ACCEPTED:
@@ -228,7 +235,8 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         key = (event.table, event.record_id)
         current = rows.get(key)
         data, clocks, changed = merge.merge_row(
-            event.table, current[0] if current else None, current[1] if current else {}, event.payload,
+            event.table, current[0] if current else None, current[1] if current else {},
+            event.payload if current else registry.complete(event.table, event.payload),
             event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op)
         if changed:
             rows[key] = (data, clocks)
@@ -315,22 +323,51 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
-def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
-    """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
+def _invalid(device_id: str, event: WireEvent, rows: dict, wall_ms: int) -> str | None:
+    """Why HQ cannot take this event, or None. Permanent reasons (the station keeps the event and
+    stops resending it), except `clock_ahead`, which a station answers by stamping the event anew.
+
+    Members roam between the group's locations, so any device may edit another location's member
+    records; what a record is and whose it is stays (`registry.conflict`), and records that belong
+    to one location (staff) are edited by that location's devices only. Records HQ writes itself
+    (author `HQ_DEVICE`) pass the same checks as HQ's author.
+    """
     if event.device_id != device_id:
         return "device_mismatch"
-    kind = RECORDS.get(event.table)
-    if kind is None or not kind.synced:
-        return "table_not_synced"
-    if not kind.mutable and event.payload.get("device_id", device_id) != device_id:
+    author = Author.HQ if device_id == HQ_DEVICE else Author.STATION
+    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields, author=author)
+    if reason:
+        return reason
+    if event.hlc > hlc.limit(wall_ms):
+        return CLOCK_AHEAD
+    kind = RECORDS[event.table]
+    stored = rows.get((event.table, event.record_id))
+    creator = kind.creator_field
+    if creator and (stored is None or not kind.mutable) and event.payload.get(creator) != device_id:
         return "device_mismatch"
-    if str(event.payload.get(kind.key)) != event.record_id:
-        return "record_id_mismatch"
     for name, target in _references(event.table).items():
         value = event.payload.get(name)
         if value is not None and (target, str(value)) not in rows:
-            return f"unknown_{target}"
+            return f"unknown_reference:{name}"
+    reason = registry.conflict(event.table, stored[0] if stored else None, event.payload, event.fields, author)
+    if reason:
+        return reason
+    if stored is not None and not kind.group_wide and author is Author.STATION and (
+            _creating_location(event.table, event.record_id) != _location(device_id)):
+        return "other_location"
     return None
+
+
+def _location(device_id: str) -> str | None:
+    device = Device.get_or_none(Device.id == device_id)
+    return device.location_id if device else None
+
+
+def _creating_location(table: str, record_id: str) -> str | None:
+    """The location of the device whose event created the record (its first in the stream)."""
+    first = (Event.select(Event.device_id).where((Event.tbl == table) & (Event.record_id == record_id))
+             .order_by(Event.position).first())
+    return _location(first.device_id) if first else None
 
 
 # --- pull -----------------------------------------------------------------------------------
@@ -381,7 +418,10 @@ def start_up() -> None:
 
 
 def _server_hlc(max_hlc: int) -> int:
-    return max(hlc.from_wall(int(now() * 1000)), max_hlc)
+    """HQ's clock as stations adopt it: past every event it holds, but never more than MAX_AHEAD past
+    its own wall clock, even if an HQ before the clock checks stored a clock from far ahead."""
+    wall_ms = int(now() * 1000)
+    return max(hlc.from_wall(wall_ms), min(max_hlc, hlc.limit(wall_ms)))
 
 
 # --- program configuration and status ---------------------------------------------------------

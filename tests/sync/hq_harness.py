@@ -256,6 +256,13 @@ class Template:
 
     def node(self, folder: Path, name: str, hq: Hq, adapter: FaultyAdapter | None = None,
              start: datetime | None = None, location: str = "Praxis Mitte") -> Node:
+        node = self.offline(folder, name, start)
+        node.adapter = adapter
+        enrol_station(HqClient(hq.url), hq.code(location), name)
+        return node
+
+    def offline(self, folder: Path, name: str, start: datetime | None = None) -> Node:
+        """A station of its own that has not joined an HQ (yet)."""
         clock = clock_module.MovableClock(start or datetime.now(timezone.utc))
         clock_module.set_source(clock)
         db_path = folder / name / "station.db"
@@ -268,10 +275,9 @@ class Template:
             set_setting("card_key", secrets.token_hex(32))
             Outbox.delete().execute()
             RowClock.delete().execute()
-        enrol_station(HqClient(hq.url), hq.code(location), name)
         return Node(name, db_path, Actor(device_id),
                     Actor(device_id, self.manager_id, "manager", "Maria Manager"),
-                    Actor(device_id, self.receptionist_id, "receptionist", "Rita Reception"), clock, adapter)
+                    Actor(device_id, self.receptionist_id, "receptionist", "Rita Reception"), clock)
 
 
 def jump(node: Node, hours: float) -> None:
