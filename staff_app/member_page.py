@@ -164,7 +164,8 @@ class MemberPage:
         ctx = self.ctx
         amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
         offered = earning_items()
-        item = Choice(ctx.t("member.item_optional"), self.items(offered))
+        needed = self.program.compliance.award_needs_item
+        item = Choice(ctx.t("member.item_required" if needed else "member.item_optional"), self.items(offered))
         hint = ([ft.Text(ctx.t("member.award_hint"), size=13, color=MUTED)]
                 if len(offered) < len(self.program.catalogue) else [])
 

@@ -321,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member", help="member id or card code")
     p.add_argument("euros", type=euros, help="amount paid, e.g. 49.90")
     p.add_argument("--item", help="catalogue item code")
-    p.add_argument("--category", default="retail", help="category when no item is given")
+    p.add_argument("--category", default="retail",
+                   help="category when no item is given (shops; a clinic under de-clinic names the --item)")
     staff(p)
 
     p = command("redeem", cmd_redeem, "redeem a reward")
