@@ -224,14 +224,13 @@ def cmd_import(args) -> int:
         text = Path(args.file).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise Failure(f"{args.file} is not a UTF-8 text (CSV) file") from None
-    result = import_balances(text, _actor(args), dry_run=args.dry_run)
+    result = import_balances(text, _actor(args), dry_run=args.dry_run, signup_bonus=args.signup_bonus)
     for error in result.errors:
         print(f"row {error.row}: {error.text(args.lang)}", file=sys.stderr)
     if not result.ok:
         print("nothing imported: fix the rows above and try again", file=sys.stderr)
         return REFUSED
-    verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {result.rows} rows: {result.created} new members, {result.matched} matched, {result.points} points")
+    print(result.summary(args.lang, dry_run=args.dry_run))
     return DONE
 
 
@@ -356,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("import-balances", cmd_import, "import members and opening balances from a CSV (all or nothing)")
     p.add_argument("file")
-    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--dry-run", action="store_true", help="check every row and show what the import would write")
+    p.add_argument("--signup-bonus", action="store_true",
+                   help="give new members the program's signup bonus (off: their old system may have given one)")
     staff(p)
 
     command("expire", cmd_expire, "expire points older than the program's expiry period")

@@ -64,7 +64,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
            last_name: str | None = None, consent_program: bool = False, consent_marketing: bool = False,
            consent_care: bool = False, age_confirmed: bool = False, birthday_day: int | None = None,
            birthday_month: int | None = None, referrer_token: str | None = None, locale: str = "de",
-           source: str = "kiosk") -> EnrollResult:
+           source: str = "kiosk", signup_bonus: bool = True) -> EnrollResult:
     program = current_program()
     first_name = (first_name or "").strip()
     if not first_name:
@@ -85,7 +85,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
         raise Refused("invalid_birthday")
     now = clock.now()
     with write():
-        existing = _find_by_contact(email, phone)
+        existing = find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
         referrer = _referrer(referrer_token) if referrer_token else None
@@ -103,7 +103,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
                                     device_id=actor.device_id, staff_id=actor.staff_id, source=source))
         token = issue_card(member.id)
         bonus = 0
-        if program.signup_bonus:
+        if program.signup_bonus and signup_bonus:
             bonus += program.signup_bonus
             add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
         if referrer and program.referral_bonus:
@@ -127,7 +127,7 @@ def _valid_birthday(day: int, month: int) -> bool:
         return False
 
 
-def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
+def find_by_contact(email: str | None, phone: str | None) -> Member | None:
     query = Member.select().where(Member.erased_at.is_null())
     if email and phone:
         query = query.where((Member.email == email) | (Member.phone == phone))
