@@ -33,13 +33,15 @@ from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
 from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
 from loyalty.templates import render, template_for
+from loyalty.visits import birthday_bonus_due
 
 log = logging.getLogger(__name__)
 
 # Which consent each trigger needs. Care (aftercare, recalls) and marketing are kept apart;
-# the welcome carries the card the member just asked for, under the program consent.
+# the welcome carries the card the member just asked for, and the warning that points expire is
+# part of the program they agreed to: both under the program consent.
 PURPOSE = {"welcome": "program", "recall": "care", "aftercare": "care", "birthday": "marketing",
-           "expiry": "marketing", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
+           "expiry": "program", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
 TRIGGERS = tuple(PURPOSE)
 RETURN_WINDOW = timedelta(days=30)      # a visit this soon after a message counts as a return from it
 LEASE = timedelta(minutes=5)            # longer than any channel timeout: `sending` older than this crashed
@@ -176,16 +178,27 @@ def _welcome(now, program, policy):
 
 
 def _birthday(now, program, policy):
+    """Wishes on the birthday; the gift of points is promised only when a visit will give it
+    (loyalty.visits.birthday_bonus_due on the day: not for a birthday entered in the last 30 days,
+    once a year), so the message never promises what the check-in then refuses."""
     today = _local_day(now, policy.timezone)
     months = {today.month, (today + timedelta(days=1)).month}
-    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month).where(
+    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month, Member.birthday_set_at).where(
         Member.birthday_month.in_(list(months)) & Member.birthday_day.is_null(False))
-    for member_id, day, month in query.tuples():
+    rows = list(query.tuples())
+    last_bonus = dict(LedgerEntry.select(LedgerEntry.member, pw.fn.MAX(LedgerEntry.created_at))
+                      .where(LedgerEntry.member.in_([r[0] for r in rows]) & (LedgerEntry.kind == ledger.BIRTHDAY))
+                      .group_by(LedgerEntry.member).tuples()) if rows else {}
+    for member_id, day, month, set_at in rows:
         for year in {today.year, (today + timedelta(days=1)).year}:
             birthday = recall.birthday_on(year, day, month)
             if 0 <= (birthday - today).days <= 1:
-                yield {"member": member_id, "key": f"birthday:{member_id}:{year}",
-                       "due_at": recall.local_at(birthday, policy.send_time, policy.timezone),
+                due = recall.local_at(birthday, policy.send_time, policy.timezone)
+                gift = bool(program.birthday_bonus) and birthday_bonus_due(
+                    due, policy.timezone, day, month, as_utc(set_at), as_utc(last_bonus.get(member_id)))
+                yield {"member": member_id, "key": f"birthday:{member_id}:{year}", "due_at": due,
+                       "step": "gift" if gift else None,
+                       "params": {"points": program.birthday_bonus} if gift else {},
                        "expires_at": recall.local_at(birthday + timedelta(days=1), datetime.min.time(),
                                                      policy.timezone)}
 
