@@ -36,6 +36,7 @@ class MemberStatus:
     rewards_ready: list[str]
     next_visit_due: datetime | None   # the earliest recall; views never name the treatment
     plan: str | None
+    perks: list[str]                  # reward codes the tier and the plan come with, for staff to honour
     flagged: bool
     erased: bool
     locale: str
@@ -206,6 +207,7 @@ class LedgerSummary:
     visits_today: int
     entries_today: int
     last_birthday_bonus: datetime | None
+    first_visit: datetime | None
 
 
 def ledger_summary(member_id: str, now: datetime, day_start: datetime) -> LedgerSummary:
@@ -238,8 +240,15 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
         next_tier_name=upcoming.name if upcoming else None,
         points_to_next_tier=(upcoming.threshold - earned) if upcoming else None,
         rewards_ready=ready, next_visit_due=member.x_due, plan=member.x_plan,
+        perks=perks_of(program, tier, member.x_plan),
         flagged=bool(member.x_flags) if flagged is None else flagged,
         erased=member.erased_at is not None, locale=member.locale)
+
+
+def perks_of(program, tier, plan_code: str | None) -> list[str]:
+    """The tier's perks, then the plan's, each once (a program that no longer has the plan: none)."""
+    plan = program.plans.get(plan_code) if plan_code else None
+    return list(dict.fromkeys([*tier.perks, *(plan.perks if plan else ())]))
 
 
 def member_status(member_id: str) -> MemberStatus:
