@@ -90,6 +90,14 @@ class MessageOutboxState:
 
 
 @dataclass(frozen=True)
+class WelcomeDelivery:
+    """Where and when a new member's card goes out: the screen that enrols tells them honestly."""
+    channel: str                  # "email" or "sms"
+    to: str                       # the address or number; a public screen masks it
+    not_before: datetime | None   # the quiet hours hold it until then; None: within a minute or so
+
+
+@dataclass(frozen=True)
 class UnsubscribeResult:
     member_id: str
     purpose: str
@@ -340,6 +348,24 @@ def _aftercare(now, program, policy):
 
 def _send_time_today(now: datetime, policy: recall.MessagePolicy) -> datetime:
     return recall.local_at(_local_day(now, policy.timezone), policy.send_time, policy.timezone)
+
+
+def welcome_delivery(member_id: str, channels: tuple[str, ...], now: datetime | None = None) -> WelcomeDelivery | None:
+    """How the welcome with the card will reach this member, as `_send_one` will pick it, or None
+    when no configured channel reaches them. The scheduler plans it within a pass (a minute)."""
+    now = now or clock.now()
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None or member.erased_at is not None:
+        return None
+    if member.email and "email" in channels:
+        channel, to = "email", member.email
+    elif member.phone and "sms" in channels:
+        channel, to = "sms", member.phone
+    else:
+        return None
+    program = current_program()
+    policy = recall.message_policy(program.messages, program.timezone)
+    return WelcomeDelivery(channel, to, recall.quiet_until(now, policy) if recall.is_quiet(now, policy) else None)
 
 
 # --- sending ------------------------------------------------------------------------------------
