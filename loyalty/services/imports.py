@@ -87,6 +87,8 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
     rows, errors, seen = [], [], {}
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):   # a blank line, e.g. a trailing one from copy and paste
+            continue
         problems = []
         if not row.get("first_name"):
             problems.append(Refused("import_first_name_empty"))

@@ -99,8 +99,8 @@ def test_import_is_for_managers_and_a_bad_row_writes_nothing(station, clock):
     before = row_counts()
     with refused("manager_only"):
         import_balances(FILE, station.receptionist)
-    result = import_balances(FILE + "Dora,,dora@,,5,0,yes\n", station.manager)
-    assert not result.ok and [e.row for e in result.errors] == [4]
+    result = import_balances(FILE + " \n,, ,\nDora,,dora@,,5,0,yes\n", station.manager)
+    assert not result.ok and [e.row for e in result.errors] == [6]              # blank lines are skipped
     assert row_counts() == before
 
 

@@ -118,6 +118,7 @@ def test_award_points_confirms_in_words_and_undo_reverses(page, artefacts):
     page.screenshot(path=artefacts / "staff-award.png")
     page.get_by_role("button", name="Rückgängig").click()
     status(page, "Rückgängig gemacht: -49 Punkte, insgesamt 50.")
+    choose(page, "Sonnenschutz LSF 50 (Shop)")
     type_in(page, "Betrag", "1.200")
     page.get_by_role("button", name="Punkte gutschreiben").click()
     status(page, "+1.200 Punkte, insgesamt 1.250.")
