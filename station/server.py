@@ -8,6 +8,7 @@ import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
+from loyalty.i18n import t
 
 APPS = ("kiosk", "staff")
 
@@ -53,9 +54,9 @@ def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) ->
     from sync.worker import start_worker
     stop_sync = start_worker(config)     # background HQ sync; a no-op without [hq] in station.toml
     if "kiosk" in apps:
-        print(f"kiosk:     http://{host}:{port}/kiosk/", flush=True)
+        print(t("cli.kiosk_at", config.language, url=f"http://{host}:{port}/kiosk/"), flush=True)
     if "staff" in apps:
-        print(f"staff app: http://{host}:{port}/staff/  (demo: Chef / 1234, Empfang / 0000)", flush=True)
+        print(t("cli.staff_at", config.language, url=f"http://{host}:{port}/staff/"), flush=True)
     from station.scheduler import start_scheduler
     stop_scheduler = start_scheduler(config)
     try:
