@@ -2,6 +2,7 @@
 program: it reaches members with the program consent, whatever they chose about marketing."""
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -72,3 +73,33 @@ def test_no_warning_when_nothing_expires_within_30_days(station, clock, enrol):
     assert plan_messages(triggers=("expiry",)).planned == {"expiry": 0}
     clock.advance(days=11)
     assert plan_messages(triggers=("expiry",)).planned == {"expiry": 1}
+
+
+def test_expiry_beside_a_busy_kiosk_waits_its_turn_instead_of_failing(station, clock, enrol):
+    """The scheduler's pass while check-ins commit from another connection: each member's expiry
+    takes the writer lock when it is free; none fails with "database is locked"."""
+    from loyalty.services import Actor, check_in, device_id, expire_points
+    from loyalty.store import close_database, open_database
+    members = [enrol(f"Pat{i}", marketing=False) for i in range(40)]
+    clock.current = add_months(clock.current, 24) + timedelta(days=1)
+    done, errors = threading.Event(), []
+
+    def kiosk() -> None:
+        open_database(station.db_path)
+        try:
+            while not done.is_set():
+                for _member, card in members:
+                    check_in(card, Actor(device_id()))
+                    clock.current += timedelta(hours=13)     # past the cool-down, so every scan writes
+        except Exception as exc:   # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            close_database()
+    thread = threading.Thread(target=kiosk)
+    thread.start()
+    try:
+        report = expire_points(Actor(device_id()))
+    finally:
+        done.set()
+        thread.join()
+    assert errors == [] and (report.members, report.points) == (40, 40 * 50)
