@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import open_flet_page, settled_screenshot
+from test_kiosk_browser import type_into
 
 pytestmark = pytest.mark.browser
 
@@ -48,19 +49,6 @@ def scan(page, token: str) -> None:
     """The USB scanner: fast keys and Enter into this page."""
     page.keyboard.type(token, delay=8)
     page.keyboard.press("Enter")
-
-
-def type_into(page, name: str, value: str) -> None:
-    field = page.get_by_role("textbox", name=name)
-    for _attempt in range(3):
-        field.click()
-        field.fill(value)
-        try:
-            expect(field).to_have_value(value, timeout=3_000)
-            return
-        except AssertionError:
-            continue
-    expect(field).to_have_value(value)
 
 
 @pytest.mark.parametrize("lang, care", [("en", True), ("de", False)])

@@ -3,7 +3,6 @@ program: it reaches members with the program consent, whatever they chose about 
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 from loyalty import ledger
@@ -15,16 +14,9 @@ from loyalty.store import LedgerEntry
 from loyalty.store.models import Message
 from station.scheduler import start_scheduler
 
+from test_retention_scheduler import wait_for
+
 BASE = "http://127.0.0.1:8550"
-
-
-def wait_for(condition, timeout=30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def expired() -> list[LedgerEntry]:

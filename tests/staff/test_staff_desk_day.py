@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import context
-from loyalty.store import close_database, open_database
 from tests.browser import settled_screenshot
-from tests.staff.conftest import desk_server, field, signed_in_page, type_in
+from tests.staff.conftest import desk_server, field, open_member, signed_in_page, station_db, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +19,6 @@ pytestmark = pytest.mark.browser
 def desk(tmp_path_factory):
     with desk_server(tmp_path_factory) as d:
         yield d
-
-
-@contextmanager
-def station_db(desk):
-    """The running station's database, opened from the test process beside it."""
-    open_database(desk.home / "loyalty.db")
-    try:
-        yield
-    finally:
-        close_database()
-        context._parsed.cache_clear()
 
 
 def new_member(desk, first_name: str, *, points_eur: int = 0, plan: str | None = None) -> tuple[str, str]:
@@ -56,24 +42,10 @@ def points_of(desk, member_id: str) -> int:
         return member_status(member_id).points
 
 
-def open_member(page, name: str) -> None:
-    page.get_by_role("button", name=re.compile("^Empfang Tab")).click()
-    type_in(page, "Suche nach Name", name.split()[-1])
-    opened = page.get_by_text("Punkte für einen Einkauf")
-    for _ in range(3):
-        page.get_by_role("button", name=re.compile("^" + re.escape(name))).first.click()
-        try:
-            expect(opened).to_be_visible(timeout=3000)
-            return
-        except AssertionError:
-            continue
-    expect(opened).to_be_visible()
-
-
 def test_the_member_header_names_the_perks_of_status_and_plan_in_one_line(browser, desk, artefacts):
     member, name = new_member(desk, "Paula", points_eur=3000, plan="premium")     # gold, and the Premium plan
     with signed_in_page(browser, desk, "Empfang", "0000") as page:
-        open_member(page, name)
+        open_member(page, name.split()[-1], name)
         line = page.get_by_text("Vorteile aus Status und Tarif: Bevorzugte Terminvergabe · "
                                 "Lounge und Kaffee vor dem Termin", exact=True)
         expect(line).to_be_visible()
@@ -86,7 +58,7 @@ def test_the_member_header_names_the_perks_of_status_and_plan_in_one_line(browse
 def test_a_member_without_perks_has_no_perks_line(browser, desk):
     _member, name = new_member(desk, "Quirin")
     with signed_in_page(browser, desk, "Empfang", "0000") as page:
-        open_member(page, name)
+        open_member(page, name.split()[-1], name)
         expect(page.get_by_text("Noch keine Prämie bereit.")).to_be_visible()
         assert page.get_by_text("Vorteile aus Status und Tarif", exact=False).count() == 0
 
@@ -94,7 +66,7 @@ def test_a_member_without_perks_has_no_perks_line(browser, desk):
 def test_an_award_needs_the_item_bought_under_de_clinic(browser, desk, artefacts):
     member, name = new_member(desk, "Rosa")
     with signed_in_page(browser, desk, "Empfang", "0000") as page:
-        open_member(page, name)
+        open_member(page, name.split()[-1], name)
         expect(page.get_by_text("Gekaufter Artikel", exact=True)).to_be_visible()
         type_in(page, "Betrag", "350")
         page.get_by_role("button", name="Punkte gutschreiben").click()
