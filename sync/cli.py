@@ -94,6 +94,9 @@ def run(args) -> int:
     except CommandError as exc:
         print(f"loyalty hq: {exc.text(lang)}", file=sys.stderr)
         return USAGE if exc.usage else FAILED
+    except ValueError as exc:   # a value HQ's own code refuses (its text is English)
+        print(f"loyalty hq: {exc}", file=sys.stderr)
+        return USAGE
 
 
 def _refusal(code: str, message: str, lang: str) -> str:
