@@ -46,9 +46,33 @@ def manager():
 
 
 def scan(page, token: str) -> None:
-    """The USB scanner: fast keys and Enter into this page."""
-    page.keyboard.type(token, delay=8)
-    page.keyboard.press("Enter")
+    """The USB scanner: fast keys and Enter into this page. Keys reach the server through Flutter and
+    the websocket; on a loaded machine a gap can exceed the scanner's and the code is dropped as
+    typing. Then no visit was written: type it again (a code that did arrive is never typed twice)."""
+    from loyalty.services import find_card
+    from loyalty.store import LedgerEntry
+    card, _problem = find_card(token)
+
+    def visits() -> int:
+        return LedgerEntry.select().where((LedgerEntry.member == card.member_id)
+                                          & (LedgerEntry.kind == "visit")).count()
+    before = visits()
+    for _attempt in range(3):
+        page.keyboard.type(token, delay=8)
+        page.keyboard.press("Enter")
+        try:
+            expect(page.get_by_role("button", name="Fertig")).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if visits() > before:
+                return
+    raise AssertionError(f"the kiosk did not take {token} in three scans")
+
+
+def tick(box) -> None:
+    """Tick a box and see it ticked before going on (a tap can reach Flutter late on a busy machine)."""
+    box.click()
+    expect(box).to_be_checked()
 
 
 @pytest.mark.parametrize("lang, care", [("en", True), ("de", False)])
@@ -68,8 +92,8 @@ def test_join_offers_care_reminders_on_their_own_unticked(page, station_db, arte
     expect(page.get_by_role("checkbox", name=re.compile(terms))).not_to_be_checked()
     type_into(page, first, name)
     type_into(page, mail, email)
-    page.get_by_role("checkbox", name=re.compile(terms)).click()
-    page.get_by_text(age).click()
+    tick(page.get_by_role("checkbox", name=re.compile(terms)))
+    tick(page.get_by_role("checkbox", name=age))
     if care:
         care_box.click()
         expect(care_box).to_be_checked()
@@ -88,8 +112,8 @@ def test_the_card_screen_masks_the_address_and_promises_no_mail_already_sent(pag
     page.get_by_role("button", name="Join", exact=True).click()
     type_into(page, "First name", name)
     type_into(page, "E-mail", email)
-    page.get_by_role("checkbox", name=re.compile("^I agree to the terms")).click()
-    page.get_by_text("I am at least 18 years old.").click()
+    tick(page.get_by_role("checkbox", name=re.compile("^I agree to the terms")))
+    tick(page.get_by_role("checkbox", name="I am at least 18 years old."))
     page.get_by_role("button", name="Join now").click()
     masked = r"^We will also send your card to i•••@e•••\.org( tomorrow)?( from \d\d:\d\d)?\.$"   # quiet hours
     line = page.get_by_text(re.compile(masked))
