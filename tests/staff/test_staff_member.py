@@ -188,6 +188,7 @@ def test_note_is_saved_with_a_confirmation(page, desk, artefacts):
 
 def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_bought(page, artefacts):
     open_member(page, "hanna", "Hanna Hoff")
+    choose(page, "Sonnenschutz LSF 50 (Shop)")
     type_in(page, "Betrag", "30")
     page.get_by_role("button", name="Punkte gutschreiben").click()
     status(page, "+30 Punkte, insgesamt 80.")
