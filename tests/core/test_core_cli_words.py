@@ -71,6 +71,11 @@ def test_import_expire_erase_in_german(home, tmp_path):
     assert "Carla" in found.stdout and "10 Punkte" in found.stdout and "{" not in found.stdout
     erased = run(home, "erase", member, "--yes", "--lang", "de", *STAFF)
     assert erased.stdout.strip() == "Personenbezogene Daten gelöscht; Punktebuchungen bleiben anonym erhalten."
+    bonus = tmp_path / "bonus.csv"
+    bonus.write_text("first_name,email,points,consent\nEmil,emil@example.org,10,ja\n", encoding="utf-8")
+    with_bonus = run(home, "import-balances", str(bonus), "--signup-bonus", *STAFF)
+    assert with_bonus.returncode == 0 and with_bonus.stdout.rstrip().endswith("signup bonus points: 50")
+    assert json.loads(run(home, "member", "emil@", "--search", "--json").stdout)[0]["points"] == 60
 
 
 def test_failures_and_usage_problems_in_german(home, anna, tmp_path):
