@@ -18,6 +18,7 @@ import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.config import Config
+from loyalty.i18n import t
 from loyalty.services import network
 from loyalty.services.station import is_demo
 from station.gate import DeviceGate, guarded
@@ -109,20 +110,19 @@ def serve(config: Config, host: str, port: int, apps: tuple[str, ...] = APPS) ->
 def print_addresses(config: Config, host: str, port: int, apps: tuple[str, ...],
                     link: network.StationLink | None = None) -> None:
     """What a person needs to open the apps: on this PC, and from a tablet on the clinic network."""
-    lines = []
-    for app_name in apps:
-        label = "kiosk:    " if app_name == "kiosk" else "staff app:"
-        lines.append(f"{label} http://{host}:{port}/{app_name}/   (on this PC)")
+    lang = config.language
+    lines = [t("cli.kiosk_at" if app_name == "kiosk" else "cli.staff_at", lang, url=f"http://{host}:{port}/{app_name}/")
+             for app_name in apps]
     if link is not None:
-        lines.append(f"tablets:   {link.https_base}/" + (f"  or  https://{link.mdns_host}:{config.https_port}/"
-                                                        if link.mdns_host else ""))
-        lines.append(f"pair a tablet: staff app > Devices > Add device (its QR code opens {link.pair_base}/pair/...)")
+        also = t("cli.tablets_or", lang, url=f"https://{link.mdns_host}:{config.https_port}/") if link.mdns_host else ""
+        lines.append(t("cli.tablets_at", lang, url=f"{link.https_base}/") + also)
+        lines.append(t("cli.pair_hint", lang, url=link.pair_base))
         if link.fingerprint:
-            lines.append(f"station certificate (SHA-256): {link.fingerprint}")
+            lines.append(t("cli.fingerprint", lang, fingerprint=link.fingerprint))
     else:
-        lines.append("tablets:   not served (this PC only); `loyalty run --network clinic` serves them over HTTPS")
+        lines.append(t("cli.tablets_off", lang))
     if is_demo():
-        lines.append("demo sign-ins: Chef / PIN 1234 (manager), Empfang / PIN 0000 (receptionist)")
+        lines.append(t("cli.demo_sign_ins", lang))
     print("\n".join(lines), flush=True)
 
 

@@ -26,7 +26,11 @@ PROGRAMS = {"1": ASSETS / "programs" / "clinic-de.toml", "2": ASSETS / "programs
 
 
 class Cancelled(Exception):
-    """Standard input ended before the last question: nothing is written."""
+    """Standard input ended before the last question: nothing is written. `lang`: the set-up's language."""
+
+    def __init__(self, lang: str):
+        super().__init__(lang)
+        self.lang = lang
 
 
 @dataclass
@@ -42,7 +46,7 @@ class Ask:
             try:
                 answer = self.read().strip()
             except EOFError:
-                raise Cancelled() from None
+                raise Cancelled(self.lang) from None
             answer = answer or default
             problem = check(answer) if check else None
             if problem is None:

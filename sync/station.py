@@ -102,7 +102,7 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
     pushed = rejected = pulled = 0
     report = station_report() if client.reports else None
     _send_late_events_again()
-    stalled = False
+    restamped = False
     while True:
         events = pending_events(batch_size)
         if not events:
@@ -110,11 +110,9 @@ def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 5
         answer = client.push(PushRequest(batch_id=batch_id([e.id for e in events]), events=events))
         rejected += mark_receipts(answer.receipts, answer.server_hlc)
         pushed += len(events)
-        if any(r.reason == CLOCK_AHEAD for r in answer.receipts):    # newly stamped, they go at once
-            if stalled and not any(r.status in STORED for r in answer.receipts):
-                break   # HQ refused the new clocks too: the next round tries again, never a loop
-            stalled = not any(r.status in STORED for r in answer.receipts)
-            continue
+        if not restamped and any(r.reason == CLOCK_AHEAD for r in answer.receipts):
+            restamped = True     # newly stamped, they go at once; once a round, so writes made meanwhile
+            continue             # at the same clock never keep the round from its pull
         if len(events) < batch_size:
             break
     while True:

@@ -88,3 +88,17 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.locator("flt-semantics-placeholder").dispatch_event("click")
     return page
+
+
+def settled_screenshot(page, path) -> None:
+    """A screenshot once the canvas has caught up with the accessibility tree a test just read: on a
+    busy machine Flutter's picture lags it by several frames, so wait until two pictures a frame
+    apart are the same."""
+    last = None
+    for _attempt in range(40):
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        picture = page.screenshot()
+        if picture == last:
+            break
+        last = picture
+    Path(path).write_bytes(picture)

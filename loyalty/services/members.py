@@ -44,6 +44,7 @@ class MemberStatus:
     rewards_ready: list[str]
     next_visit_due: datetime | None   # the earliest recall; views never name the treatment
     plan: str | None
+    perks: list[str]                  # reward codes the tier and the plan come with, for staff to honour
     flagged: bool
     erased: bool
     locale: str
@@ -72,7 +73,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
            last_name: str | None = None, consent_program: bool = False, consent_marketing: bool = False,
            consent_care: bool = False, age_confirmed: bool = False, birthday_day: int | None = None,
            birthday_month: int | None = None, referrer_token: str | None = None, locale: str = "de",
-           source: str = "kiosk") -> EnrollResult:
+           source: str = "kiosk", signup_bonus: bool = True) -> EnrollResult:
     program = current_program()
     first_name, last_name = clean_name(first_name), clean_name(last_name) or None
     if not first_name:
@@ -93,7 +94,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
         raise Refused("invalid_birthday")
     now = clock.now()
     with write():
-        existing = _find_by_contact(email, phone)
+        existing = find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
         referrer = _referrer(referrer_token) if referrer_token else None
@@ -111,7 +112,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
                                     device_id=actor.device_id, staff_id=actor.staff_id, source=source))
         token = issue_card(member.id)
         bonus = 0
-        if program.signup_bonus:
+        if program.signup_bonus and signup_bonus:
             bonus += program.signup_bonus
             add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
         if referrer and program.referral_bonus:
@@ -137,7 +138,7 @@ def _valid_birthday(day: int, month: int) -> bool:
         return False
 
 
-def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
+def find_by_contact(email: str | None, phone: str | None) -> Member | None:
     query = Member.select().where(Member.erased_at.is_null())
     if email and phone:
         query = query.where((Member.email == email) | (Member.phone == phone))
@@ -220,6 +221,7 @@ class LedgerSummary:
     visits_today: int
     entries_today: int
     last_birthday_bonus: datetime | None
+    first_visit: datetime | None
 
 
 def ledger_summary(member_id: str, now: datetime, day_start: datetime) -> LedgerSummary:
@@ -252,8 +254,15 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
         next_tier_name=upcoming.name if upcoming else None,
         points_to_next_tier=(upcoming.threshold - earned) if upcoming else None,
         rewards_ready=ready, next_visit_due=member.x_due, plan=member.x_plan,
+        perks=perks_of(program, tier, member.x_plan),
         flagged=bool(member.x_flags) if flagged is None else flagged,
         erased=member.erased_at is not None, locale=member.locale)
+
+
+def perks_of(program, tier, plan_code: str | None) -> list[str]:
+    """The tier's perks, then the plan's, each once (a program that no longer has the plan: none)."""
+    plan = program.plans.get(plan_code) if plan_code else None
+    return list(dict.fromkeys([*tier.perks, *(plan.perks if plan else ())]))
 
 
 def member_status(member_id: str) -> MemberStatus:

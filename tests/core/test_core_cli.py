@@ -180,14 +180,14 @@ def test_import_export_and_erase(home, tmp_path):
         home, ["import-balances", str(bad), *STAFF], ["import-balances", str(good), "--dry-run", *STAFF],
         ["import-balances", str(binary), *STAFF], ["import-balances", str(tmp_path / "missing.csv"), *STAFF])
     assert result.returncode == 1 and "row 3:" in result.stderr and "nothing imported" in result.stderr
-    assert dry.returncode == 0 and "would import 1 rows" in dry.stdout
+    assert dry.returncode == 0 and "The import will write — rows: 1 · new members: 1" in dry.stdout
     assert not_text.returncode == 3 and "UTF-8" in not_text.stderr
     assert missing.returncode == 3
     for each in (result, not_text, missing):
         no_traceback(each)
     assert run(home, "import-balances", str(good), *STAFF).returncode == 0
     (carla,) = json.loads(run(home, "member", "carla@", "--search", "--json", *STAFF).stdout)
-    assert carla["points"] == 60                    # the bad file wrote nothing, the good one 10 + 50
+    assert carla["points"] == 10                    # the bad file wrote nothing, the good one 10 (no signup bonus)
     out = tmp_path / "carla.json"
     assert run(home, "export", carla["member_id"], "-o", str(out), *STAFF).returncode == 0
     assert json.loads(out.read_text(encoding="utf-8"))["member"]["email"] == "carla@example.org"

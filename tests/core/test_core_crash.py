@@ -28,7 +28,7 @@ CHILD = textwrap.dedent("""
         n += 1
         member = enroll(f"Crash{n}", device, email=f"crash{n}@example.org", consent_program=True,
                         age_confirmed=True)
-        entry = award_purchase(member.member_id, 100 * n, staff)
+        entry = award_purchase(member.member_id, 100 * n, staff, item_code="sunscreen")
         print(f"ack {member.member_id} {entry.entry_id}", flush=True)
 """)
 

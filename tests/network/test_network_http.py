@@ -76,8 +76,8 @@ def test_garbage_changes_nothing_and_gets_no_server_error(station):
 
 def test_run_prints_the_tablet_addresses_and_demo_sign_ins_only_for_a_demo(station, tmp_path):
     log = (station.home / "station.log").read_text(encoding="utf-8")
-    assert f"tablets:   {station.https}/" in log
-    assert "demo sign-ins: Chef / PIN 1234" in log
+    assert f"Tablets:           {station.https}/" in log            # in the station's language
+    assert "Demo-Anmeldungen: Chef / PIN 1234" in log
     env = {**os.environ, "LOYALTY_HOME": str(tmp_path)}
     env.pop("LOYALTY_DB", None)
     subprocess.run([sys.executable, "-m", "station.cli", "init", "--manager", "Maria", "--pin", "2468"], env=env,
@@ -87,4 +87,4 @@ def test_run_prints_the_tablet_addresses_and_demo_sign_ins_only_for_a_demo(stati
     assert refused.returncode == 3 and "--network clinic" in refused.stderr
     with clinic_station(tmp_path, station.address, demo=False, apps="kiosk") as own:
         log = (own.home / "station.log").read_text(encoding="utf-8")
-        assert f"tablets:   {own.https}/" in log and "demo" not in log
+        assert f"Tablets:           {own.https}/" in log and "Demo" not in log

@@ -71,11 +71,11 @@ def test_tablets_find_the_station_by_its_local_name(namespace, tmp_path):
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while "tablets:" not in (tmp_path / "station.log").read_text() and time.monotonic() < deadline:
+        while "Tablets:" not in (tmp_path / "station.log").read_text() and time.monotonic() < deadline:
             assert station.poll() is None, (tmp_path / "station.log").read_text()
             time.sleep(0.2)
         printed = (tmp_path / "station.log").read_text()
-        assert f"https://{ADDRESS}:{env['LOYALTY_HTTPS_PORT']}/  or  https://praxis-test.local:" in printed
+        assert f"https://{ADDRESS}:{env['LOYALTY_HTTPS_PORT']}/  oder  https://praxis-test.local:" in printed
         tablet = subprocess.run(namespace + [sys.executable, "-c", TABLET, ADDRESS, str(tmp_path / "tls" /
                                                                                       "station-ca.crt")],
                                 cwd=ROOT, capture_output=True, text=True, timeout=60)

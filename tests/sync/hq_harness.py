@@ -58,13 +58,15 @@ class HqProcess:
 
     def start(self) -> None:
         env = dict(os.environ, LOYALTY_HOME=str(self.home))
-        self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
-                                      "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = self.home / "hq.log"   # a file: an unread pipe fills and blocks the server
+        with log.open("ab") as sink:
+            self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
+                                          "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT,
+                                         env=env, stdout=subprocess.DEVNULL, stderr=sink)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"HQ exited: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"HQ exited: {log.read_text(errors='replace')[-2000:]}")
             try:
                 if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
                     return
