@@ -15,8 +15,8 @@ from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
 from loyalty.services.context import store_program
+from loyalty.services.flags import flag_negative
 from loyalty.services.members import balances, forget_member
-from loyalty.services.purchases import flag_negative
 from loyalty.store import Outbox, RowClock, db, write
 from loyalty.store.outbox import observe_hlc
 from loyalty.store.registry import RECORDS
@@ -152,9 +152,7 @@ def apply_page(page: PullResponse) -> int:
             if event.table == "ledger_entry" and event.payload.get("member"):
                 ledger_members.add(str(event.payload["member"]))
         for member_id in sorted(ledger_members):
-            points = balances(member_id)[0]
-            if points < 0:
-                flag_negative(member_id, points)
+            flag_negative(member_id, balances(member_id)[0])
         observe_hlc(page.server_hlc)
         set_setting(CURSOR, page.cursor)
         if page.config is not None:
