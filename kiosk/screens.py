@@ -163,7 +163,7 @@ def next_visit_hint(due, lang: str) -> str | None:
 def notice_screen(lang: str, status: str, on_done: Callable) -> ft.Control:
     """A code that is not ours, tampered, revoked or unknown: what happened and what to do."""
     return ft.Column(
-        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL, semantics_label=t("kiosk.notice.title", lang)),
+        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL),   # decoration: the title below says it
          text(t("kiosk.notice.title", lang), H1, weight=ft.FontWeight.BOLD, color=TEAL, align=ft.TextAlign.CENTER),
          text(t(f"checkin.{status}", lang), H2, align=ft.TextAlign.CENTER),
          text(t("kiosk.notice.ask_desk", lang), H2, weight=ft.FontWeight.W_600, color=WARM, align=ft.TextAlign.CENTER),

@@ -9,8 +9,8 @@ from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
-    text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14, text_size=14,
-                        hint_text=",".join(COLUMNS))
+    text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14,
+                      hint_text=",".join(COLUMNS))
     report = ft.Column(spacing=4)
     run = ft.Button(ctx.t("import.run"), icon=ft.Icons.UPLOAD, disabled=True,   # grey until a check passed
                     style=ft.ButtonStyle(bgcolor={ft.ControlState.DISABLED: "#dfe4e6", ft.ControlState.DEFAULT: ACCENT},
@@ -31,7 +31,7 @@ def build(ctx: Ctx) -> ft.Control:
             key = "import.preview_errors_one" if len(result.errors) == 1 else "import.preview_errors"
             report.controls = [ft.Text(ctx.t(key, count=len(result.errors)), size=16,
                                        color="#b71c1c")] + [
-                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)), size=14)
+                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)))
                 for err in result.errors]
             ctx.fail(ctx.t("import.nothing_written"))
 
@@ -53,6 +53,6 @@ def build(ctx: Ctx) -> ft.Control:
     text.on_change = changed
     run.on_click = go
     return ft.Column([
-        heading(ctx.t("nav.import")), ft.Text(ctx.t("import.hint", columns=", ".join(COLUMNS)), size=14),
+        heading(ctx.t("nav.import")), ft.Text(ctx.t("import.hint", columns=", ".join(COLUMNS))),
         card(text, ft.Row([ft.Button(ctx.t("import.check"), icon=ft.Icons.FACT_CHECK, on_click=check), run]), report),
     ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

@@ -26,8 +26,7 @@ def build(ctx: Ctx) -> ft.Control:
         holder.controls = [
             ft.Row([ft.Text(ctx.t("lists.count", name=ctx.raw(f"insights.list.{key}"), count=len(rows)), size=17,
                             weight=ft.FontWeight.BOLD),
-                    ft.Button(ctx.t("lists.csv"), icon=ft.Icons.DOWNLOAD, url=link),
-                    ft.Text(link, size=12, color="#555555")], wrap=True, spacing=12),
+                    ft.Button(ctx.t("lists.csv"), icon=ft.Icons.DOWNLOAD, url=link)], wrap=True, spacing=12),
             table(ctx, key, rows),
         ]
         buttons.controls = tabs()

@@ -14,6 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,9 +66,17 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         log.close()
 
 
+# Waiting on state, with room for a 2-core machine busy with another job: an assertion waits up to
+# 20 s for the screen to show what it expects (Playwright's 5 s ran out under load), an action 45 s.
+EXPECT_TIMEOUT_MS = 20_000
+ACTION_TIMEOUT_MS = 45_000
+APP_LOAD_TIMEOUT_MS = 90_000
+
+
 @contextmanager
 def chromium():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -76,9 +86,59 @@ def chromium():
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
-    """A new page with the Flet app loaded and its accessibility tree on."""
+    """A new page (in a browser context of its own) with the Flet app loaded and its accessibility
+    tree on.
+
+    Flutter builds the tree once its placeholder is clicked; a click that reaches the placeholder
+    before the engine listens is lost, and every later locator then waits in vain. So the click is
+    repeated until the tree is there.
+    """
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
-    return page
+    placeholder = page.locator("flt-semantics-placeholder")
+    tree = page.locator("flt-semantics-host flt-semantics").first
+    deadline = time.monotonic() + APP_LOAD_TIMEOUT_MS / 1000
+    placeholder.wait_for(state="attached", timeout=APP_LOAD_TIMEOUT_MS)
+    while True:
+        if placeholder.count():
+            placeholder.dispatch_event("click")
+        try:
+            tree.wait_for(state="attached", timeout=2_000)
+            return page
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def shot(page, path) -> None:
+    """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
+    ahead of the canvas, and a dialog fades in or a scrolled column glides for a few frames after
+    its nodes are there. Two pictures in a row that match mean nothing moves any more (a blinking
+    cursor can make one pair differ, so a few pairs are tried)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    picture = page.screenshot()
+    for _ in range(20):
+        again = page.screenshot()
+        if again == picture:
+            break
+        picture = again
+    Path(path).write_bytes(picture)
+
+
+def resize(page, width: int, height: int) -> None:
+    """A new window size, once Flutter has laid the page out for it (its root node takes the size)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(
+        """([w, h]) => { const root = document.querySelector("flt-semantics-host > flt-semantics");
+                         return root && root.style.width === w + "px" && root.style.height === h + "px"; }""",
+        arg=[width, height])
+
+
+def wait_until(condition, page, timeout_s: float = 20.0) -> None:
+    """Poll a condition on what the page shows (a box that moves, a list that grows) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        page.wait_for_timeout(50)
