@@ -32,10 +32,12 @@ class PassReport:
 
 
 class Stopper:
-    """Returned by start_scheduler: call stop() (or the object) to end the loop and wait for it."""
+    """Returned by start_scheduler: call stop() (or the object) to end the loop and wait for it.
+    `passes` counts the passes done so far (a status line, and what a test waits for)."""
 
     def __init__(self, event: threading.Event | None = None, thread: threading.Thread | None = None):
         self._event, self._thread = event, thread
+        self.passes = 0
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._event is not None:
@@ -62,6 +64,7 @@ def start_scheduler(config: Config, interval: float = 60.0) -> Stopper:
         log.info("messages: no [smtp] host or [sms] url configured, the scheduler does not run")
         return Stopper()
     stop = threading.Event()
+    stopper = Stopper(stop)
 
     def loop() -> None:
         last_full: datetime | None = None
@@ -76,11 +79,12 @@ def start_scheduler(config: Config, interval: float = 60.0) -> Stopper:
                     log.info("messages: %s", report)
             except Exception:   # a broken pass must not end the loop; the next one tries again
                 log.exception("messages: pass failed")
+            stopper.passes += 1
             stop.wait(interval)
 
-    thread = threading.Thread(target=loop, name="message-scheduler", daemon=True)
-    thread.start()
-    return Stopper(stop, thread)
+    stopper._thread = threading.Thread(target=loop, name="message-scheduler", daemon=True)
+    stopper._thread.start()
+    return stopper
 
 
 def messages_command(config: Config, action: str) -> dict:

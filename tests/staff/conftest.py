@@ -153,15 +153,18 @@ def field(page, label: str):
 
 
 def type_in(page, label: str, text: str) -> None:
-    """Fill a field and check it shows the text. A tap that lands while the screen is redrawn
-    (after a search, a save) gives the field no focus, and a fill while the focus is still moving
-    can be lost: tap again until the field has the focus and holds the text."""
+    """Type into a field as staff do and make sure the app has it. A tap that lands while the
+    screen is redrawn gives the field no focus, and a fill while the focus moves can reach the
+    browser's input box but not the app: so the value is read back once the field has lost the
+    focus (it then shows what the app holds), and typed again until it is right."""
     box = field(page, label)
     for _ in range(4):
         box.click()
         try:
             expect(box).to_be_focused(timeout=3000)
             box.fill(text)
+            expect(box).to_have_value(text, timeout=3000)
+            box.evaluate("input => input.blur()")
             expect(box).to_have_value(text, timeout=3000)
             return
         except AssertionError:

@@ -104,6 +104,22 @@ def test_usb_scanner_opens_the_member(reception, desk, artefacts):
     shot(reception, artefacts / "staff-scan.png")
 
 
+def test_reissue_where_e_mail_is_not_set_up_offers_printing_only_in_plain_words(reception, desk, artefacts):
+    """This station has no mail server: the new card is not offered by e-mail, and what is said
+    about it is plain words, not the station's configuration file."""
+    jana = desk.member("Jana", "Jahn")
+    open_member(reception, jana)
+    reception.get_by_role("button", name="Karte neu ausstellen").click()
+    reception.get_by_role("button", name="Neue Karte ausstellen").click()
+    status(reception, "Neue Karte ausgestellt; der alte Code gilt nicht mehr.")
+    expect(reception.get_by_role("button", name="Karte drucken (PDF)")).to_be_visible()
+    expect(reception.get_by_role("button", name=re.compile("^Per E-Mail"))).to_have_count(0)
+    expect(reception.get_by_text("Der E-Mail-Versand ist in dieser Praxis nicht eingerichtet.", exact=False)
+           ).to_be_visible()
+    expect(reception.get_by_text(re.compile(r"smtp|station\.toml|/download/"))).to_have_count(0)
+    shot(reception, artefacts / "staff-member-reissue-no-mail.png")
+
+
 def test_idle_session_signs_itself_out(browser, tmp_path_factory, artefacts):
     """A station of its own with a short idle time: the other tests never wait that long."""
     with desk_server(tmp_path_factory, env={"LOYALTY_STAFF_IDLE_S": "3"}) as idle_desk:

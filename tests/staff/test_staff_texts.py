@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,15 @@ def test_every_ledger_kind_consent_purpose_and_source_has_a_name(lang):
                                + [f"staff.consent.{p}" for p in CONSENT_PURPOSES]
                                + [f"staff.consent.source_{s}" for s in SOURCES]) if not texts.get(key)]
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_staff_read_no_configuration_jargon(lang):
+    """Receptionists and managers are not IT people: no text they read names a configuration file
+    or one of its sections."""
+    jargon = re.compile(r"station\.toml|\[(smtp|sms|printer|hq|kiosk|station)\]")
+    assert [key for key, text in catalogue(lang).items()
+            if key.startswith(("staff.", "refused.", "sync.")) and jargon.search(text)] == []
 
 
 # --- every character the apps show is in the web client's font ------------------------------

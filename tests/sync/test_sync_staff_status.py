@@ -13,7 +13,7 @@ from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Event, hq_db
 from sync.station import enrol_station
-from tests.browser import station_process
+from tests.browser import shot, station_process
 from tests.staff.conftest import Desk, prepare_home, signed_in_page
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def waiting_count(page) -> int:
 def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path, artefacts):
     home = tmp_path / "station"
     home.mkdir()
-    tokens = prepare_home(home)
+    prepare_home(home)
     open_database(home / "loyalty.db")
     try:
         enrol_station(HqClient(hq.url), hq.code(), "Praxis Mitte")
@@ -47,14 +47,14 @@ def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path
     (home / "station.toml").write_text(f'[hq]\nurl = "{hq.url}"\ninterval = 0.5\n', encoding="utf-8")
     server = hq.servers[0]
     with station_process(home, demo=False, apps="staff") as base, \
-            signed_in_page(browser, Desk(base, home, tokens), "Chef", "1234") as page:
+            signed_in_page(browser, Desk(base, home), "Chef", "1234") as page:
         chip = page.get_by_role("button", name=re.compile(r"^Synchronisiert (gerade eben|vor)"))
         expect(chip).to_be_visible(timeout=30_000)
         chip.click()
         expect(page.get_by_text("Alles wurde gesendet")).to_be_visible(timeout=10_000)
         expect(page.get_by_text(f"Adresse der Zentrale: {hq.url}")).to_be_visible()
         expect(page.get_by_text(re.compile(r"^Geräte-ID dieser Station: \w"))).to_be_visible()
-        page.screenshot(path=artefacts / "staff-sync-online.png")
+        shot(page, artefacts / "staff-sync-online.png")
 
         server.kill()
         first = enrol_members(home, ["Olga", "Paul"])
@@ -67,13 +67,13 @@ def test_staff_app_shows_sync_online_offline_and_recovered(browser, hq, tmp_path
         expect(page.get_by_text(re.compile(r"^Noch zu senden: "))).not_to_have_text(
             f"Noch zu senden: {before}", timeout=10_000)
         assert waiting_count(page) > before > 0
-        page.screenshot(path=artefacts / "staff-sync-offline.png")
+        shot(page, artefacts / "staff-sync-offline.png")
 
         server.start()
         expect(page.get_by_text("Alles wurde gesendet")).to_be_visible(timeout=60_000)
         expect(page.get_by_role("button", name=re.compile(r"^Synchronisiert (gerade eben|vor)"))).to_be_visible()
         expect(page.get_by_text("Kein Problem seit dem letzten erfolgreichen Abgleich")).to_be_visible()
-        page.screenshot(path=artefacts / "staff-sync-recovered.png")
+        shot(page, artefacts / "staff-sync-recovered.png")
     with hq_db.connection_context():
         arrived = {e.record_id for e in Event.select().where(Event.tbl == "member")}
     assert set(first) <= arrived
