@@ -69,13 +69,15 @@ def build(ctx: Ctx, on_signed_in: Callable) -> ft.Control:
     delete = ft.Icon(ft.Icons.BACKSPACE_OUTLINED, size=30, semantics_label=ctx.t("signin.erase"))
     rows = [[key(d, lambda e, d=d: press(d)) for d in digits] for digits in ("123", "456", "789")]
     rows.append([key(delete, erase), key("0", lambda e: press("0")), key("OK", submit, ctx.t("signin.submit"))])
-    pad = ft.Column([ft.Row(r, spacing=12) for r in rows], spacing=12)
+    pad = ft.Column([ft.Row(r, spacing=12, tight=True) for r in rows], spacing=12)
     draw_names()
+    # Names and pad side by side on a tablet; on a phone the pad comes below the names.
     return ft.Container(
-        ft.Row([
-            ft.Column([heading(ctx.t("signin.title")), ft.Text(ctx.t("signin.who"), size=16), names],
-                      spacing=14, scroll=ft.ScrollMode.AUTO),
+        ft.Column([ft.ResponsiveRow([
+            ft.Column([heading(ctx.t("signin.title")), ft.Text(ctx.t("signin.who"), size=16), names], spacing=14,
+                      col={"xs": 12, "md": 5}, horizontal_alignment=ft.CrossAxisAlignment.CENTER),
             ft.Column([prompt, ft.Container(entered, width=312, height=48, alignment=ft.Alignment.CENTER), pad],
-                      spacing=14, horizontal_alignment=ft.CrossAxisAlignment.CENTER),
-        ], spacing=80, alignment=ft.MainAxisAlignment.CENTER, vertical_alignment=ft.CrossAxisAlignment.START),
-        padding=40, expand=True)
+                      spacing=14, col={"xs": 12, "md": 7}, horizontal_alignment=ft.CrossAxisAlignment.CENTER),
+        ], spacing=40, run_spacing=32, vertical_alignment=ft.CrossAxisAlignment.START)],
+            scroll=ft.ScrollMode.AUTO, expand=True),
+        padding=ft.Padding.symmetric(horizontal=16, vertical=40), expand=True)

@@ -5,6 +5,7 @@ the Flet web client served locally (no CDN), accessibility tree switched on befo
 """
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -113,14 +114,16 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
 
 def shot(page, path) -> None:
     """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
-    ahead of the canvas, and a dialog fades in or a scrolled column glides for a few frames after
-    its nodes are there. Two pictures in a row that match mean nothing moves any more (a blinking
-    cursor can make one pair differ, so a few pairs are tried)."""
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    ahead of the canvas (the first frames of a new page are empty), and a dialog fades in or a
+    scrolled column glides for a few frames after its nodes are there. Two pictures in a row that
+    match and are not one flat colour mean it is drawn and nothing moves any more (a blinking
+    cursor can make one pair differ, so more pairs are tried)."""
+    from PIL import Image
     picture = page.screenshot()
-    for _ in range(20):
+    for _ in range(40):
         again = page.screenshot()
-        if again == picture:
+        low, high = Image.open(io.BytesIO(again)).convert("L").getextrema()
+        if again == picture and low != high:
             break
         picture = again
     Path(path).write_bytes(picture)

@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ROOT, shot
+from tests.browser import ROOT, open_flet_page, shot
 from tests.staff.conftest import desk_server, open_member, open_page, sign_in_as, status, type_in
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,18 @@ def test_pin_pad_delete_key_is_an_icon_named_for_screen_readers_and_takes_the_la
     page.get_by_role("button", name="0", exact=True).click()
     page.get_by_role("button", name="OK", exact=True).click()        # 0 0 (9 taken back) 0 0
     expect(page.get_by_text("Hallo Empfang, Sie sind angemeldet.")).to_be_visible()
+    page.close()
+
+
+def test_sign_in_on_a_phone_puts_the_pad_below_the_names(browser, desk, artefacts):
+    page = open_flet_page(browser, desk.base + "/staff/", viewport=(390, 844))
+    chef = page.get_by_role("button", name="Chef", exact=True)
+    one = page.get_by_role("button", name="1", exact=True)
+    expect(one).to_be_visible()
+    assert one.bounding_box()["y"] > chef.bounding_box()["y"] and one.bounding_box()["x"] >= 0
+    shot(page, artefacts / "staff-signin-phone.png")
+    sign_in_as(page, "Chef", "1234")
+    expect(page.get_by_text("Hallo Chef", exact=False)).to_be_visible()
     page.close()
 
 
