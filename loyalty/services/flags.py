@@ -107,21 +107,18 @@ def _rows(query: pw.ModelSelect) -> list[FlagRow]:
     if not flags:
         return []
     tz = current_program().timezone
-    points = queries.points_of(sorted({f.member_id for f in flags}))
+    days = {flag.id: kpis.local_date(flag.at, tz) for flag in flags}
+    entries = queries.entries_between([(flag.id, flag.member_id, kpis.local_midnight(days[flag.id], tz),
+                                        kpis.local_midnight(days[flag.id] + timedelta(days=1), tz))
+                                       for flag in flags])
+    points = queries.points_of(sorted({flag.member_id for flag in flags}))
     names = dict(Staff.select(Staff.id, Staff.name).tuples())
-    rows = []
-    for flag in flags:
-        day = kpis.local_date(flag.at, tz)
-        start = kpis.local_midnight(day, tz)
-        entries = LedgerEntry.select().where((LedgerEntry.member == flag.member_id)
-                                             & (LedgerEntry.created_at >= start)
-                                             & (LedgerEntry.created_at < start + timedelta(days=1))).count()
-        rows.append(FlagRow(
-            flag_id=flag.id, member_id=flag.member_id, first_name=flag.member.first_name or "",
-            last_name=flag.member.last_name, kind=flag.kind, at=flag.at, day=day, entries_that_day=entries,
-            balance=points.get(flag.member_id, 0), resolved_at=flag.resolved_at,
-            resolved_by=names.get(flag.resolved_by) if flag.resolved_by else None, note=flag.note))
-    return rows
+    return [FlagRow(flag_id=flag.id, member_id=flag.member_id, first_name=flag.member.first_name or "",
+                    last_name=flag.member.last_name, kind=flag.kind, at=flag.at, day=days[flag.id],
+                    entries_that_day=entries[flag.id], balance=points.get(flag.member_id, 0),
+                    resolved_at=flag.resolved_at, resolved_by=names.get(flag.resolved_by) if flag.resolved_by else None,
+                    note=flag.note)
+            for flag in flags]
 
 
 # --- resolving --------------------------------------------------------------------------------
