@@ -9,9 +9,7 @@ import flet as ft
 
 from loyalty.services import current_program, flags
 from loyalty.services.context import MANAGER
-from staff_app.ui import FAIL_COLOUR, Ctx, card, heading, text_field
-
-MUTED = "#555555"
+from staff_app.ui import FAIL_COLOUR, MUTED, Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:

@@ -34,9 +34,7 @@ from loyalty.services import (
     use_benefit,
 )
 from staff_app import downloads, flags
-from staff_app.ui import Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
-
-MUTED = "#555555"
+from staff_app.ui import MUTED, Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
 
 
 def build(ctx: Ctx, member_id: str) -> ft.Control:

@@ -19,6 +19,7 @@ from loyalty.errors import Refused
 from loyalty.services import Actor, current_program
 
 OK_COLOUR, FAIL_COLOUR = "#1b5e20", "#b71c1c"
+MUTED = "#555555"        # secondary lines: hints, when something happened
 ACCENT = "#0f4c5c"
 TEXT_SIZE = 16   # the smallest type on a staff screen: read at arm's length from a 10-inch tablet
 # A field's label shrinks to three quarters when it floats above what was typed (Material's fixed

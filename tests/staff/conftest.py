@@ -177,22 +177,25 @@ def status(page, text: str) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible()
 
 
-def open_member(page, person: Person) -> None:
-    """Search the member by their (unique) last name and open their page. The result list is
-    redrawn as the search runs, so a tap can land on a list that is just being replaced: tap
-    again until the member page is there."""
-    nav(page, "Empfang")
-    type_in(page, "Suche nach Name", person.last_name)
-    result = page.get_by_role("button", name=re.compile("^" + re.escape(person.name))).first
-    opened = page.get_by_text("Zurück zum Empfang")
-    for _ in range(3):
-        result.click()
+def tap_until(target, shown, tries: int = 3) -> None:
+    """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
+    result list replaced as the search runs, a filter menu after the last choice) is lost."""
+    for _ in range(tries):
+        target.click()
         try:
-            expect(opened).to_be_visible(timeout=5000)
-            break
+            expect(shown).to_be_visible(timeout=5000)
+            return
         except AssertionError:
             continue
-    expect(opened).to_be_visible()
+    expect(shown).to_be_visible()
+
+
+def open_member(page, person: Person) -> None:
+    """Search the member by their (unique) last name and open their page."""
+    nav(page, "Empfang")
+    type_in(page, "Suche nach Name", person.last_name)
+    tap_until(page.get_by_role("button", name=re.compile("^" + re.escape(person.name))).first,
+              page.get_by_text("Zurück zum Empfang"))
     expect(page.get_by_text(person.name, exact=True).first).to_be_visible()
 
 

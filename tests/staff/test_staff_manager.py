@@ -15,7 +15,17 @@ from loyalty.services.feedback import submit_feedback
 from loyalty.services.followups import close_follow_up, open_follow_ups
 from loyalty.store import Flag, LedgerEntry, Member, queries
 from tests.browser import resize, shot
-from tests.staff.conftest import desk_server, download, field, nav, open_member, status, type_in, used_up
+from tests.staff.conftest import (
+    desk_server,
+    download,
+    field,
+    nav,
+    open_member,
+    status,
+    tap_until,
+    type_in,
+    used_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -190,17 +200,9 @@ def test_team_add_reset_deactivate(manager, artefacts):
 
 
 def choose_action(page, action: str) -> None:
-    """Open the action filter and pick one; a tap that lands while the list redraws after the last
-    filter is lost, so open it again until the choice is there."""
+    """Open the action filter and pick one."""
     option = page.get_by_role("button", name=action, exact=True)
-    menu = page.get_by_role("button", name=re.compile("^Aktion"))
-    for _ in range(3):
-        menu.click()
-        try:
-            expect(option).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            continue
+    tap_until(page.get_by_role("button", name=re.compile("^Aktion")), option)
     option.click()
     expect(option).to_have_count(0)           # the menu closed: the list is filtered
 

@@ -20,7 +20,17 @@ from loyalty.store import LedgerEntry, Member, queries
 from tests.browser import resize, shot, wait_until
 from tests.printer import PrinterServer
 from tests.retention.retention_smtp import SmtpSink
-from tests.staff.conftest import desk_server, download, field, nav, open_member, status, type_in, used_up
+from tests.staff.conftest import (
+    desk_server,
+    download,
+    field,
+    nav,
+    open_member,
+    status,
+    tap_until,
+    type_in,
+    used_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -334,14 +344,8 @@ def test_member_page_in_english_formats_figures_in_the_locale(reception, desk, a
     expect(reception.get_by_role("button", name="Deutsch")).to_be_visible()
     nav(reception, "Desk")
     type_in(reception, "Search by name", "engel")
-    opened = reception.get_by_text("Award points for a purchase")
-    for _ in range(3):
-        reception.get_by_role("button", name=re.compile("^Erik Engel")).first.click()
-        try:
-            expect(opened).to_be_visible(timeout=5000)
-            break
-        except AssertionError:
-            continue
+    tap_until(reception.get_by_role("button", name=re.compile("^Erik Engel")).first,
+              reception.get_by_text("Award points for a purchase"))
     expect(reception.get_by_text("5 rewards ready – the biggest: Credit on skincare and shop (500 points)")
            ).to_be_visible()
     expect(chips(reception, "Hyaluronic filler (Physician service)")).to_have_count(1)
