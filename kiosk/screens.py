@@ -83,8 +83,7 @@ def idle_screen(lang: str, preview: ft.Image | None, camera_line: ft.Text, on_jo
              ft.Container(guide, width=PREVIEW_W, height=PREVIEW_H, alignment=ft.Alignment.CENTER)],
             width=PREVIEW_W, height=PREVIEW_H)
     else:
-        picture = ft.Container(ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL,
-                                       semantics_label=t("kiosk.hold_code", lang)),
+        picture = ft.Container(ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL),   # the title says it
                                width=PREVIEW_W * 0.7, height=PREVIEW_H, alignment=ft.Alignment.CENTER,
                                bgcolor=SOFT, border_radius=28)
     left = ft.Column([picture, camera_line], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=12)

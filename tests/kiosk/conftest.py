@@ -71,7 +71,9 @@ def camera():
 def kiosk_home(tmp_path_factory, printer_server, mail_sink) -> Path:
     home = tmp_path_factory.mktemp("kiosk-station")
     (home / "station.toml").write_text(
-        "[station]\nlanguage = \"de\"\n\n[kiosk]\nwelcome_s = 15\nidle_s = 12\n\n"
+        # Screens stay up long enough for a test on a loaded machine to look at them and tap
+        # "Done" itself; the idle time-out has a station of its own (test_kiosk_idle_timeout...).
+        "[station]\nlanguage = \"de\"\n\n[kiosk]\nwelcome_s = 90\nfeedback_s = 120\nidle_s = 120\n\n"
         f"[printer]\nhost = \"127.0.0.1\"\nport = {printer_server.port}\ntimeout = 5\n\n"
         f"[smtp]\nhost = \"127.0.0.1\"\nport = {mail_sink.port}\nfrom = \"praxis@example.org\"\nsecurity = \"none\"\n",
         encoding="utf-8")

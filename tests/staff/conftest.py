@@ -161,11 +161,11 @@ def type_in(page, label: str, text: str) -> None:
     for _ in range(4):
         box.click()
         try:
-            expect(box).to_be_focused(timeout=3000)
+            expect(box).to_be_focused(timeout=10_000)
             box.fill(text)
-            expect(box).to_have_value(text, timeout=3000)
+            expect(box).to_have_value(text, timeout=10_000)
             box.evaluate("input => input.blur()")
-            expect(box).to_have_value(text, timeout=3000)
+            expect(box).to_have_value(text, timeout=10_000)
             return
         except AssertionError:
             continue
@@ -183,7 +183,7 @@ def tap_until(target, shown, tries: int = 3) -> None:
     for _ in range(tries):
         target.click()
         try:
-            expect(shown).to_be_visible(timeout=5000)
+            expect(shown).to_be_visible(timeout=10_000)
             return
         except AssertionError:
             continue

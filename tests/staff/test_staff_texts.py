@@ -1,10 +1,9 @@
 """The staff app's words without a browser: texts exist in German and English, every character it
-can show is in the web client's font, and every screen's type is at least 16 px (built against a
-real station file and walked control by control)."""
+can show is in the web client's font, and every screen's type is at least 16 px with nothing a
+screen reader hears twice (built against a real station file and walked control by control)."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 import tomllib
 from functools import lru_cache
@@ -37,6 +36,7 @@ from staff_app import (
 )
 from staff_app.ui import FIELD_LABEL, TEXT_SIZE, Ctx, theme
 from sync.status import SyncState
+from tests.flet_tree import controls, heard_twice
 
 SOURCES = ("kiosk", "staff", "unsubscribe", "cli", "demo", "import")
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,27 +117,6 @@ def test_every_character_on_screen_is_in_the_web_clients_font():
 
 # --- type size --------------------------------------------------------------------------------
 
-def controls(root) -> list:
-    """The control tree under `root`, depth first, through every control-valued property."""
-    seen, found, todo = set(), [], [root]
-    while todo:
-        item = todo.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        found.append(item)
-        for spec in dataclasses.fields(item):
-            if spec.name.startswith("_") or spec.name == "parent":
-                continue
-            value = getattr(item, spec.name, None)
-            for inner in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(inner, ft.BaseControl) or (dataclasses.is_dataclass(inner)
-                                                        and not isinstance(inner, type)
-                                                        and type(inner).__module__.startswith("flet")):
-                    todo.append(inner)
-    return found
-
-
 def too_small(root) -> list[str]:
     """Every text below TEXT_SIZE: a Text's own size, a style's size, a field's text, a field's
     label once it floats. A size left unset comes from the theme, checked on its own."""
@@ -199,6 +178,7 @@ def test_every_staff_screen_is_at_least_16_px(station, clock, role):
                                                          queue_length=3, rejected=1, last_error="0 unreachable"))}
     small = {screen: too_small(control) for screen, control in screens.items()}
     assert {screen: found for screen, found in small.items() if found} == {}
+    assert {screen: heard_twice(control) for screen, control in screens.items() if heard_twice(control)} == {}
     shown = " | ".join(item.value for item in controls(screens["member"]) if isinstance(item, ft.Text) and item.value)
     for deep in ("Noch keine Prämie", "Erstattung", "Botulinumtoxin-Behandlung: fällig am", "Einkauf vom"):
         assert deep in shown, f"the walk did not reach {deep!r}: {shown}"   # it reaches every box of the page
