@@ -74,6 +74,7 @@ class StaffApp:
         self.ctx = Ctx(page, config, idle_seconds)
         self.ctx.rebuild = self.render
         self.ctx.show = self.show
+        self.ctx.open = self.open
         self.ctx.device = device_id()
         self.screen, self.arg = "desk", None
         self.live_refresh: Callable[[], None] | None = None
@@ -202,6 +203,13 @@ class StaffApp:
         else:
             self.fill()
 
+    def open(self, screen: str, arg=None) -> None:
+        """A tap that goes to a screen (a search result, a check-in, a list row). A second tap on
+        it, a double tap on a slow tablet, finds the screen already there and leaves it alone:
+        building it again would put empty fields over what was typed meanwhile."""
+        if (screen, arg) != (self.screen, self.arg):
+            self.show(screen, arg)
+
     def on_key(self, e) -> None:
         self.ctx.touch()
         if self.ctx.actor is None:
@@ -210,7 +218,7 @@ class StaffApp:
         if code:
             member_id = members.member_for_code(self.ctx, code)
             if member_id:
-                self.show("member", member_id)
+                self.open("member", member_id)
             self.page.update()
 
     def on_event(self, event) -> None:

@@ -57,7 +57,7 @@ def alert_box(ctx: Ctx, row: flags.FlagRow, on_done: Callable[[], None], link: b
     title = [ft.Text(ctx.t(f"flags.kind_{row.kind}"), size=18, weight=ft.FontWeight.BOLD, color=FAIL_COLOUR)]
     if link:
         title.insert(0, ft.TextButton(ctx.t("flags.open_member", name=name), icon=ft.Icons.PERSON,
-                                      on_click=lambda e: ctx.show("member", row.member_id)))
+                                      on_click=lambda e: ctx.open("member", row.member_id)))
     return ft.Container(ft.Column([
         ft.Row(title, wrap=True, spacing=12),
         ft.Text(what(ctx, row)),

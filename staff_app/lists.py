@@ -67,5 +67,5 @@ def table(ctx: Ctx, key: str, rows) -> ft.Control:
         columns=[ft.DataColumn(ft.Text(ctx.t(f"lists.col_{key}_{c}" if c in ("when", "days") else f"lists.col_{c}"),
                                        weight=ft.FontWeight.BOLD)) for c in columns],
         rows=[ft.DataRow(cells=[ft.DataCell(ft.Text(cell(r, c))) for c in columns],
-                         on_select_change=lambda e, m=r.member_id: ctx.show("member", m))
+                         on_select_change=lambda e, m=r.member_id: ctx.open("member", m))
               for r in rows[:300]])

@@ -64,7 +64,7 @@ class Feed:
                             color="#8a4b00" if r.rewards_ready else None),
                 ], spacing=2),
                 padding=10, border_radius=8, bgcolor="white", ink=True,
-                on_click=lambda e, m=r.member_id: ctx.show("member", m))
+                on_click=lambda e, m=r.member_id: ctx.open("member", m))
             for r in rows]
 
 
@@ -86,7 +86,7 @@ def build(ctx: Ctx) -> ft.Control:
                     ft.Text(ctx.t("desk.points", points=ctx.num(m.points))),
                 ]),
                 padding=10, border_radius=8, bgcolor="white", ink=True,
-                on_click=lambda e, mid=m.member_id: ctx.show("member", mid))
+                on_click=lambda e, mid=m.member_id: ctx.open("member", mid))
             for m in found]
 
     live = LiveSearch(search, show_results)
@@ -101,7 +101,7 @@ def build(ctx: Ctx) -> ft.Control:
             live.drop()
             member_id = member_for_code(ctx, text)
             if member_id:
-                ctx.show("member", member_id)
+                ctx.open("member", member_id)
             return
         await live.typed(text)
 

@@ -55,7 +55,8 @@ class Ctx:
         self.status = ft.Text("", size=16, weight=ft.FontWeight.W_500)
         self.undo_slot = ft.Row([], spacing=8)
         self.rebuild: Callable[[], None] = lambda: None
-        self.show: Callable[[str, Any], None] = lambda screen, arg=None: None
+        self.show: Callable[[str, Any], None] = lambda screen, arg=None: None   # build a screen (anew)
+        self.open: Callable[[str, Any], None] = lambda screen, arg=None: None   # go to one, unless there
 
     # --- texts -------------------------------------------------------------------------
     def t(self, key: str, **params) -> str:

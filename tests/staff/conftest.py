@@ -179,11 +179,12 @@ def status(page, text: str) -> None:
 
 def tap_until(target, shown, tries: int = 3) -> None:
     """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
-    result list replaced as the search runs, a filter menu after the last choice) is lost."""
+    result list replaced as the search runs, a filter menu after the last choice) is lost. Tapped
+    again only after a long wait, so a tap that was merely slow is not made twice."""
     for _ in range(tries):
         target.click()
         try:
-            expect(shown).to_be_visible(timeout=10_000)
+            expect(shown).to_be_visible()
             return
         except AssertionError:
             continue

@@ -114,8 +114,8 @@ def test_follow_up_for_the_clinical_team(manager, desk, artefacts):
 def test_dashboard_figure_explains_its_formula(manager, artefacts):
     nav(manager, "Kennzahlen")
     status(manager, "Tippen Sie auf eine Kennzahl")
-    manager.get_by_text("Aktive Mitglieder", exact=False).first.click()
-    status(manager, "Aktive Mitglieder: Mitglieder mit mindestens einem Besuch")
+    tap_until(manager.get_by_role("button", name=re.compile("^So wird Aktive Mitglieder berechnet")),
+              manager.get_by_text("Aktive Mitglieder: Mitglieder mit mindestens einem Besuch", exact=False))
     shot(manager, artefacts / "staff-dashboard.png")
 
 
@@ -135,8 +135,8 @@ def test_dashboard_on_tablet_and_desktop_in_both_languages(manager, artefacts):
     manager.get_by_role("button", name="English").click()
     nav(manager, "Dashboard")
     status(manager, "Tap a figure")
-    manager.get_by_text("Retention rate", exact=False).first.click()
-    status(manager, "Retention rate: ")
+    tap_until(manager.get_by_role("button", name=re.compile("^How Retention rate is calculated")),
+              manager.get_by_text(re.compile("^Retention rate: ")))
     shot(manager, artefacts / "staff-dashboard-1920-en.png")
     resize(manager, 1280, 800)
     manager.get_by_role("button", name="Last 52 weeks").click()
