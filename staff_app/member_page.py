@@ -106,10 +106,14 @@ class MemberPage:
         if s.next_tier_name:
             facts.append(ctx.t("member.next_tier", points=ctx.num(s.points_to_next_tier),
                                tier=ctx.name(s.next_tier_name)))
+        extra = []
+        if s.perks:   # one discreet line: what the tier and the plan entitle them to, for the desk to honour
+            extra.append(ft.Text(ctx.t("member.perks", perks=" · ".join(ctx.reward_name(code) for code in s.perks)),
+                                 size=16, color=MUTED))
         return ft.Container(ft.Column([
             ft.Row([heading(f"{s.first_name} {s.last_name or ''}".strip(), 26),
                     ft.Text("   ".join(facts), size=17)], wrap=True, spacing=20),
-            *self.ready_lines(), *flags.member_lines(ctx, self.member_id, on_done=self.reload),
+            *self.ready_lines(), *extra, *flags.member_lines(ctx, self.member_id, on_done=self.reload),
         ], spacing=4), padding=12, border_radius=12, bgcolor="#e8eff1")
 
     def ready_lines(self) -> list[ft.Control]:
@@ -158,7 +162,8 @@ class MemberPage:
         ctx = self.ctx
         amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
         offered = earning_items()
-        item = Choice(ctx.t("member.item_optional"), self.items(offered))
+        needed = self.program.compliance.award_needs_item
+        item = Choice(ctx.t("member.item_required" if needed else "member.item_optional"), self.items(offered))
         hint = ([ft.Text(ctx.t("member.award_hint"), color=MUTED)]
                 if len(offered) < len(self.program.catalogue) else [])
 
@@ -228,7 +233,7 @@ class MemberPage:
         points = None
         if points_field is not None:
             text = (points_field.value or "").strip()
-            if not text.lstrip("-").isdigit():
+            if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):     # int() also reads '²'
                 ctx.fail(ctx.t("member.points_unreadable"))
                 return
             points = int(text)

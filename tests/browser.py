@@ -77,26 +77,34 @@ APP_LOAD_TIMEOUT_MS = 120_000
 
 
 @contextmanager
-def chromium():
-    from playwright.sync_api import expect, sync_playwright
+def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """A headless Debian Chromium: launched from the given Playwright (the test session's one, see
+    `playwright` in conftest.py) or from one of its own; `env` gives it its own HOME, for example.
+    Assertions wait up to EXPECT_TIMEOUT_MS."""
+    from playwright.sync_api import expect
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
+    if playwright is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as own, chromium(own, args, env) as browser:
             yield browser
-        finally:
-            browser.close()
+        return
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args], env=env)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
-    """A new page (in a browser context of its own) with the Flet app loaded, its accessibility tree
-    on and the app's first screen in it (both apps start with a button).
+    """A new page with the Flet app loaded, its accessibility tree on and the app's first screen in it
+    (the kiosk, the staff app and the console start with a button).
 
     Flutter builds the tree once its placeholder is clicked; a click that reaches the placeholder
     before the engine listens is lost, and every later locator then waits in vain. So the click is
     repeated until the tree is there.
     """
-    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's)
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(url)
     placeholder = page.locator("flt-semantics-placeholder")
@@ -123,6 +131,7 @@ def shot(page, path) -> None:
     from PIL import Image
     picture = page.screenshot()
     for _ in range(40):
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         again = page.screenshot()
         low, high = Image.open(io.BytesIO(again)).convert("L").getextrema()
         if again == picture and low != high:

@@ -261,7 +261,8 @@ def test_import_preview_errors_then_all_rows(manager, artefacts):
     type_in(manager, "CSV-Text",
             "first_name,email,points,consent\nOtto,otto.ost@example.org,120,yes\nPia,pia.pohl@example.org,80,ja")
     manager.get_by_role("button", name="Prüfen").click()
-    status(manager, "2 Zeilen, insgesamt 200 Punkte, keine Fehler.")
+    status(manager, "Der Import wird schreiben — Zeilen: 2 · neue Mitglieder: 2 · bestehende Mitglieder: 0 "
+                     "(unverändert: 0) · Punkte: +200 · Stempel: 0")
     manager.get_by_role("button", name="Importieren").click()
-    status(manager, "Importiert: 2 neue Mitglieder, 0 bestehende Mitglieder zugeordnet, 200 Punkte.")
+    status(manager, "Importiert — Zeilen: 2 · neue Mitglieder: 2")
     shot(manager, artefacts / "staff-import-done.png")

@@ -92,6 +92,7 @@ def test_award_points_confirms_in_words_and_undo_reverses(reception, desk, artef
     shot(reception, artefacts / "staff-award.png")
     reception.get_by_role("button", name="Rückgängig").click()
     status(reception, "Rückgängig gemacht: -49 Punkte, insgesamt 50.")
+    choose(reception, "Sonnenschutz LSF 50 (Shop)")
     type_in(reception, "Betrag", "1.200")
     reception.get_by_role("button", name="Punkte gutschreiben").click()
     status(reception, "+1.200 Punkte, insgesamt 1.250.")
@@ -196,6 +197,7 @@ def test_note_is_saved_with_a_confirmation(reception, desk):
 def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_bought(reception, desk, artefacts):
     hanna = desk.member("Hanna", "Hoff")
     open_member(reception, hanna)
+    choose(reception, "Sonnenschutz LSF 50 (Shop)")
     type_in(reception, "Betrag", "30")
     reception.get_by_role("button", name="Punkte gutschreiben").click()
     status(reception, "+30 Punkte, insgesamt 80.")
