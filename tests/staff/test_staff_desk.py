@@ -75,10 +75,14 @@ def test_reception_sees_the_screens_it_may_use_and_its_name_once(reception, arte
     shot(reception, artefacts / "staff-reception-rail.png")
 
 
-def test_the_manager_sees_every_screen_and_name_with_role(manager):
+def test_the_manager_sees_every_screen_and_name_with_role(manager, artefacts):
     rail = manager.get_by_role("button", name=re.compile(r" Tab \d+ of \d+$"))
-    expect(rail).to_have_count(9)
+    expect(rail).to_have_count(10)
+    assert [re.sub(r"\s+Tab.*", "", name) for name in rail.all_inner_texts()] == [
+        "Empfang", "Nachsorge", "Auffälligkeiten", "Kennzahlen", "Listen", "Einstellungen", "Team", "Datenschutz",
+        "Import", "Geräte"]
     expect(manager.get_by_text("Chef · Leitung", exact=True)).to_be_visible()
+    shot(manager, artefacts / "staff-manager-rail.png")
 
 
 def test_kiosk_check_in_appears_live_and_search_opens_member(reception, desk, artefacts):
