@@ -90,8 +90,7 @@ def idle_screen(lang: str, preview: ft.Image | None, camera_line: ft.Text, on_jo
              ft.Container(guide, width=PREVIEW_W, height=PREVIEW_H, alignment=ft.Alignment.CENTER)],
             width=PREVIEW_W, height=PREVIEW_H)
     else:
-        picture = ft.Container(ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL,
-                                       semantics_label=t("kiosk.hold_code", lang)),
+        picture = ft.Container(ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL),   # the title says it
                                width=PREVIEW_W * 0.7, height=PREVIEW_H, alignment=ft.Alignment.CENTER,
                                bgcolor=SOFT, border_radius=28)
     left = ft.Column([picture, camera_line], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=12)
@@ -188,7 +187,7 @@ def next_visit_hint(due, lang: str) -> str | None:
 def notice_screen(lang: str, status: str, on_done: Callable) -> ft.Control:
     """A code that is not ours, tampered, revoked or unknown: what happened and what to do."""
     return ft.Column(
-        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL, semantics_label=t("kiosk.notice.title", lang)),
+        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL),   # decoration: the title below says it
          text(t("kiosk.notice.title", lang), H1, weight=ft.FontWeight.BOLD, color=TEAL, align=ft.TextAlign.CENTER),
          text(t(f"checkin.{status}", lang), H2, align=ft.TextAlign.CENTER),
          text(t("kiosk.notice.ask_desk", lang), H2, weight=ft.FontWeight.W_600, color=WARM, align=ft.TextAlign.CENTER),

@@ -17,13 +17,13 @@ def build(ctx: Ctx) -> ft.Control:
         note = text_field(ctx, label=ctx.t("care.note_for", name=row.first_name), width=260)
         lines = [ft.Text(f"{row.first_name} {row.last_name or ''}".strip() + f" · {row.phone or row.email or ''}",
                          size=16, weight=ft.FontWeight.BOLD),
-                 ft.Text(ctx.t(f"care.kind_{row.kind}") + " · " + ctx.when(row.created_at), size=14)]
+                 ft.Text(ctx.t(f"care.kind_{row.kind}") + " · " + ctx.when(row.created_at))]
         if row.score is not None:
-            lines.append(ft.Text(ctx.t("care.score", score=row.score), size=14))
+            lines.append(ft.Text(ctx.t("care.score", score=row.score)))
         if row.text:
-            lines.append(ft.Text(f"„{row.text}“", size=14, italic=True))
+            lines.append(ft.Text(f"„{row.text}“", italic=True))
         if row.treatment:
-            lines.append(ft.Text(ctx.t("care.treatment", item=ctx.item_name(row.treatment)), size=14))
+            lines.append(ft.Text(ctx.t("care.treatment", item=ctx.item_name(row.treatment))))
 
         def close(e, task=row, box=note) -> None:
             if ctx.run(followups.close_follow_up, task.follow_up_id, ctx.actor, box.value):
@@ -38,7 +38,7 @@ def build(ctx: Ctx) -> ft.Control:
     rates = messages.return_rates(now - timedelta(days=90), now)
     rate_lines = [ft.Text(ctx.t("care.rate_line", trigger=ctx.t(f"care.trigger_{r.trigger}"), sent=r.sent,
                                 returned=r.returned,
-                                rate="–" if r.rate is None else f"{ctx.num(round(r.rate * 100))} %"), size=14)
+                                rate="–" if r.rate is None else f"{ctx.num(round(r.rate * 100))} %"))
                   for r in rates] or [ft.Text(ctx.t("care.no_messages"), italic=True)]
     return ft.Column([
         heading(ctx.t("nav.care")),
@@ -47,7 +47,7 @@ def build(ctx: Ctx) -> ft.Control:
                  *(tasks or [ft.Text(ctx.t("care.no_tasks"), italic=True)]), expand=3),
             card(heading(ctx.t("care.messages_title"), 18),
                  ft.Text(ctx.t("care.outbox", queued=state.queued, sent=state.sent, failed=state.failed,
-                               uncertain=state.uncertain), size=14),
-                 ft.Text(ctx.t("care.rates_title"), size=15, weight=ft.FontWeight.BOLD), *rate_lines, expand=2),
+                               uncertain=state.uncertain)),
+                 ft.Text(ctx.t("care.rates_title"), weight=ft.FontWeight.BOLD), *rate_lines, expand=2),
         ], spacing=16, vertical_alignment=ft.CrossAxisAlignment.START),
     ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

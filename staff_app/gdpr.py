@@ -40,12 +40,10 @@ def build(ctx: Ctx) -> ft.Control:
             as_json = downloads.offer(json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
                                       "member-export.json", "application/json")
             as_pdf = downloads.offer(export_pdf(data, ctx.lang), "member-export.pdf", "application/pdf")
-            links.controls = [
-                ft.Row([ft.Button(ctx.t("gdpr.download_json"), icon=ft.Icons.DOWNLOAD, url=as_json),
-                        ft.Text(as_json, size=12, color="#555555")]),
-                ft.Row([ft.Button(ctx.t("gdpr.download_pdf"), icon=ft.Icons.PICTURE_AS_PDF, url=as_pdf),
-                        ft.Text(as_pdf, size=12, color="#555555")]),
-            ]
+            links.controls = [ft.Row([
+                ft.Button(ctx.t("gdpr.download_json"), icon=ft.Icons.DOWNLOAD, url=as_json),
+                ft.Button(ctx.t("gdpr.download_pdf"), icon=ft.Icons.PICTURE_AS_PDF, url=as_pdf),
+            ], wrap=True, spacing=12)]
             ctx.ok(ctx.t("gdpr.exported", name=name))
 
         def confirm_erase(e) -> None:
@@ -61,12 +59,12 @@ def build(ctx: Ctx) -> ft.Control:
 
             ctx.page.show_dialog(ft.AlertDialog(
                 modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
-                content=ft.Text(ctx.t("gdpr.erase_text"), size=15),
+                content=ft.Text(ctx.t("gdpr.erase_text")),
                 actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
                          ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
                                    style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
 
-        history = [ft.Text(consent_line(ctx, c), size=14)
+        history = [ft.Text(consent_line(ctx, c))
                    for c in desk.consent_history(member_id)]
         detail.controls = [
             card(heading(name, 20), ft.Text(" · ".join(x for x in (profile.email, profile.phone) if x)),
@@ -75,9 +73,9 @@ def build(ctx: Ctx) -> ft.Control:
                          ft.Button(ctx.t("gdpr.erase"), icon=ft.Icons.DELETE_FOREVER, on_click=confirm_erase,
                                    style=ft.ButtonStyle(color="#b71c1c"))], spacing=16),
                  links, *([] if ctx.actor.role == "manager"   # the hint is for whoever may not erase
-                          else [ft.Text(ctx.t("gdpr.erase_hint"), size=13, italic=True)])),
+                          else [ft.Text(ctx.t("gdpr.erase_hint"), italic=True)])),
         ]
 
     box = text_field(ctx, label=ctx.t("gdpr.search"), on_change=find, width=480)
-    return ft.Column([heading(ctx.t("nav.gdpr")), ft.Text(ctx.t("gdpr.hint"), size=14), box, results, detail],
+    return ft.Column([heading(ctx.t("nav.gdpr")), ft.Text(ctx.t("gdpr.hint")), box, results, detail],
                      spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

@@ -13,8 +13,8 @@ from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
-    text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14, text_size=14,
-                        hint_text=",".join(COLUMNS))
+    text = text_field(ctx, label=ctx.t("import.paste"), multiline=True, min_lines=8, max_lines=14,
+                      hint_text=",".join(COLUMNS))
     bonus_points = current_program().signup_bonus
     bonus = ft.Checkbox(label=ctx.t("import.signup_bonus", points=ctx.num(bonus_points)), value=False,
                         visible=bonus_points > 0, label_style=ft.TextStyle(size=16))
@@ -37,7 +37,7 @@ def build(ctx: Ctx) -> ft.Control:
             key = "import.preview_errors_one" if len(result.errors) == 1 else "import.preview_errors"
             report.controls = [ft.Text(ctx.t(key, count=len(result.errors)), size=16,
                                        color="#b71c1c")] + [
-                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)), size=14)
+                ft.Text(ctx.t("import.row_error", row=err.row, message=err.text(ctx.lang)))
                 for err in result.errors]
             ctx.fail(ctx.t("import.nothing_written"))
 
@@ -60,7 +60,7 @@ def build(ctx: Ctx) -> ft.Control:
     bonus.on_change = changed     # the figures of the check no longer hold
     run.on_click = go
     return ft.Column([
-        heading(ctx.t("nav.import")), ft.Text(ctx.t("import.hint", columns=", ".join(COLUMNS)), size=14),
+        heading(ctx.t("nav.import")), ft.Text(ctx.t("import.hint", columns=", ".join(COLUMNS))),
         card(text, bonus, ft.Row([ft.Button(ctx.t("import.check"), icon=ft.Icons.FACT_CHECK, on_click=check), run]),
              report),
     ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

@@ -54,15 +54,19 @@ def since(ctx: Ctx, moment: datetime, now: datetime) -> str:
 
 
 class SyncChip(ft.Container):
-    """Top-bar status of the sync; hidden on a station without HQ. A tap opens the details."""
+    """Top-bar status of the sync; hidden on a station without HQ. For a manager (`offer_details`), a tap
+    opens the details; for reception it is only the status."""
 
     def __init__(self, ctx: Ctx):
-        self._text = ft.Text("", size=14, weight=ft.FontWeight.W_500, color="white")
-        super().__init__(self._text, visible=False, border_radius=14, ink=True,
-                         padding=ft.Padding.symmetric(horizontal=12, vertical=5),
-                         on_click=lambda e: ctx.show("sync"))
+        self._text = ft.Text("", weight=ft.FontWeight.W_500, color="white")
+        super().__init__(self._text, visible=False, border_radius=14,
+                         padding=ft.Padding.symmetric(horizontal=12, vertical=5))
         self.ctx = ctx
         self.state: SyncState | None = None
+
+    def offer_details(self, allowed: bool) -> None:
+        self.on_click = (lambda e: self.ctx.show("sync")) if allowed else None
+        self.ink = allowed
 
     def words(self, state: SyncState) -> tuple[str, str] | None:
         return chip_text(self.ctx, state, clock.now()) if state.hq_url else None
@@ -89,7 +93,7 @@ class SyncDetails(ft.Column):
         self.ctx = ctx
         self.body = ft.Column(spacing=10)
         self.controls = [heading(ctx.raw("sync.title")), card(self.body, width=760),
-                         ft.Text(ctx.raw("sync.refreshed"), size=12, italic=True, color="#555555")]
+                         ft.Text(ctx.raw("sync.refreshed"), italic=True, color="#555555")]
         if state is not None:
             self.show_state(state)
 
@@ -117,7 +121,7 @@ class SyncDetails(ft.Column):
         if not state.last_error:
             lines.append(line(ctx.raw("sync.last_error_none")))
         elif state.offline:   # the line above says it in words; the raw reason is for whoever fixes the network
-            lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), size=13, color="#666666"))
+            lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), color="#666666"))
         else:
             lines.append(line(ctx.raw("sync.error", message=state.last_error), FAIL_COLOUR))
         lines.append(line(ctx.raw("sync.program", version=state.program_version) if state.program_version

@@ -25,8 +25,8 @@ from loyalty import clock, hlc
 from loyalty.errors import Refused
 from loyalty.program import ProgramError
 from loyalty.services.context import store_program
+from loyalty.services.flags import flag_negative
 from loyalty.services.members import balances, forget_member
-from loyalty.services.purchases import flag_negative
 from loyalty.store import Outbox, RowClock, SetAside, checkpoint, db, registry, write
 from loyalty.store.outbox import observe_hlc, restamp
 from loyalty.store.queries import newest_program
@@ -211,9 +211,7 @@ def apply_page(page: PullResponse) -> int:
         except UNFORESEEN:
             applied, ledger_members = _apply(events, horizon, careful=True)
         for member_id in sorted(ledger_members):
-            points = balances(member_id)[0]
-            if points < 0:
-                flag_negative(member_id, points)
+            flag_negative(member_id, balances(member_id)[0])
         observe_hlc(page.server_hlc)
         set_setting(CURSOR, page.cursor)
         if page.config is not None:

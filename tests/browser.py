@@ -5,6 +5,7 @@ the Flet web client served locally (no CDN), accessibility tree switched on befo
 """
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -13,6 +14,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -26,7 +29,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -64,10 +67,22 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         log.close()
 
 
+# Waiting on state, with room for a 2-core machine busy with other jobs: measured with the load
+# average at 50, a new page took 12 to 25 s to show its first button (1.3 s on an idle machine), so
+# Playwright's 30 s for an action and 5 s for an assertion ran out. These are upper bounds only: a
+# test goes on the moment the screen shows what it waits for.
+EXPECT_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 60_000
+APP_LOAD_TIMEOUT_MS = 120_000
+
+
 @contextmanager
 def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
     """A headless Debian Chromium: launched from the given Playwright (the test session's one, see
-    `playwright` in conftest.py) or from one of its own; `env` gives it its own HOME, for example."""
+    `playwright` in conftest.py) or from one of its own; `env` gives it its own HOME, for example.
+    Assertions wait up to EXPECT_TIMEOUT_MS."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     if playwright is None:
         from playwright.sync_api import sync_playwright
         with sync_playwright() as own, chromium(own, args, env) as browser:
@@ -81,24 +96,63 @@ def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | 
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
-    """A new page with the Flet app loaded and its accessibility tree on."""
+    """A new page with the Flet app loaded, its accessibility tree on and the app's first screen in it
+    (the kiosk, the staff app and the console start with a button).
+
+    Flutter builds the tree once its placeholder is clicked; a click that reaches the placeholder
+    before the engine listens is lost, and every later locator then waits in vain. So the click is
+    repeated until the tree is there.
+    """
     page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's)
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
-    return page
+    placeholder = page.locator("flt-semantics-placeholder")
+    tree = page.locator("flt-semantics-host flt-semantics[role=button]").first
+    deadline = time.monotonic() + APP_LOAD_TIMEOUT_MS / 1000
+    placeholder.wait_for(state="attached", timeout=APP_LOAD_TIMEOUT_MS)
+    while True:
+        if placeholder.count():
+            placeholder.dispatch_event("click")
+        try:
+            tree.wait_for(state="attached", timeout=5_000)
+            return page
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
 
 
-def settled_screenshot(page, path) -> None:
-    """A screenshot once the canvas has caught up with the accessibility tree a test just read: on a
-    busy machine Flutter's picture lags it by several frames, so wait until two pictures a frame
-    apart are the same."""
-    last = None
-    for _attempt in range(40):
+def shot(page, path) -> None:
+    """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
+    ahead of the canvas (the first frames of a new page are empty), and a dialog fades in or a
+    scrolled column glides for a few frames after its nodes are there. Two pictures in a row that
+    match and are not one flat colour mean it is drawn and nothing moves any more (a blinking
+    cursor can make one pair differ, so more pairs are tried)."""
+    from PIL import Image
+    picture = page.screenshot()
+    for _ in range(40):
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-        picture = page.screenshot()
-        if picture == last:
+        again = page.screenshot()
+        low, high = Image.open(io.BytesIO(again)).convert("L").getextrema()
+        if again == picture and low != high:
             break
-        last = picture
+        picture = again
     Path(path).write_bytes(picture)
+
+
+def resize(page, width: int, height: int) -> None:
+    """A new window size, once Flutter has laid the page out for it (its root node takes the size)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(
+        """([w, h]) => { const root = document.querySelector("flt-semantics-host > flt-semantics");
+                         return root && root.style.width === w + "px" && root.style.height === h + "px"; }""",
+        arg=[width, height])
+
+
+def wait_until(condition, page, timeout_s: float = 30.0) -> None:
+    """Poll a condition on what the page shows (a box that moves, a list that grows) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        page.wait_for_timeout(50)

@@ -17,8 +17,8 @@ from loyalty.contacts import clean_name, normalise_email, normalise_phone
 from loyalty.errors import Refused
 from loyalty.i18n import fmt_number, t
 from loyalty.services.context import Actor, audit, current_program, require_manager
+from loyalty.services.flags import flag_negative
 from loyalty.services.members import add_entry, balances, enroll, find_by_contact
-from loyalty.services.purchases import flag_negative
 from loyalty.store import LedgerEntry, write
 from loyalty.store.registry import POINTS
 

@@ -135,13 +135,18 @@ class BenefitUse(Base):
 
 
 class Flag(Base):
-    """Something the manager should look at: many transactions in a day, a negative balance."""
+    """Something the manager should look at: many transactions in a day, a negative balance.
+
+    Open until a manager resolves it with a note of what they found (who and when travel with it).
+    """
     id = pw.TextField(primary_key=True)
     member = pw.ForeignKeyField(Member, backref="flags", on_delete="CASCADE")
-    kind = pw.TextField()
+    kind = pw.TextField()                          # many_transactions | negative_balance
     detail = pw.TextField(default="")
     at = UtcDateTimeField()
     resolved_at = UtcDateTimeField(null=True)
+    resolved_by = pw.TextField(null=True)          # staff id
+    note = pw.TextField(null=True)                 # what the manager found
 
 
 class AuditLog(Base):

@@ -101,3 +101,19 @@ def points_of(member_ids: list[str]) -> dict[str, int]:
     rows = db.execute_sql(f'SELECT "member_id", SUM("points") FROM "ledger_entry" WHERE "member_id" IN ({marks}) '
                           'GROUP BY "member_id"', member_ids)
     return {member_id: int(total or 0) for member_id, total in rows}
+
+
+def entries_between(spans: list[tuple[str, str, datetime, datetime]]) -> dict[str, int]:
+    """Ledger entries of a member in [start, end), for each (key, member id, start, end), in one
+    statement: a count per span through the (member, created_at) index. The alerts screen asks for
+    one span per open alert; one query each cost 1.7 s for 1,000 alerts (bench/staff.py)."""
+    counts: dict[str, int] = {}
+    for first in range(0, len(spans), 500):
+        chunk = spans[first:first + 500]
+        values = ", ".join("(?, ?, ?, ?)" for _ in chunk)
+        sql = (f'WITH span("key", "member_id", "lo", "hi") AS (VALUES {values}) '
+               'SELECT s."key", (SELECT COUNT(*) FROM "ledger_entry" e WHERE e."member_id" = s."member_id" '
+               'AND e."created_at" >= s."lo" AND e."created_at" < s."hi") FROM span s')
+        params = [v for key, member, lo, hi in chunk for v in (key, member, _stamp(lo), _stamp(hi))]
+        counts.update(db.execute_sql(sql, params).fetchall())
+    return counts

@@ -151,6 +151,7 @@ POINTS = (-10_000_000, 10_000_000)          # one entry moves at most ten millio
 CENTS = (-100_000_000, 100_000_000)         # one entry at most a million euros either way
 DAYS = (0, 3650)
 CONSENTS = ("program", "marketing", "care")
+FLAG_KINDS = ("many_transactions", "negative_balance")
 
 MEMBER_FIELDS = ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
                  "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by")
@@ -178,7 +179,8 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(BenefitUse, Scope.SYNCED, via=("membership", "membership"), erase=Erase.DROP, export="benefit_uses"),
     RecordType(RecallOverride, Scope.SYNCED, mutable=True, owner="member", erase=Erase.DROP, export="recall_overrides",
                limits={"recall_days": DAYS}, fixed=("item_code",)),
-    RecordType(Flag, Scope.SYNCED, mutable=True, owner="member", export="flags", fixed=("kind",)),
+    RecordType(Flag, Scope.SYNCED, mutable=True, owner="member", erase=Erase.CLEAR, cleared={"note": None},
+               export="flags", choices={"kind": FLAG_KINDS}, fixed=("kind",)),
     RecordType(Feedback, Scope.SYNCED, owner="member", erase=Erase.CLEAR, cleared={"text": None}, export="feedback",
                limits={"score": (0, 10)}),
     RecordType(FollowUp, Scope.SYNCED, mutable=True, owner="member", erase=Erase.CLEAR,

@@ -122,3 +122,10 @@ def test_erased_members_leave_the_lists_but_not_the_figures(fresh_known):
     after = insights.dashboard(date(2026, 2, 1), date(2026, 2, 28))
     assert after.figures["retention_rate"].parts == before.figures["retention_rate"].parts
     assert after.figures["average_lifetime_value"].parts == before.figures["average_lifetime_value"].parts
+
+
+def test_the_known_days_refunds_went_through_the_service(known):
+    """The data set is built with the services themselves: each refund is audited with its staff member."""
+    from loyalty.store import AuditLog
+    refunds = list(AuditLog.select().where(AuditLog.action == "refund"))
+    assert len(refunds) == 2 and {r.staff_id for r in refunds} == {known.station.receptionist.staff_id}

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from browser import open_flet_page, settled_screenshot
+from browser import open_flet_page, shot
 from test_kiosk_browser import type_into
 
 pytestmark = pytest.mark.browser
@@ -97,7 +97,7 @@ def test_join_offers_care_reminders_on_their_own_unticked(page, station_db, arte
     if care:
         care_box.click()
         expect(care_box).to_be_checked()
-    settled_screenshot(page, artefacts / f"kiosk-join-care-{lang}.png")
+    shot(page, artefacts / f"kiosk-join-care-{lang}.png")
     page.get_by_role("button", name=submit).click()
     expect(page.get_by_role("img", name=re.compile("QR"))).to_be_visible(timeout=15_000)
     member = Member.get(Member.email == email)
@@ -118,7 +118,7 @@ def test_the_card_screen_masks_the_address_and_promises_no_mail_already_sent(pag
     masked = r"^We will also send your card to i•••@e•••\.org( tomorrow)?( from \d\d:\d\d)?\.$"   # quiet hours
     line = page.get_by_text(re.compile(masked))
     expect(line).to_be_visible(timeout=15_000)
-    settled_screenshot(page, artefacts / "kiosk-card-masked-en.png")
+    shot(page, artefacts / "kiosk-card-masked-en.png")
     assert page.get_by_text(email, exact=False).count() == 0
     assert page.get_by_text(re.compile("sent your card")).count() == 0
 
@@ -128,7 +128,7 @@ def test_the_first_scan_after_joining_says_welcome_not_welcome_back(page, statio
     scan(page, joined.card_token)
     expect(page.get_by_text("Willkommen, Jana!", exact=True)).to_be_visible(timeout=15_000)
     assert page.get_by_text("Willkommen zurück", exact=False).count() == 0
-    settled_screenshot(page, artefacts / "kiosk-first-visit-de.png")
+    shot(page, artefacts / "kiosk-first-visit-de.png")
 
 
 def test_one_scan_shows_check_in_stamp_and_the_recall_without_naming_the_treatment(page, station_db, artefacts):
@@ -156,7 +156,7 @@ def test_one_scan_shows_check_in_stamp_and_the_recall_without_naming_the_treatme
     hint = page.get_by_text(f"Ihr nächster Termin wäre ab dem {fmt_date(due, 'de', 'long')} sinnvoll.")
     expect(hint).to_be_in_viewport()                       # beside the feedback question, not scrolled away
     expect(page.get_by_text("Wie wahrscheinlich ist es", exact=False)).to_be_visible()
-    settled_screenshot(page, artefacts / "kiosk-scan-stamp-recall-de.png")
+    shot(page, artefacts / "kiosk-scan-stamp-recall-de.png")
     assert page.get_by_text("Ihr nächster Termin steht an", exact=False).count() == 0
     for name in ("Botulinum", "Botox", "toxin"):
         assert page.get_by_text(name, exact=False).count() == 0
@@ -175,10 +175,10 @@ def test_ready_rewards_and_perks_are_named_only_when_public(page, station_db, ar
         "Namen und mehr. Fragen Sie einfach an der Rezeption.")).to_be_visible(timeout=15_000)
     expect(page.get_by_text("Ihre Vorteile: Bevorzugte Terminvergabe, Lounge und Kaffee vor dem Termin")
            ).to_be_in_viewport()
-    settled_screenshot(page, artefacts / "kiosk-rewards-perks-de.png")
+    shot(page, artefacts / "kiosk-rewards-perks-de.png")
     for private in ("Hyaluron-Serum", "Guthaben", "Beratungsgespräch"):
         assert page.get_by_text(private, exact=False).count() == 0
     page.get_by_role("button", name="English").click()
     expect(page.get_by_text("Your benefits: Priority booking, Lounge and coffee before your appointment")
            ).to_be_visible()
-    settled_screenshot(page, artefacts / "kiosk-rewards-perks-en.png")
+    shot(page, artefacts / "kiosk-rewards-perks-en.png")

@@ -49,12 +49,13 @@ class Provider(BaseHTTPRequestHandler):
     """Plays an SMS provider: records requests, answers as `mode` says."""
     calls: list[dict] = []
     mode = "ok"
+    answer_late = threading.Event()     # "hang": the answer goes out only once the station gave up
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Provider.calls.append({"body": body, "auth": self.headers.get("Authorization")})
         if Provider.mode == "hang":
-            time.sleep(1.5)
+            Provider.answer_late.wait(30)
         status, answer = {"ok": (202, {"id": f"sms-{len(Provider.calls)}"}), "busy": (503, {}),
                           "bad": (400, {"error": "invalid number"}), "hang": (202, {"id": "late"})}[Provider.mode]
         data = json.dumps(answer).encode()
@@ -104,7 +105,9 @@ def test_sms_provider_answers(station, clock, enrol, sms, mode, status, tries):
     enrol("Ben", phone="0171 2345678")
     plan_messages()
     Provider.mode = mode
+    Provider.answer_late.clear()
     send_due(sms, "http://127.0.0.1:8550")
+    Provider.answer_late.set()
     assert Message.get().status == status and len(Provider.calls) == tries
     clock.advance(hours=1)
     Provider.mode = "ok"

@@ -49,7 +49,8 @@ def test_scheduler_thread_sends_a_kiosk_welcome_and_stops(station, always_open, 
     try:
         enrol("Anna", email="anna@example.org")
         assert wait_for(lambda: len(smtp.to("anna@example.org")) == 1)
-        time.sleep(0.6)                                   # a few more passes: nothing twice
+        sent_by = stopper.passes
+        assert wait_for(lambda: stopper.passes >= sent_by + 3)  # three more passes: nothing twice
         assert len(smtp.received) == 1
     finally:
         stopper.stop()
