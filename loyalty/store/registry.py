@@ -1,4 +1,5 @@
-"""What every record type is, declared once: where it lives, how it merges, what it may hold, whose it is.
+"""What every record type is, declared once: where it lives, who writes it, how it merges, what it
+may hold, whose it is.
 
 Every list that used to be written out by hand is derived from `RECORDS`: which tables sync and
 which stay on their station (the outbox, the pull, HQ), which merge field by field, the payload
@@ -22,10 +23,14 @@ import peewee as pw
 from loyalty import ledger
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.models import (
+    AftercareAnswer,
+    AftercarePhoto,
+    Appointment,
     AuditLog,
     BenefitUse,
     Card,
     ConsentEvent,
+    ErasureRequest,
     Feedback,
     Flag,
     FollowUp,
@@ -44,9 +49,21 @@ from loyalty.store.models import (
 
 
 class Scope(Enum):
-    SYNCED = "synced"        # written at stations, kept at HQ, pulled by every station
+    SYNCED = "synced"        # written at stations (or by HQ itself), kept at HQ, pulled by every station
     REPORTED = "reported"    # written at stations, kept at HQ for the group, never handed to other stations
     STATION = "station"      # stays on the station that wrote it
+
+
+class Author(Enum):
+    """Who may write a record type. HQ writes as its own device (the patients' app), with the same
+    ids, clocks and receipts as a station; a station cannot push what only HQ may author."""
+    STATION = "station"
+    HQ = "hq"
+
+
+STATIONS = frozenset({Author.STATION})
+HQ_ONLY = frozenset({Author.HQ})
+BOTH = frozenset({Author.STATION, Author.HQ})
 
 
 class Erase(Enum):
@@ -79,6 +96,7 @@ class RecordType:
     choices: dict = field(default_factory=dict)     # text field -> the values it may take
     holds: Holds | None = None
     erasable: bool = False                          # may travel as an `erase` event, which then holds
+    authors: frozenset = STATIONS                   # who may write it: stations, HQ or both
 
     @property
     def table(self) -> str:
@@ -111,6 +129,8 @@ POINTS = (-10_000_000, 10_000_000)          # one entry moves at most ten millio
 CENTS = (-100_000_000, 100_000_000)         # one entry at most a million euros either way
 DAYS = (0, 3650)
 CONSENTS = ("program", "marketing", "care")
+CHANNELS = ("email", "sms")
+APPOINTMENT_STATUSES = ("requested", "confirmed", "proposed", "declined", "cancelled")
 
 MEMBER_FIELDS = ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
                  "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by")
@@ -119,9 +139,11 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(Setting, Scope.STATION),
     RecordType(ProgramVersion, Scope.STATION),
     RecordType(Member, Scope.SYNCED, mutable=True, owner="id", erase=Erase.CLEAR,
-               cleared=dict.fromkeys(MEMBER_FIELDS), export="member", erasable=True,
-               limits={"birthday_day": (1, 31), "birthday_month": (1, 12)}, choices={"locale": ("de", "en")}),
-    RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS}),
+               cleared=dict.fromkeys(MEMBER_FIELDS), export="member", erasable=True, authors=BOTH,
+               limits={"birthday_day": (1, 31), "birthday_month": (1, 12)},
+               choices={"locale": ("de", "en"), "channel": CHANNELS}),
+    RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS},
+               authors=BOTH),
     RecordType(Card, Scope.SYNCED, mutable=True, owner="member", export="cards",
                choices={"status": ("active", "revoked")},
                holds=Holds("status", "revoked", ("status", "revoked_at", "revoked_reason"))),
@@ -139,7 +161,18 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(Feedback, Scope.SYNCED, owner="member", erase=Erase.CLEAR, cleared={"text": None}, export="feedback",
                limits={"score": (0, 10)}),
     RecordType(FollowUp, Scope.SYNCED, mutable=True, owner="member", erase=Erase.CLEAR,
-               cleared={"detail": "", "note": None}, export="follow_ups", choices={"status": ("open", "done")}),
+               cleared={"detail": "", "note": None}, export="follow_ups", choices={"status": ("open", "done")},
+               authors=BOTH),
+    RecordType(Appointment, Scope.SYNCED, mutable=True, owner="member", erase=Erase.DROP, export="appointments",
+               authors=BOTH, choices={"status": APPOINTMENT_STATUSES}),
+    RecordType(AftercareAnswer, Scope.SYNCED, owner="member", erase=Erase.DROP, export="aftercare_answers",
+               authors=HQ_ONLY, choices={"step": ("how_are_you", "result_check"),
+                                         "feeling": ("good", "unsure", "problem")}),
+    RecordType(AftercarePhoto, Scope.SYNCED, owner="member", erase=Erase.DROP, export="aftercare_photos",
+               authors=HQ_ONLY, choices={"content_type": ("image/jpeg",)},
+               limits={"size": (1, 20_000_000), "width": (1, 20_000), "height": (1, 20_000)}),
+    RecordType(ErasureRequest, Scope.SYNCED, mutable=True, owner="member", export="erasure_requests",
+               authors=BOTH, choices={"status": ("open", "done", "declined")}),
     RecordType(Staff, Scope.REPORTED, mutable=True, local_fields=("pin_hash", "failed_pins", "locked_until"),
                choices={"role": ("receptionist", "manager")}),
     RecordType(AuditLog, Scope.REPORTED, owner="member_id", export="staff_actions",
@@ -157,6 +190,7 @@ def record_type(table: str) -> RecordType | None:
 MUTABLE = frozenset(t for t, r in RECORDS.items() if r.mutable)
 SYNCED = frozenset(t for t, r in RECORDS.items() if r.synced)
 PULLED = frozenset(t for t, r in RECORDS.items() if r.pulled)
+HQ_AUTHORED = frozenset(t for t, r in RECORDS.items() if Author.HQ in r.authors)
 EXPORTED = tuple(r.export for r in RECORDS.values() if r.export)
 
 

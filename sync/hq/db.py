@@ -187,6 +187,20 @@ class CardKey(HqModel):
         table_name = "hq_card_key"
 
 
+class Author(HqModel):
+    """One row: HQ's own device, which writes the patients' app's records, with its clock and sequence.
+
+    Locked by each of HQ's own writes before the records it merges, as a device row is by a push.
+    """
+    id = pw.IntegerField(primary_key=True)
+    device_id = pw.TextField()
+    hlc = pw.BigIntegerField(default=0)
+    seq = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_author"
+
+
 class Erasure(HqModel):
     """A member erased at some station: events that arrive for them later are scrubbed as stored."""
     member_id = pw.TextField(primary_key=True)
@@ -196,7 +210,7 @@ class Erasure(HqModel):
         table_name = "hq_erasure"
 
 
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure]
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -217,6 +231,7 @@ def open_hq(url: str) -> pw.Database:
             hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
+            Author.insert(id=1, device_id=f"hq-{secrets.token_hex(12)}").on_conflict_ignore().execute()
     return database
 
 

@@ -12,7 +12,7 @@ from uuid6 import uuid7
 
 from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
-from loyalty.store.registry import RECORDS
+from loyalty.store.registry import RECORDS, Author
 from sync import merge, signing
 from sync.hq import erasure
 from sync.hq.auth import SignedRequest, authenticate
@@ -147,12 +147,20 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
-        merged = _merge(device.id, request.events)
+        receipts, max_hlc = store_events(device.id, request.events, Author.STATION)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
-                     receipts=json.dumps([r.model_dump() for r in merged.receipts]))
-        max_hlc = _write(merged)
-        erasure.scrub_pushed(request.events, merged.receipts)
-    return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
+                     receipts=json.dumps([r.model_dump() for r in receipts]))
+    return PushResponse(receipts=receipts, server_hlc=_server_hlc(max_hlc))
+
+
+def store_events(device_id: str, events: list[WireEvent], author: Author) -> tuple[list[Receipt], int]:
+    """Store each event once, merge it into its row, apply erasures: in the caller's transaction,
+    which holds the writing device's row (a station's, or HQ's own for its records). Returns one
+    receipt per event and the stream's highest clock."""
+    merged = _merge(device_id, events, author)
+    max_hlc = _write(merged)
+    erasure.scrub_pushed(events, merged.receipts)
+    return merged.receipts, max_hlc
 
 
 @dataclass
@@ -164,7 +172,7 @@ class _Merged:
     max_hlc: int
 
 
-def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
+def _merge(device_id: str, events: list[WireEvent], author: Author) -> _Merged:
     """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
@@ -179,7 +187,7 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         if event.id in stored:
             status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
         else:
-            reason = _invalid(device_id, event, rows)
+            reason = _invalid(device_id, event, rows, author)
             status = REJECTED if reason else ACCEPTED
         receipts.append(Receipt(id=event.id, status=status, reason=reason))
         if status != ACCEPTED:
@@ -268,13 +276,15 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
     return rows
 
 
-def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
+def _invalid(device_id: str, event: WireEvent, rows: dict, author: Author) -> str | None:
     """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
     if event.device_id != device_id:
         return "device_mismatch"
     kind = RECORDS.get(event.table)
     if kind is None or not kind.synced:
         return "table_not_synced"
+    if author not in kind.authors:
+        return "author_not_allowed"
     if not kind.mutable and event.payload.get("device_id", device_id) != device_id:
         return "device_mismatch"
     if str(event.payload.get(kind.key)) != event.record_id:
