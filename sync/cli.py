@@ -38,6 +38,9 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8600)
     p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                    help="server processes on one database (default: one per core, at most 4)")
+    p.add_argument("--public-url", default=None,
+                   help="the address patients' phones reach HQ at, for the app's links (or [hq] public_url "
+                        "in hq.toml; default http://HOST:PORT)")
 
     p = command("create-location", cmd_create_location, "add a location (clinic or shop)")
     database(p)
@@ -103,7 +106,10 @@ def cmd_serve(args) -> int:
     import uvicorn
     url = args.db or default_db()
     os.environ["LOYALTY_HQ_DB"] = url
-    print(f"HQ: http://{args.host}:{args.port}/  (OpenAPI: /openapi.json)", flush=True)
+    os.environ["LOYALTY_HQ_LISTEN"] = f"http://{args.host}:{args.port}"
+    if args.public_url:
+        os.environ["LOYALTY_HQ_PUBLIC_URL"] = args.public_url
+    print(f"HQ: http://{args.host}:{args.port}/  (OpenAPI: /openapi.json, the patients' app: /app/)", flush=True)
     uvicorn.run("hq.main:app", host=args.host, port=args.port, workers=args.workers, log_level="warning")
     return DONE
 

@@ -10,6 +10,7 @@ from loyalty import clock, ledger
 from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
+from loyalty.standing import rewards_ready
 from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, personal, queries, write
 from loyalty.store.outbox import new_id, record
 from loyalty.store.registry import EXPORTED, MEMBER_FIELDS  # noqa: F401  (EXPORTED: the export's sections, for views)
@@ -228,9 +229,7 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
     tier = program.tier_for(earned)
     upcoming = program.next_tier(earned)
     card = stamp_card(stamps, program.stamps_per_card)
-    ready = [r.code for r in program.rewards.values()
-             if (r.cost_points is not None and points >= r.cost_points)
-             or (r.cost_stamps is not None and stamps >= r.cost_stamps)]
+    ready = rewards_ready(program, points, stamps)
     return MemberStatus(
         member_id=member.id, first_name=member.first_name or "", last_name=member.last_name,
         points=points, stamps_on_card=card.on_card, stamps_per_card=card.per_card,

@@ -210,7 +210,76 @@ class Erasure(HqModel):
         table_name = "hq_erasure"
 
 
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author]
+# --- the patients' app (sync/hq/patients) ----------------------------------------------------
+
+class AppCode(HqModel):
+    """A sign-in code and link asked for one address, kept as hashes.
+
+    A row is written for an unknown address too (member_id None, a code nobody knows), so the
+    answer, the time it takes and the rate limits are the same whether the address is a member's.
+    """
+    id = pw.TextField(primary_key=True)
+    address_key = pw.TextField()          # sha256 of the normalised address
+    member_id = pw.TextField(null=True)
+    code_hash = pw.TextField()
+    link_hash = pw.TextField(unique=True)
+    client = pw.TextField()               # who asked (the address they came from), for the per-client limit
+    created_at = pw.DoubleField()
+    expires_at = pw.DoubleField()
+    used_at = pw.DoubleField(null=True)
+    attempts = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_app_code"
+        indexes = ((("address_key", "created_at"), False), (("client", "created_at"), False))
+
+
+class AppFailure(HqModel):
+    """A wrong sign-in code or link, per client: too many in an hour and the client waits."""
+    id = pw.AutoField()
+    client = pw.TextField()
+    at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_failure"
+        indexes = ((("client", "at"), False),)
+
+
+class AppLinkUse(HqModel):
+    """A personal sign-in link from a welcome e-mail, used once."""
+    token_hash = pw.TextField(primary_key=True)
+    used_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_link_use"
+
+
+class AppSession(HqModel):
+    """A signed-in device: the token lives in that browser only, here only its hash."""
+    id = pw.TextField(primary_key=True)
+    token_hash = pw.TextField(unique=True)
+    member_id = pw.TextField(index=True)
+    agent = pw.TextField(default="")      # the browser's user agent, shown as "Chrome on Android"
+    created_at = pw.DoubleField()
+    last_seen_at = pw.DoubleField()
+    revoked_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_session"
+
+
+class AppSecret(HqModel):
+    """One row: the key that signs the app's file links (calendar entries, exports, uploads)."""
+    id = pw.IntegerField(primary_key=True)
+    secret = pw.TextField()
+
+    class Meta:
+        table_name = "hq_app_secret"
+
+
+APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret]
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author,
+             *APP_MODELS]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -232,7 +301,43 @@ def open_hq(url: str) -> pw.Database:
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
             Author.insert(id=1, device_id=f"hq-{secrets.token_hex(12)}").on_conflict_ignore().execute()
+            AppSecret.insert(id=1, secret=secrets.token_hex(32)).on_conflict_ignore().execute()
+            _create_row_indexes()
     return database
+
+
+# --- reading merged rows by a field of their data -------------------------------------------
+
+ROW_FIELDS = ("member", "membership", "email", "phone")    # the fields the patients' app looks rows up by
+
+
+def row_field(name: str) -> pw.SQL:
+    """A field of `hq_row.data` as text, written exactly as its index is, so the index is used."""
+    if name not in ROW_FIELDS:
+        raise ValueError(f"no index on hq_row field {name!r}")
+    if is_postgres():
+        return pw.SQL(f"((data::jsonb) ->> '{name}')")
+    return pw.SQL(f"json_extract(data, '$.{name}')")
+
+
+def _create_row_indexes() -> None:
+    """A member's records by their member field, a plan's benefit uses, a member by e-mail or phone.
+
+    Expression indexes on the JSON of each row: the push path writes rows as before. Created once,
+    when missing (checked first: creating an index locks the table even when it exists).
+    """
+    wanted = {"hq_row_member": ("tbl", "member", None), "hq_row_membership": ("tbl", "membership", None),
+              "hq_row_email": (None, "email", "member"), "hq_row_phone": (None, "phone", "member")}
+    if is_postgres():
+        existing = {n for (n,) in hq_db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'hq_row'")}
+    else:
+        existing = {n for (n,) in hq_db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for name, (prefix, field, table) in wanted.items():
+        if name in existing:
+            continue
+        columns = ", ".join(c for c in (prefix, row_field(field).sql) if c)
+        where = f" WHERE tbl = '{table}'" if table else ""
+        hq_db.execute_sql(f"CREATE INDEX {name} ON hq_row ({columns}){where}")
 
 
 @contextlib.contextmanager

@@ -1,0 +1,161 @@
+"""The app's plain HTTP pieces beside the Flet client: the web app manifest and its icons (the
+clinic's name and colour from the program), the service worker and its offline page, and the card
+image. Mounted by the HQ process in front of the Flet app, so these addresses win over its files.
+"""
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse, Response
+from PIL import Image, ImageDraw, ImageFont
+
+from loyalty.program import DEFAULT_COLOUR
+from loyalty.qr import qr_png
+from loyalty.tokens import TokenError, parse_token
+from sync.hq.db import CardKey, hq_db
+from sync.hq.program import program_in_force
+
+STATIC = Path(__file__).resolve().parent / "static"
+ICONS = {"icon-192": (192, False), "icon-512": (512, False), "icon-maskable-192": (192, True),
+         "icon-maskable-512": (512, True), "apple-touch-icon-192": (192, False)}
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def router(prefix: str = "/app") -> APIRouter:
+    routes = APIRouter(prefix=prefix, include_in_schema=False)
+
+    @routes.get("/manifest.json")
+    def manifest() -> JSONResponse:
+        name, colour = _identity()
+        return JSONResponse(web_manifest(name, colour, prefix), media_type="application/manifest+json",
+                            headers=NO_STORE)
+
+    @routes.get("/icons/{name}.png")
+    def icon(name: str) -> Response:
+        if name not in ICONS:                     # the Flet client's own pictures (its loading animation)
+            return _client_file(f"icons/{name}.png")
+        label, colour = _identity()
+        size, maskable = ICONS[name]
+        return Response(icon_png(label, colour, size, maskable), media_type="image/png")
+
+    @routes.get("/favicon.png")
+    def favicon() -> Response:
+        label, colour = _identity()
+        return Response(icon_png(label, colour, 64, False), media_type="image/png")
+
+    @routes.get("/flutter_service_worker.js")
+    def service_worker() -> FileResponse:
+        return FileResponse(STATIC / "flutter_service_worker.js", media_type="text/javascript",
+                            headers={**NO_STORE, "Service-Worker-Allowed": f"{prefix}/"})
+
+    @routes.get("/offline.html")
+    def offline() -> FileResponse:
+        return FileResponse(STATIC / "offline.html", media_type="text/html", headers=NO_STORE)
+
+    @routes.get("/card/none.png")
+    def no_card() -> Response:
+        return Response(_blank_png(), media_type="image/png", headers=NO_STORE)
+
+    @routes.get("/card/{token}.png")
+    def card(token: str) -> Response:
+        """The QR image of a card token signed with the group's key: nothing personal in it."""
+        with hq_db.connection_context():
+            key = bytes.fromhex(CardKey.get_by_id(1).secret)
+        try:
+            parsed = parse_token(token, key)
+        except TokenError:
+            return Response(status_code=404)
+        return Response(qr_png(parsed.text, box_size=10), media_type="image/png", headers=NO_STORE)
+
+    return routes
+
+
+def client_dir() -> str:
+    """A folder with the Flet client's index.html plus one line that registers the app's service worker.
+
+    Flutter's loader only re-registers a service worker that is already there (to retire it), so
+    without this line a phone would never get one. The worker is registered under the address and
+    version the loader uses, which then finds it current and leaves it alone.
+    """
+    from flet_web import get_package_web_dir
+    web = Path(get_package_web_dir())
+    version = re.search(r'serviceWorkerVersion:\s*"([^"]+)"', (web / "flutter_bootstrap.js").read_text()).group(1)
+    register = ("<script>if ('serviceWorker' in navigator) { navigator.serviceWorker"
+                f".register('flutter_service_worker.js?v={version}'); }}</script>\n</head>")
+    folder = Path(tempfile.mkdtemp(prefix="patient-app-"))
+    (folder / "index.html").write_text((web / "index.html").read_text().replace("</head>", register, 1))
+    return str(folder)
+
+
+def web_manifest(name: str, colour: str, prefix: str = "/app") -> dict:
+    """Installable on a phone's home screen: name, colours, start address and scope, icons."""
+    return {
+        "name": name,
+        "short_name": short_name(name),
+        "description": name,
+        "id": f"{prefix}/",
+        "start_url": f"{prefix}/",
+        "scope": f"{prefix}/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": colour,
+        "prefer_related_applications": False,
+        "icons": [{"src": f"{prefix}/icons/{icon}.png", "sizes": f"{size}x{size}", "type": "image/png",
+                   **({"purpose": "maskable"} if maskable else {})}
+                  for icon, (size, maskable) in ICONS.items() if not icon.startswith("apple")],
+    }
+
+
+def short_name(name: str, limit: int = 15) -> str:
+    """As many whole words as fit under a home-screen icon."""
+    words, out = name.split(), ""
+    for word in words:
+        if len(f"{out} {word}".strip()) > limit:
+            break
+        out = f"{out} {word}".strip()
+    return out or name[:limit]
+
+
+@lru_cache(maxsize=32)
+def icon_png(name: str, colour: str, size: int, maskable: bool) -> bytes:
+    """The program's initial in white on its colour; a maskable icon keeps it in the middle 80 %."""
+    image = Image.new("RGB", (size, size), colour) if maskable else Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    if not maskable:
+        draw.rounded_rectangle([0, 0, size - 1, size - 1], radius=size // 5, fill=colour)
+    letter = (name.strip()[:1] or "·").upper()
+    font = ImageFont.truetype(FONT, int(size * (0.42 if maskable else 0.55))) if Path(FONT).is_file() \
+        else ImageFont.load_default()
+    draw.text((size / 2, size / 2), letter, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1, 1), (255, 255, 255, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _client_file(path: str) -> Response:
+    from flet_web import get_package_web_dir
+    web = Path(get_package_web_dir()).resolve()
+    found = (web / path).resolve()
+    if web not in found.parents or not found.is_file():
+        return Response(status_code=404)
+    return FileResponse(found)
+
+
+def _identity() -> tuple[str, str]:
+    with hq_db.connection_context():
+        program = program_in_force()
+    return (program.name, program.colour) if program else ("Loyalty", DEFAULT_COLOUR)
