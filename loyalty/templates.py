@@ -13,7 +13,10 @@ from loyalty.i18n import fmt_date, fmt_number, t
 
 TEMPLATES = ("welcome", "card", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
              "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session",
-             "signin")
+             "signin", "appointment_confirmed", "appointment_proposed", "appointment_declined")
+
+
+CHECKINS = ("aftercare_how_are_you", "aftercare_result_check")   # the patients' app asks these too
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ def render(template: str, lang: str, *, first_name: str, program: str, points: i
     subject = t(f"message.{template}.subject", lang, **params)
     body = t(f"message.{template}.body", lang, **params)
     if app_url:
-        body += "\n\n" + t("message.app_link", lang, url=app_url)
+        line = "message.app_checkin" if template in CHECKINS else "message.app_link"
+        body += "\n\n" + t(line, lang, url=app_url)
     sms = t(f"message.{template}.sms", lang, **params)
     footer = [t("message.footer", lang, **params)]
     if unsubscribe_url:

@@ -15,17 +15,21 @@ from typing import Callable
 import flet as ft
 
 from loyalty import i18n
-from patient_app import card, history, more, signin
+from patient_app import appointments, card, care, history, inbox, more, signin
 from patient_app.ui import LANGUAGE_KEY, SESSION_KEY, Ctx, Wiring, body, heading
+from sync.hq.patients import aftercare
 from sync.hq.patients import signin as signin_case
 from sync.hq.program import program_in_force
 
 # (screen key, icon, module): the navigation bar at the bottom, thumb's reach on a phone.
 SCREENS = [
     ("card", ft.Icons.QR_CODE_2, card),
-    ("history", ft.Icons.HISTORY, history),
+    ("appointments", ft.Icons.EVENT, appointments),
+    ("care", ft.Icons.HEALING, care),
+    ("inbox", ft.Icons.MAIL_OUTLINE, inbox),
     ("more", ft.Icons.MORE_HORIZ, more),
 ]
+INNER = {"history": (history, "card")}    # screens reached from another: (module, the tab it belongs to)
 LINKS = {"/signin/": signin_case.verify_link, "/welcome/": signin_case.verify_welcome}
 
 
@@ -46,6 +50,7 @@ class PatientApp:
         self.prefs: ft.SharedPreferences | None = None
         self.token: str | None = None
         self.screen = "card"
+        self.tabs = SCREENS
         self.holder = ft.Container(padding=ft.Padding.symmetric(horizontal=16, vertical=12))
         self.title = ft.Text("", size=20, weight=ft.FontWeight.BOLD, color="white")
 
@@ -90,11 +95,12 @@ class PatientApp:
                                        spacing=0, expand=True), expand=True))
 
     def navigation(self) -> ft.NavigationBar:
-        keys = [key for key, _, _ in SCREENS]
+        keys = [key for key, _, _ in self.tabs]
+        tab = INNER[self.screen][1] if self.screen in INNER else self.screen
         return ft.NavigationBar(
-            selected_index=keys.index(self.screen) if self.screen in keys else 0, bgcolor="#eef3f4",
+            selected_index=keys.index(tab) if tab in keys else 0, bgcolor="#eef3f4",
             destinations=[ft.NavigationBarDestination(icon=icon, label=self.ctx.t(f"nav.{key}"))
-                          for key, icon, _ in SCREENS],
+                          for key, icon, _ in self.tabs],
             on_change=lambda e: self.page.run_task(self.navigate, int(e.control.selected_index)))
 
     async def refresh(self) -> None:
@@ -105,7 +111,7 @@ class PatientApp:
 
     async def navigate(self, index: int) -> None:
         self.ctx.clear()
-        await self.show(SCREENS[index][0])
+        await self.show(self.tabs[index][0])
 
     async def show(self, screen: str) -> None:
         """Draw a screen for the signed-in member, after checking the device is still signed in."""
@@ -119,8 +125,10 @@ class PatientApp:
             page.update()
             return
         ctx.member_id, ctx.session_id = found.member_id, found.session_id
+        cared = await ctx.call(aftercare.has_treatments, found.member_id)
+        self.tabs = [tab for tab in SCREENS if tab[0] != "care" or cared]     # aftercare only after a treatment
         self.screen = screen
-        module = dict((key, mod) for key, _, mod in SCREENS)[screen]
+        module = INNER[screen][0] if screen in INNER else dict((key, mod) for key, _, mod in SCREENS)[screen]
         content = await module.build(ctx)
         self.frame()
         page.navigation_bar = self.navigation()

@@ -20,7 +20,9 @@ async def build(ctx: Ctx) -> ft.Control:
         return ft.Column([ctx.status])
     ctx.program = found.program
     return ft.Column([heading(ctx, ctx.t("card.hello", name=found.first_name)), qr_panel(ctx, found.card_token),
-                      *standing_panels(ctx, found)], spacing=16, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+                      *standing_panels(ctx, found),
+                      secondary(ctx, ctx.t("card.history"), lambda e: ctx.show("history"), icon=ft.Icons.HISTORY)],
+                     spacing=16, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
 
 def card_image(token: str, size: int, label: str) -> ft.Image:

@@ -1,9 +1,10 @@
-"""Language, the member's signed-in devices (each can be signed out) and signing out here."""
+"""The member's data (privacy), language, signed-in devices (each can be signed out), signing out."""
 from __future__ import annotations
 
 import flet as ft
 
 from loyalty import i18n
+from patient_app import privacy
 from patient_app.ui import MUTED, SMALL, Ctx, body, heading, panel, secondary
 from sync.hq.patients import signin
 
@@ -32,6 +33,7 @@ async def build(ctx: Ctx) -> ft.Control:
         ctx.switch_language, lang)) for lang in i18n.LANGUAGES if lang != ctx.lang])
     return ft.Column([
         heading(ctx, ctx.t("more.title")),
+        *await privacy.panels(ctx),
         panel(heading(ctx, ctx.t("more.language"), 20), languages),
         panel(heading(ctx, ctx.t("more.devices"), 20), *rows),
         secondary(ctx, ctx.t("more.sign_out"), lambda e: ctx.page.run_task(ctx.signed_out), icon=ft.Icons.LOGOUT),

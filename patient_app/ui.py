@@ -75,6 +75,9 @@ class Ctx:
     def when(self, value: datetime) -> str:
         return i18n.fmt_datetime(value, self.lang, self.tz)
 
+    def appointment(self, value: datetime) -> str:
+        return i18n.fmt_appointment(value, self.lang, self.tz)
+
     @property
     def tz(self) -> str:
         return self.program.timezone if self.program else TIME_ZONE

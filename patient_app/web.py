@@ -4,20 +4,23 @@ image. Mounted by the HQ process in front of the Flet app, so these addresses wi
 """
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from PIL import Image, ImageDraw, ImageFont
 
+from loyalty.errors import Refused
 from loyalty.program import DEFAULT_COLOUR
 from loyalty.qr import qr_png
 from loyalty.tokens import TokenError, parse_token
 from sync.hq.db import CardKey, hq_db
+from sync.hq.patients import appointments, files, photos, privacy
 from sync.hq.program import program_in_force
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -73,7 +76,69 @@ def router(prefix: str = "/app") -> APIRouter:
             return Response(status_code=404)
         return Response(qr_png(parsed.text, box_size=10), media_type="image/png", headers=NO_STORE)
 
+    @routes.get("/files/{kind}/{ref}")
+    def member_file(kind: str, ref: str, m: str = "", e: str = "", s: str = "") -> Response:
+        """A member's own file behind a signed link the app made for them (see sync.hq.patients.files)."""
+        with hq_db.connection_context():
+            if kind not in FILES or not files.check(kind, ref, m, e, s):
+                return PlainTextResponse(_gone(), status_code=404)
+            try:
+                return FILES[kind](m, ref)
+            except Refused:
+                return PlainTextResponse(_gone(), status_code=404)
+
+    @routes.put("/files/upload/{ref}")
+    async def upload(ref: str, request: Request, m: str = "", e: str = "", s: str = "") -> Response:
+        """A photo from the phone (the app's file picker sends it as the body), at most 10 MB."""
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():
+            return PlainTextResponse("Content-Length required", status_code=411)
+        if int(length) > photos.MAX_UPLOAD:
+            return PlainTextResponse("too large", status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > photos.MAX_UPLOAD:
+                return PlainTextResponse("too large", status_code=413)
+
+        def store():
+            with hq_db.connection_context():
+                if not files.check("upload", ref, m, e, s):
+                    return None
+                return photos.store_upload(m, ref, bytes(body))
+        try:
+            stored = await asyncio.to_thread(store)
+        except Refused as refused:
+            return PlainTextResponse(refused.message("en"), status_code=400)
+        if stored is None:
+            return PlainTextResponse(_gone(), status_code=404)
+        return JSONResponse({"photo": stored.photo_id, "width": stored.width, "height": stored.height})
+
     return routes
+
+
+def _calendar(member_id: str, ref: str) -> Response:
+    program = program_in_force()
+    data = appointments.calendar_file(member_id, ref, program.name if program else "")
+    return Response(data, media_type="text/calendar",
+                    headers={**NO_STORE, "Content-Disposition": 'attachment; filename="termin.ics"'})
+
+
+def _photo(member_id: str, ref: str) -> Response:
+    return Response(photos.picture(member_id, ref), media_type="image/jpeg", headers=NO_STORE)
+
+
+def _export(member_id: str, ref: str) -> Response:
+    return Response(privacy.export(member_id), media_type="application/zip",
+                    headers={**NO_STORE, "Content-Disposition": 'attachment; filename="meine-daten.zip"'})
+
+
+FILES = {"appointment": _calendar, "photo": _photo, "export": _export}
+
+
+def _gone() -> str:
+    return "Dieser Link ist abgelaufen. Bitte öffnen Sie ihn erneut in der App.\n" \
+           "This link has expired. Please open it again in the app.\n"
 
 
 def client_dir() -> str:

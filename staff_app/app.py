@@ -15,6 +15,7 @@ from loyalty import events
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
 from staff_app import (
+    appointments,
     care,
     dashboard,
     gdpr,
@@ -37,6 +38,7 @@ SYNC_POLL_SECONDS = 2.0
 # (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
 SECTIONS = [
     ("desk", ft.Icons.PEOPLE, members),
+    ("appointments", ft.Icons.EVENT, appointments),
     ("care", ft.Icons.HEALING, care),
     ("dashboard", ft.Icons.INSIGHTS, dashboard),
     ("lists", ft.Icons.LIST_ALT, lists),

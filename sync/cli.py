@@ -60,6 +60,12 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     database(p)
     p.add_argument("file")
 
+    p = command("booking-page", cmd_booking_page,
+                "set a location's own online booking page: the patients' app opens it instead of taking requests")
+    database(p)
+    p.add_argument("location", help="location name or id")
+    p.add_argument("url", nargs="?", default=None, help="https://... (leave out to take requests in the app again)")
+
     p = command("status", cmd_status, "locations, devices, events and stream position")
     database(p)
 
@@ -72,12 +78,16 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from loyalty.errors import Refused
     from sync.client import HqError
     from sync.hq.errors import ApiError
     try:
         return args.hq_func(args)
     except ApiError as exc:
         print(f"loyalty hq: {exc.message}", file=sys.stderr)
+        return REFUSED
+    except Refused as exc:
+        print(f"loyalty hq: {exc.message('en')}", file=sys.stderr)
         return REFUSED
     except HqError as exc:
         print(f"loyalty hq: HQ answered {exc.status} {exc.code}: {exc.message}", file=sys.stderr)
@@ -142,6 +152,14 @@ def cmd_publish_config(args) -> int:
     from sync.hq import service
     _open(args)
     _print(args, {"version": service.publish_config(Path(args.file).read_text(encoding="utf-8"))})
+    return DONE
+
+
+def cmd_booking_page(args) -> int:
+    from sync.hq.patients.appointments import set_booking_page
+    _open(args)
+    set_booking_page(args.location, args.url)
+    _print(args, {"location": args.location, "booking_page": args.url or ""})
     return DONE
 
 

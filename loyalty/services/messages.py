@@ -32,7 +32,7 @@ from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
 from loyalty.store.settings import GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, device_id, get_setting
-from loyalty.templates import render, template_for
+from loyalty.templates import CHECKINS, render, template_for
 from loyalty.tokens import WELCOME_DAYS, welcome_token
 
 log = logging.getLogger(__name__)
@@ -359,7 +359,8 @@ def _send_one(message: Message, channels, base_url, program, policy, now, app_ur
     if reason:
         _finish(message.id, "skipped", error=reason)
         return "skipped"
-    channel_name = "email" if member.email and "email" in channels else "sms"
+    reachable = [c for c, contact in (("email", member.email), ("sms", member.phone)) if contact and c in channels]
+    channel_name = member.channel if member.channel in reachable else reachable[0]   # the app's choice first
     try:
         outgoing = _compose(message, member, channel_name, base_url, program, app_url, now)
     except Exception as exc:   # a template or card problem: nothing was sent, staff see why
@@ -436,6 +437,8 @@ def _compose(message: Message, member: Member, channel: str, base_url: str, prog
         if app_url and group_key:
             expires = int((now or clock.now()).timestamp()) + WELCOME_DAYS * 24 * 3600
             app_link = f"{app_url}welcome/{welcome_token(member.id, expires, bytes.fromhex(group_key))}"
+    elif template_for(message.trigger, message.step) in CHECKINS and app_url:
+        app_link = app_url
     url = (f"{base_url}/unsubscribe/{unsubscribe_token(member.id, message.purpose)}"
            if message.purpose != "program" else None)
     rendered = render(template_for(message.trigger, message.step), lang, first_name=member.first_name or "",

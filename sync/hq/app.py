@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.hq.db import close_hq, open_hq
 from sync.hq.errors import ApiError
-from sync.hq.routers import devices, exchange
+from sync.hq.routers import devices, exchange, photos
 from sync.protocol import MAX_BODY_BYTES
 
 
@@ -32,10 +32,12 @@ def create_app(database_url: str) -> FastAPI:
                   description="Device enrolment and offline-first sync for loyalty stations.")
     app.include_router(devices.router)
     app.include_router(exchange.router)
+    app.include_router(photos.router)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH"):
+        """The sync API's limit; the web apps HQ serves beside it set their own (a photo is larger)."""
+        if request.url.path.startswith("/v1/") and request.method in ("POST", "PUT", "PATCH"):
             length = request.headers.get("content-length")
             if length is None:
                 return _error(411, "length_required", "Send a Content-Length header.")

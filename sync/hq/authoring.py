@@ -16,7 +16,7 @@ from loyalty.store import registry
 from loyalty.store.registry import RECORDS, Author
 from sync.hq import service
 from sync.hq.db import Author as AuthorRow
-from sync.hq.db import Stream, is_postgres, now
+from sync.hq.db import Stream, is_postgres, lock_records, now
 from sync.protocol import ACCEPTED, Receipt
 from sync.protocol import Event as WireEvent
 
@@ -44,6 +44,14 @@ class Write:
 
 def hq_device() -> str:
     return AuthorRow.get_by_id(1).device_id
+
+
+def hold(keys: set[tuple[str, str]]) -> None:
+    """Before reading records to change them: HQ's device row, then the records' merge locks, in the
+    order every write takes them, so a read-modify-write loses no concurrent change."""
+    query = AuthorRow.select(AuthorRow.id).where(AuthorRow.id == 1)
+    (query.for_update() if is_postgres() else query).get()
+    lock_records(keys)
 
 
 def write(changes: list[Write]) -> list[Receipt]:

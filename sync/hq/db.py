@@ -14,6 +14,8 @@ import time
 import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase
 
+from loyalty.store.registry import RECORDS
+
 hq_db = pw.DatabaseProxy()
 
 
@@ -277,7 +279,64 @@ class AppSecret(HqModel):
         table_name = "hq_app_secret"
 
 
-APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret]
+class AppLocation(HqModel):
+    """A location's own booking page: the app then opens it instead of taking a request."""
+    location_id = pw.TextField(primary_key=True)
+    booking_url = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "hq_app_location"
+
+
+class AppNotice(HqModel):
+    """What the app told a member (the desk's answer to a request ...): their inbox, and the letter
+    or push message it went out as. `key` makes planning it idempotent across HQ processes."""
+    id = pw.TextField(primary_key=True)
+    key = pw.TextField(unique=True)
+    member_id = pw.TextField(index=True)
+    kind = pw.TextField()                 # appointment_confirmed | appointment_proposed | appointment_declined ...
+    params = pw.TextField(default="{}")   # JSON: the appointment, its time
+    created_at = pw.DoubleField()
+    status = pw.TextField(default="planned", index=True)   # planned | sending | sent | failed | unsent
+    channel = pw.TextField(null=True)     # push | email | sms
+    attempts = pw.IntegerField(default=0)
+    claimed_at = pw.DoubleField(null=True)
+    sent_at = pw.DoubleField(null=True)
+    read_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_notice"
+
+
+class AppCursor(HqModel):
+    """One row: the stream position up to which the notifier has looked for answers to tell patients."""
+    id = pw.IntegerField(primary_key=True)
+    position = pw.BigIntegerField()
+
+    class Meta:
+        table_name = "hq_app_cursor"
+
+
+class AppPhoto(HqModel):
+    """An aftercare photo, re-encoded without its metadata. It stays here, for the treating team:
+    stations hold only its reference (`aftercare_photo`) and fetch it over the signed sync link."""
+    id = pw.TextField(primary_key=True)
+    member_id = pw.TextField(index=True)
+    answer_id = pw.TextField(null=True, index=True)   # None until the check-in it documents is sent
+    data = pw.BlobField()
+    content_type = pw.TextField()
+    size = pw.IntegerField()
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    sha256 = pw.TextField()
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_photo"
+
+
+APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto]
+APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto]     # rows of one member (member_id): gone on erasure
 HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author,
              *APP_MODELS]
 
@@ -302,13 +361,22 @@ def open_hq(url: str) -> pw.Database:
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
             Author.insert(id=1, device_id=f"hq-{secrets.token_hex(12)}").on_conflict_ignore().execute()
             AppSecret.insert(id=1, secret=secrets.token_hex(32)).on_conflict_ignore().execute()
+            AppCursor.insert(id=1, position=Stream.get_by_id(1).position).on_conflict_ignore().execute()
             _create_row_indexes()
     return database
 
 
 # --- reading merged rows by a field of their data -------------------------------------------
 
-ROW_FIELDS = ("member", "membership", "email", "phone")    # the fields the patients' app looks rows up by
+def _member_fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Fields that name a member's records (owners and parents, from the registry) and a member's contact."""
+    owners = {k.owner for k in RECORDS.values() if k.synced and k.owner and k.owner != k.key}
+    parents = {k.via[0] for k in RECORDS.values() if k.via}
+    return tuple(sorted(owners | parents)), ("email", "phone")
+
+
+KEYS, CONTACTS = _member_fields()
+ROW_FIELDS = KEYS + CONTACTS          # the fields the patients' app looks rows up by
 
 
 def row_field(name: str) -> pw.SQL:
@@ -321,13 +389,14 @@ def row_field(name: str) -> pw.SQL:
 
 
 def _create_row_indexes() -> None:
-    """A member's records by their member field, a plan's benefit uses, a member by e-mail or phone.
+    """A member's records by the field that names them (or their parent record), a member by e-mail
+    or phone: expression indexes on each row's JSON, so the push path writes rows as before.
 
-    Expression indexes on the JSON of each row: the push path writes rows as before. Created once,
-    when missing (checked first: creating an index locks the table even when it exists).
+    Created once, when missing (checked first: creating an index locks the table even when it
+    exists); on a large HQ the first start after an upgrade builds them.
     """
-    wanted = {"hq_row_member": ("tbl", "member", None), "hq_row_membership": ("tbl", "membership", None),
-              "hq_row_email": (None, "email", "member"), "hq_row_phone": (None, "phone", "member")}
+    wanted = {f"hq_row_{name}": ("tbl", name, None) for name in KEYS}
+    wanted.update({f"hq_row_{name}": (None, name, "member") for name in CONTACTS})
     if is_postgres():
         existing = {n for (n,) in hq_db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'hq_row'")}
     else:

@@ -1,16 +1,21 @@
 """Helpers for the patients' app tests: members at a station, codes and links read from real e-mails."""
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import expect
 
+from loyalty import clock as clock_module
 from loyalty.program import DEFAULT_PROGRAM
-from loyalty.services import Actor, context, enroll, init_station, sign_in
+from loyalty.services import Actor, context, enroll, init_station, record_treatment, sign_in
 from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
@@ -89,7 +94,8 @@ def app_page(browser, hq, viewport=(390, 844), locale: str = "de-DE", profile: P
     else:
         context = browser.browser_type.launch_persistent_context(profile, executable_path=CHROMIUM,
                                                                  args=CHROMIUM_ARGS, viewport=size, locale=locale)
-    page = context.new_page()
+    page = context.pages[0] if context.pages else context.new_page()     # a kept profile opens with one tab
+    page.bring_to_front()
     page.goto(hq.url + "/app/")
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.locator("flt-semantics-placeholder").dispatch_event("click")
@@ -111,6 +117,7 @@ def type_in(page, label: str, text: str) -> None:
     """Type as a person does and check the field shows it: on a busy machine a select-all can reach
     Flutter before the field has focus, leaving the old text in front of the new."""
     box = page.get_by_role("textbox", name=label)
+    page.bring_to_front()                   # keys go to the focused window: two phones are two windows
     for _ in range(3):
         box.click()
         page.keyboard.press("Control+A")
@@ -139,3 +146,76 @@ def member_at_home(station: LinkedStation, first: str, email: str) -> tuple[str,
     with station.opened():
         result = enroll(first, station.device, email=email, consent_program=True, age_confirmed=True)
         return result.member_id, result.card_token
+
+
+def pulled_by_station(station: LinkedStation, model, timeout: float = 30.0) -> str:
+    """Wait until the running station has pulled a record of `model`; its id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with station.opened():
+            found = model.select(model.id).first()
+        if found is not None:
+            return found.id
+        time.sleep(0.2)
+    raise TimeoutError(f"the station pulled no {model.__name__} within {timeout} s")
+
+
+def answered_at_hq(appointment_id: str, status: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with hq_db.connection_context():
+            row = Row.get_or_none((Row.tbl == "appointment") & (Row.record_id == appointment_id))
+        if row is not None and json.loads(row.data)["status"] == status:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"appointment {appointment_id} is not {status} at HQ within {timeout} s")
+
+
+def exif_photo(size=(1200, 800)) -> bytes:
+    """A phone's JPEG: turned by its orientation tag, with the camera's make and a GPS position."""
+    picture = Image.new("RGB", size, (200, 120, 90))
+    for x in range(0, size[0], 40):
+        picture.paste((30, 60, 90), (x, 0, x + 10, size[1]))
+    exif = Image.Exif()
+    exif[0x0112] = 6                      # rotate 90 degrees to show upright
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 1.0)})
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def treated_days_ago(station: LinkedStation, member_id: str, days: int, item: str = "botox") -> str:
+    """A treatment recorded at the desk `days` ago: its aftercare check-ins are due now."""
+    clock_module.set_source(clock_module.MovableClock(datetime.now(timezone.utc) - timedelta(days=days)))
+    try:
+        with station.opened():
+            return record_treatment(member_id, item, station.manager).treatment_id
+    finally:
+        clock_module.set_source(None)
+
+
+def erased_at_hq(member_id: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with hq_db.connection_context():
+            row = Row.get_or_none((Row.tbl == "member") & (Row.record_id == member_id))
+        if row is not None and json.loads(row.data).get("erased_at"):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"member {member_id} is not erased at HQ within {timeout} s")
+
+
+def snap(page, path) -> bytes:
+    """A screenshot once Flutter has painted what its accessibility tree already shows: the canvas
+    can lag a frame or two behind, so shots are taken until two in a row are the same."""
+    last = page.screenshot()
+    for _ in range(20):
+        page.wait_for_timeout(150)
+        shot = page.screenshot()
+        if shot == last:
+            break
+        last = shot
+    Path(path).write_bytes(last)
+    return last

@@ -4,7 +4,6 @@ balance after the station's check-in syncs, wrong, expired and reused codes, two
 phones, the app installable, and the card shown without a connection."""
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -13,19 +12,26 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from loyalty.services import award_purchase, check_in
-from loyalty.store import LedgerEntry
-from sync.hq.db import AppCode, hq_db
+from loyalty.store import Appointment, ErasureRequest, FollowUp, LedgerEntry
+from sync.hq.db import AppCode, AppPhoto, AppSession, hq_db
 from sync.hq.patients.home import home
 from tests.browser import station_process
+from tests.staff.conftest import sign_in_as
 
 from patient_helpers import (
+    answered_at_hq,
     app_page,
     arrived_at_hq,
     code_in,
+    erased_at_hq,
+    exif_photo,
     linked_station,
     member_at,
     member_at_home,
+    pulled_by_station,
     sign_in_by_mail,
+    snap,
+    treated_days_ago,
     type_in,
     wait_for_mail,
 )
@@ -40,13 +46,13 @@ def test_sign_in_by_e_mailed_code_then_card_and_balance_after_the_station_check_
     with station_process(station.home, demo=False, apps="kiosk"):
         arrived_at_hq("member", anna)
         page = app_page(browser, hq)
-        page.screenshot(path=artefacts / "patient-signin-phone.png")
+        snap(page, artefacts / "patient-signin-phone.png")
         sign_in_by_mail(page, smtp, "anna@example.org")
         expect(page.get_by_text("Hallo Anna")).to_be_visible()
         expect(page.get_by_text("50 Punkte", exact=True)).to_be_visible()
         expect(page.get_by_text("0 von 10 Stempeln")).to_be_visible()
         expect(page.get_by_role("img", name="Ihre Bonuskarte als QR-Code")).to_be_visible()
-        page.screenshot(path=artefacts / "patient-card-phone.png")
+        snap(page, artefacts / "patient-card-phone.png")
 
         with station.opened():                       # Anna holds her card up at the kiosk
             check_in(token, station.device)
@@ -56,14 +62,14 @@ def test_sign_in_by_e_mailed_code_then_card_and_balance_after_the_station_check_
         page.wait_for_selector("flt-semantics-placeholder", state="attached")
         page.locator("flt-semantics-placeholder").dispatch_event("click")
         expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
-        page.get_by_role("tab", name="Verlauf").click()
+        page.get_by_role("button", name="Ihre Besuche und Punkte").click()
         expect(page.get_by_text("Bisherige Besuche: 1")).to_be_visible()
         expect(page.get_by_text("Besuch", exact=True)).to_be_visible()
-        page.screenshot(path=artefacts / "patient-history-phone.png")
+        snap(page, artefacts / "patient-history-phone.png")
         page.set_viewport_size({"width": 1280, "height": 800})
         page.get_by_role("tab", name="Karte").click()
         expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
-        page.screenshot(path=artefacts / "patient-card-tablet.png")
+        snap(page, artefacts / "patient-card-tablet.png")
         page.context.close()
 
 
@@ -120,7 +126,7 @@ def test_two_members_on_two_phones_see_only_their_own(browser, hq, smtp, tmp_pat
     phones["Ben"].get_by_role("tab", name="Mehr").click()
     expect(phones["Ben"].get_by_text("Dieses Gerät")).to_be_visible()
     expect(phones["Ben"].get_by_role("button", name=re.compile("abmelden$"))).to_have_count(0)   # no device of Anna's
-    phones["Ben"].screenshot(path=artefacts / "patient-more-phone.png")
+    snap(phones["Ben"], artefacts / "patient-more-phone.png")
     for page in phones.values():
         page.context.close()
 
@@ -144,9 +150,122 @@ def test_the_app_is_installable_and_shows_the_card_offline(browser, hq, smtp, tm
     page.reload()
     expect(page.get_by_text("Ihre Bonuskarte", exact=True)).to_be_visible()
     page.wait_for_function("document.getElementById('card').naturalWidth > 0")
-    shot = Image.open(io.BytesIO(page.screenshot(path=artefacts / "patient-card-offline-phone.png")))
+    snap(page, artefacts / "patient-card-offline-phone.png")
+    shot = Image.open(artefacts / "patient-card-offline-phone.png")
     with hq_db.connection_context():
         token = home(anna).card_token
     assert [r.text for r in zxingcpp.read_barcodes(shot)] == [token]
     page.context.set_offline(False)
     page.context.close()
+
+
+def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser, hq, smtp, tmp_path, artefacts):
+    station = linked_station(tmp_path / "station", hq)
+    anna, _ = member_at_home(station, "Anna", "anna@example.org")
+    with station_process(station.home, demo=False, apps="staff") as base:
+        arrived_at_hq("member", anna)
+        phone = app_page(browser, hq)
+        sign_in_by_mail(phone, smtp, "anna@example.org")
+        phone.get_by_role("tab", name="Termine").click()
+        phone.get_by_role("checkbox", name="Mo", exact=True).click()
+        phone.get_by_role("checkbox", name="vormittags", exact=True).click()
+        expect(phone.get_by_role("checkbox", name="vormittags", exact=True)).to_be_checked()
+        type_in(phone, "Eine Anmerkung für die Rezeption (optional)", "Gern nach 9 Uhr")
+        phone.get_by_role("button", name="Anfrage senden").click()
+        expect(phone.get_by_text("Vielen Dank: Ihre Anfrage wurde gesendet.", exact=False)).to_be_visible()
+        expect(phone.get_by_text("Wartet auf die Antwort der Rezeption")).to_be_visible()
+        snap(phone, artefacts / "patient-appointment-requested-phone.png")
+        requested = pulled_by_station(station, Appointment)
+
+        desk = browser.new_page(viewport={"width": 1280, "height": 800})
+        desk.goto(base + "/staff/")
+        desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+        desk.locator("flt-semantics-placeholder").dispatch_event("click")
+        sign_in_as(desk, "Maria Manager", "2468")
+        desk.get_by_role("button", name=re.compile("^Termine Tab")).click()
+        expect(desk.get_by_text("Neue Anfrage")).to_be_visible()
+        expect(desk.get_by_text("„Gern nach 9 Uhr“")).to_be_visible()
+        type_in(desk, "Datum für Anna", "7.12.2031")
+        type_in(desk, "Uhrzeit für Anna", "9:30")
+        snap(desk, artefacts / "staff-appointment-request-tablet.png")
+        desk.get_by_role("button", name="Für Anna bestätigen").click()
+        expect(desk.get_by_text("Termin für Anna bestätigt", exact=False)).to_be_visible()
+        desk.close()
+
+        answered_at_hq(requested, "confirmed")
+        mail = wait_for_mail(smtp, "anna@example.org", 1)
+        assert "Ihr Termin ist bestätigt" in mail.subject and "Sonntag, 7. Dezember 2031, 09:30" in mail.text
+        phone.get_by_role("tab", name="Karte").click()
+        phone.get_by_role("tab", name="Termine").click()
+        expect(phone.get_by_text("Bestätigt: Sonntag, 7. Dezember 2031, 09:30")).to_be_visible()
+        expect(phone.get_by_role("button", name="In den Kalender")).to_be_visible()
+        snap(phone, artefacts / "patient-appointment-confirmed-phone.png")
+        phone.get_by_role("tab", name="Nachrichten").click()
+        expect(phone.get_by_text("Anna, Ihr Termin ist bestätigt")).to_be_visible()
+        expect(phone.get_by_text(re.compile("Gesendet per E-Mail"))).to_be_visible()
+        snap(phone, artefacts / "patient-inbox-phone.png")
+        phone.context.close()
+
+
+def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasure(browser, hq, smtp, tmp_path,
+                                                                                     artefacts):
+    station = linked_station(tmp_path / "station", hq)
+    anna, _ = member_at_home(station, "Anna", "anna@example.org")
+    treatment = treated_days_ago(station, anna, 15)
+    picture = tmp_path / "ergebnis.jpg"
+    picture.write_bytes(exif_photo())
+    with station_process(station.home, demo=False, apps="staff") as base:
+        arrived_at_hq("treatment", treatment)
+        phone = app_page(browser, hq)
+        sign_in_by_mail(phone, smtp, "anna@example.org")
+        phone.get_by_role("tab", name="Nachsorge").click()
+        expect(phone.get_by_text(re.compile(r"^Sind Sie mit dem Ergebnis Ihres Besuchs am .* zufrieden\?$"))
+               ).to_be_visible()
+        expect(phone.get_by_text(re.compile(r"^Wie geht es Ihnen nach Ihrem Besuch am"))).to_be_visible()
+        with phone.expect_file_chooser() as chooser:
+            phone.get_by_role("button", name="Foto aufnehmen oder auswählen").click()
+        chooser.value.set_files(picture)
+        expect(phone.get_by_role("img", name="Ihr Foto 1")).to_be_visible(timeout=20_000)
+        snap(phone, artefacts / "patient-result-check-phone.png")
+        phone.get_by_role("checkbox", name="Gut").first.click()           # the result check comes first
+        phone.get_by_role("button", name="Antwort senden").first.click()
+        expect(phone.get_by_text("Vielen Dank für Ihre Antwort.")).to_be_visible()
+        follow_up = pulled_by_station(station, FollowUp)
+
+        desk = browser.new_page(viewport={"width": 1280, "height": 800})
+        desk.goto(base + "/staff/")
+        desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+        desk.locator("flt-semantics-placeholder").dispatch_event("click")
+        sign_in_as(desk, "Maria Manager", "2468")
+        desk.get_by_role("button", name=re.compile("^Nachsorge Tab")).click()
+        expect(desk.get_by_text("Ergebniskontrolle mit Fotos aus der App", exact=False)).to_be_visible()
+        desk.get_by_role("button", name="Fotos von Anna ansehen (1)").click()
+        expect(desk.get_by_role("img", name="Foto 1 von Anna")).to_be_visible()
+        snap(desk, artefacts / "staff-aftercare-photo-tablet.png")
+        desk.get_by_role("button", name="Schließen").click()
+
+        phone.get_by_role("tab", name="Mehr").click()
+        phone.get_by_role("button", name="Löschung meiner Daten beantragen").click()
+        phone.get_by_role("button", name="Ja, Löschung beantragen").click()
+        expect(phone.get_by_text(re.compile("^Ihre Löschanfrage ist am .* eingegangen"))).to_be_visible()
+        snap(phone, artefacts / "patient-erasure-requested-phone.png")
+        pulled_by_station(station, ErasureRequest)
+        desk.get_by_role("button", name=re.compile("^Datenschutz Tab")).click()
+        expect(desk.get_by_text("Löschanfragen aus der App")).to_be_visible()
+        snap(desk, artefacts / "staff-erasure-request-tablet.png")
+        desk.get_by_role("button", name="Anna wie gewünscht löschen").click()
+        desk.get_by_role("button", name="Endgültig löschen").click()
+        expect(desk.get_by_text("Die personenbezogenen Daten des Mitglieds", exact=False)).to_be_visible()
+        erased_at_hq(anna)
+        with hq_db.connection_context():
+            assert not AppPhoto.select().exists() and not AppSession.select().exists()
+        desk.get_by_role("button", name=re.compile("^Nachsorge Tab")).click()
+        expect(desk.get_by_text(re.compile("^Keine offenen|Ergebniskontrolle mit Fotos", re.I)).first).to_be_visible()
+        expect(desk.get_by_role("button", name=re.compile("^Fotos von"))).to_have_count(0)
+        desk.close()
+        phone.reload()
+        phone.wait_for_selector("flt-semantics-placeholder", state="attached")
+        phone.locator("flt-semantics-placeholder").dispatch_event("click")
+        expect(phone.get_by_role("button", name="Code zusenden")).to_be_visible()      # signed out everywhere
+        phone.context.close()
+    assert follow_up

@@ -1,0 +1,148 @@
+"""Telling patients what happened, and keeping it in their inbox in the app.
+
+The notifier (a thread in every HQ process) looks at what the stations stored since its cursor:
+a desk's answer to an appointment request (confirmed, a time proposed, declined) that still
+stands becomes a notice,
+planned once by its key, claimed by one process, and sent by the member's preferred channel. An
+answer is what the patient asked for, so it needs no marketing consent. Every notice stays in the
+inbox, sent or not, in the member's language when it is read.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from uuid6 import uuid7
+
+from loyalty import i18n
+from loyalty.store.fields import as_utc
+from loyalty.templates import Rendered, render
+from sync.hq import authoring, rows
+from sync.hq.db import AppCursor, AppNotice, Event, Location, is_postgres, now, transaction
+from sync.hq.patients.postbox import Letter
+from sync.hq.program import program_in_force
+
+ANSWERS = ("confirmed", "proposed", "declined")
+PAGE = 2000                # events looked at per pass
+MAX_ATTEMPTS = 3
+LEASE = 300                # a notice still `sending` after 5 minutes: its process died mid-send
+
+
+@dataclass(frozen=True)
+class Notice:
+    notice_id: str
+    kind: str
+    title: str             # in the member's language, as the letter's subject
+    text: str              # short, as the SMS
+    created_at: datetime
+    read: bool
+    channel: str | None
+    status: str
+
+
+def plan_notices() -> int:
+    """Notices for the desks' answers stored since the cursor; returns how many were new."""
+    planned = 0
+    with transaction():
+        query = AppCursor.select().where(AppCursor.id == 1)
+        cursor = (query.for_update() if is_postgres() else query).get()
+        events = list(Event.select(Event.position, Event.tbl, Event.record_id, Event.device_id, Event.payload)
+                      .where(Event.position > cursor.position).order_by(Event.position).limit(PAGE).tuples())
+        if not events:
+            return 0
+        ours = authoring.hq_device()
+        for _, table, record_id, device, payload in events:
+            if table != "appointment" or device == ours:
+                continue
+            answer, row = json.loads(payload), rows.row("appointment", record_id)
+            if row is None or answer.get("status") not in ANSWERS or not _stands(answer, row):
+                continue
+            key = f"appointment:{record_id}:{row['status']}:{row.get('starts_at') or ''}"
+            params = {"appointment": record_id, "starts_at": row.get("starts_at"), "location": row["location"]}
+            planned += (AppNotice.insert(id=str(uuid7()), key=key, member_id=row["member"],
+                                         kind=f"appointment_{row['status']}", params=json.dumps(params),
+                                         created_at=now()).on_conflict_ignore().as_rowcount().execute())
+        AppCursor.update(position=events[-1][0]).where(AppCursor.id == 1).execute()
+    return planned
+
+
+def _stands(answer: dict, row: dict) -> bool:
+    """The desk's answer is still what the record says: a proposal the patient accepted or an
+    appointment cancelled before the notifier came round needs no message any more."""
+    return all(row.get(field) == answer.get(field) for field in ("status", "starts_at"))
+
+
+def send_notices(send: Callable[[Letter], str | None], channels: frozenset[str], limit: int = 50) -> int:
+    """Send planned notices, each claimed first so one HQ process sends it; returns how many went.
+
+    A notice whose process died between claim and answer is marked failed, never sent twice blindly.
+    """
+    sent = 0
+    with transaction():
+        AppNotice.update(status="failed").where((AppNotice.status == "sending")
+                                                & (AppNotice.claimed_at < now() - LEASE)).execute()
+    for (notice_id,) in (AppNotice.select(AppNotice.id).where(AppNotice.status == "planned")
+                         .order_by(AppNotice.created_at).limit(limit).tuples()):
+        with transaction():
+            if not AppNotice.update(status="sending", attempts=AppNotice.attempts + 1, claimed_at=now()).where(
+                    (AppNotice.id == notice_id) & (AppNotice.status == "planned")).execute():
+                continue
+            notice = AppNotice.get_by_id(notice_id)
+            member = rows.row("member", notice.member_id)
+        letter = _letter(notice, member, channels) if member and not member.get("erased_at") else None
+        reference = send(letter) if letter else None
+        status = "sent" if reference else ("unsent" if letter is None else
+                                           "failed" if notice.attempts >= MAX_ATTEMPTS else "planned")
+        with transaction():
+            AppNotice.update(status=status, channel=letter.channel if letter else None,
+                             sent_at=now() if reference else None).where(AppNotice.id == notice_id).execute()
+        sent += bool(reference)
+    return sent
+
+
+def inbox(member_id: str, limit: int = 50) -> list[Notice]:
+    member = rows.row("member", member_id) or {}
+    found = (AppNotice.select().where(AppNotice.member_id == member_id)
+             .order_by(AppNotice.created_at.desc()).limit(limit))
+    notices = []
+    for notice in found:
+        rendered = _rendered(notice, member)
+        notices.append(Notice(notice.id, notice.kind, rendered.subject, rendered.sms,
+                              datetime.fromtimestamp(notice.created_at, timezone.utc), notice.read_at is not None,
+                              notice.channel, notice.status))
+    return notices
+
+
+def unread(member_id: str) -> int:
+    return AppNotice.select().where((AppNotice.member_id == member_id) & AppNotice.read_at.is_null()).count()
+
+
+def mark_read(member_id: str) -> None:
+    with transaction():
+        AppNotice.update(read_at=now()).where((AppNotice.member_id == member_id)
+                                              & AppNotice.read_at.is_null()).execute()
+
+
+def _letter(notice: AppNotice, member: dict, channels: frozenset[str]) -> Letter | None:
+    """By the member's preferred channel when it can reach them, else e-mail, else SMS."""
+    reachable = [c for c, field in (("email", "email"), ("sms", "phone")) if member.get(field) and c in channels]
+    if not reachable:
+        return None
+    channel = member.get("channel") if member.get("channel") in reachable else reachable[0]
+    to = member["email"] if channel == "email" else member["phone"]
+    return Letter(channel, to, _rendered(notice, member), notice.id)
+
+
+def _rendered(notice: AppNotice, member: dict) -> Rendered:
+    lang = member.get("locale") if member.get("locale") in i18n.LANGUAGES else "de"
+    program = program_in_force()
+    params = json.loads(notice.params or "{}")
+    when = ""
+    if params.get("starts_at"):
+        when = i18n.fmt_appointment(as_utc(params["starts_at"]), lang, program.timezone if program else "Europe/Berlin")
+        location = Location.get_or_none(Location.id == params.get("location"))
+        when += f" ({location.name})" if location and Location.select().count() > 1 else ""
+    return render(notice.kind, lang, first_name=member.get("first_name") or "",
+                  program=program.name if program else "", when=when)
