@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from loyalty.config import home_dir
+from sync.hq.patients.push import PUSH_HOSTS
 
 DEFAULT_URL = "http://127.0.0.1:8600"
 
@@ -20,10 +21,24 @@ class HqSettings:
     public_url: str = DEFAULT_URL
     smtp: dict = field(default_factory=dict)
     sms: dict = field(default_factory=dict)
+    push: dict = field(default_factory=dict)     # [push] subject (mailto: or https:), hosts (more push services)
 
     @property
     def app_url(self) -> str:
         return f"{self.public_url.rstrip('/')}/app/"
+
+    @property
+    def push_hosts(self) -> tuple[str, ...]:
+        return PUSH_HOSTS + tuple(self.push.get("hosts", ()))
+
+    @property
+    def push_subject(self) -> str:
+        """Who push services may contact about HQ's messages (VAPID "sub"): mailto: or https: only."""
+        if self.push.get("subject"):
+            return self.push["subject"]
+        if self.public_url.startswith("https://"):
+            return self.public_url
+        return f"mailto:{self.smtp.get('from', 'noreply@localhost')}"
 
 
 def hq_file() -> dict:
@@ -35,4 +50,4 @@ def load_hq_settings() -> HqSettings:
     data = hq_file()
     url = (os.environ.get("LOYALTY_HQ_PUBLIC_URL") or data.get("hq", {}).get("public_url")
            or os.environ.get("LOYALTY_HQ_LISTEN") or DEFAULT_URL)
-    return HqSettings(public_url=url, smtp=data.get("smtp", {}), sms=data.get("sms", {}))
+    return HqSettings(public_url=url, smtp=data.get("smtp", {}), sms=data.get("sms", {}), push=data.get("push", {}))

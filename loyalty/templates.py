@@ -13,7 +13,8 @@ from loyalty.i18n import fmt_date, fmt_number, t
 
 TEMPLATES = ("welcome", "card", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
              "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session",
-             "signin", "appointment_confirmed", "appointment_proposed", "appointment_declined")
+             "signin", "appointment_confirmed", "appointment_proposed", "appointment_declined",
+             "checkin_how_are_you", "checkin_result_check")
 
 
 CHECKINS = ("aftercare_how_are_you", "aftercare_result_check")   # the patients' app asks these too

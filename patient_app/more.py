@@ -6,7 +6,7 @@ import flet as ft
 from loyalty import i18n
 from patient_app import privacy
 from patient_app.ui import MUTED, SMALL, Ctx, body, heading, panel, secondary
-from sync.hq.patients import signin
+from sync.hq.patients import push, signin
 
 
 async def build(ctx: Ctx) -> ft.Control:
@@ -29,11 +29,25 @@ async def build(ctx: Ctx) -> ft.Control:
         rows.append(ft.Column([body(agent, weight=ft.FontWeight.W_600), line,
                                secondary(ctx, ctx.t("more.sign_out_device", agent=agent), revoke,
                                          icon=ft.Icons.LOGOUT)], spacing=2))
+    on_device = await ctx.call(push.subscribed, ctx.member_id, ctx.session_id)
+
+    async def switch_off(e) -> None:
+        await ctx.call(push.unsubscribe, ctx.member_id, ctx.session_id)
+        ctx.show("more")
+
+    if on_device:
+        notifications = [body(ctx.t("more.push_on")),
+                         secondary(ctx, ctx.t("more.push_switch_off"), switch_off, icon=ft.Icons.NOTIFICATIONS_OFF)]
+    else:
+        enable = secondary(ctx, ctx.t("more.push_switch_on"), None, icon=ft.Icons.NOTIFICATIONS_ACTIVE)
+        enable.url = ft.Url("push.html", ft.UrlTarget.SELF)       # the same window: the installed app stays one
+        notifications = [body(ctx.t("more.push_hint")), enable]
     languages = ft.Row([secondary(ctx, ctx.t(f"switch_to_{lang}"), lambda e, lang=lang: ctx.page.run_task(
         ctx.switch_language, lang)) for lang in i18n.LANGUAGES if lang != ctx.lang])
     return ft.Column([
         heading(ctx, ctx.t("more.title")),
         *await privacy.panels(ctx),
+        panel(heading(ctx, ctx.t("more.push_title"), 20), *notifications),
         panel(heading(ctx, ctx.t("more.language"), 20), languages),
         panel(heading(ctx, ctx.t("more.devices"), 20), *rows),
         secondary(ctx, ctx.t("more.sign_out"), lambda e: ctx.page.run_task(ctx.signed_out), icon=ft.Icons.LOGOUT),

@@ -20,7 +20,7 @@ from loyalty.program import DEFAULT_COLOUR
 from loyalty.qr import qr_png
 from loyalty.tokens import TokenError, parse_token
 from sync.hq.db import CardKey, hq_db
-from sync.hq.patients import appointments, files, photos, privacy
+from sync.hq.patients import appointments, files, photos, privacy, push
 from sync.hq.program import program_in_force
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -30,8 +30,40 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def router(prefix: str = "/app") -> APIRouter:
+def router(prefix: str = "/app", push_hosts: tuple[str, ...] = push.PUSH_HOSTS) -> APIRouter:
     routes = APIRouter(prefix=prefix, include_in_schema=False)
+
+    @routes.get("/push.html")
+    def push_page() -> FileResponse:
+        return FileResponse(STATIC / "push.html", media_type="text/html", headers=NO_STORE)
+
+    @routes.get("/push/key")
+    def push_key() -> JSONResponse:
+        """The app's applicationServerKey (HQ's VAPID public key) for the browser's push service."""
+        with hq_db.connection_context():
+            return JSONResponse({"key": push.vapid_keys()[1]}, headers=NO_STORE)
+
+    @routes.post("/push/subscribe")
+    async def push_subscribe(request: Request) -> JSONResponse:
+        """This device's subscription, with its session token from the app (push.html sends both)."""
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > 4096:
+            return JSONResponse({"error": "too_large"}, status_code=413)
+        try:
+            sent = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "not_json"}, status_code=400)
+        if not isinstance(sent, dict) or not isinstance(sent.get("subscription"), dict):
+            return JSONResponse({"error": "expected {token, subscription}"}, status_code=400)
+
+        def keep() -> None:
+            with hq_db.connection_context():
+                push.subscribe(str(sent.get("token") or ""), sent["subscription"], push_hosts)
+        try:
+            await asyncio.to_thread(keep)
+        except Refused as refused:
+            return JSONResponse({"error": refused.code}, status_code=403 if refused.code == "session_unknown" else 400)
+        return JSONResponse({"subscribed": True})
 
     @routes.get("/manifest.json")
     def manifest() -> JSONResponse:

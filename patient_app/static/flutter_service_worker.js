@@ -62,3 +62,34 @@ async function forgetCard(request) {
     return new Response('', { status: 204 });
   }
 }
+
+// Web Push: HQ sends {title, body, url, tag}, encrypted for this device. The words are discreet:
+// a lock screen shows them to anyone nearby.
+self.addEventListener('push', (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data ? event.data.text() : '' };
+  }
+  event.waitUntil(self.registration.showNotification(message.title || '', {
+    body: message.body || '',
+    icon: 'icons/icon-192.png',
+    badge: 'icons/icon-maskable-192.png',
+    tag: message.tag,
+    data: { url: new URL(message.url || './', self.registration.scope).href },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = (event.notification.data && event.notification.data.url) || self.registration.scope;
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+    for (const client of windows) {
+      if (client.url.startsWith(self.registration.scope) && 'focus' in client) {
+        return client.focus();
+      }
+    }
+    return self.clients.openWindow(target);
+  }));
+});

@@ -335,8 +335,34 @@ class AppPhoto(HqModel):
         table_name = "hq_app_photo"
 
 
-APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto]
-APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto]     # rows of one member (member_id): gone on erasure
+class AppPushKey(HqModel):
+    """One row: HQ's VAPID key pair; browsers accept push messages signed with it for the app."""
+    id = pw.IntegerField(primary_key=True)
+    private_pem = pw.TextField()
+    public_key = pw.TextField()           # base64url, uncompressed P-256 point: the app's applicationServerKey
+
+    class Meta:
+        table_name = "hq_app_push_key"
+
+
+class AppPush(HqModel):
+    """A device's Web Push subscription, made in the app on that device (one per signed-in device)."""
+    id = pw.TextField(primary_key=True)
+    member_id = pw.TextField(index=True)
+    session_id = pw.TextField(index=True)
+    endpoint = pw.TextField(unique=True)
+    p256dh = pw.TextField()
+    auth = pw.TextField()
+    created_at = pw.DoubleField()
+    last_sent_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_push"
+
+
+APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto,
+              AppPushKey, AppPush]
+APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto, AppPush]   # rows of one member (member_id): gone on erasure
 HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author,
              *APP_MODELS]
 

@@ -57,8 +57,8 @@ def hq_server(pg_url, tmp_path_factory, smtp_server):
     """One HQ process for the module, sending the app's mail to the module's SMTP server."""
     home = tmp_path_factory.mktemp("hq")
     settings = {**smtp_server.settings, "from": "app@praxis.example"}
-    (home / "hq.toml").write_text("[smtp]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in settings.items()),
-                                  encoding="utf-8")
+    (home / "hq.toml").write_text("[smtp]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in settings.items())
+                                  + '[push]\nhosts = ["127.0.0.1"]\n', encoding="utf-8")   # the tests' push service
     reset_hq_tables(pg_url)
     hq = Hq(pg_url, home)
     yield hq

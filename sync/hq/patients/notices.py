@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from uuid6 import uuid7
@@ -20,8 +20,10 @@ from loyalty import i18n
 from loyalty.store.fields import as_utc
 from loyalty.templates import Rendered, render
 from sync.hq import authoring, rows
-from sync.hq.db import AppCursor, AppNotice, Event, Location, is_postgres, now, transaction
+from sync.hq.db import AppCursor, AppNotice, AppPush, Event, Location, is_postgres, now, transaction
+from sync.hq.patients import aftercare, push
 from sync.hq.patients.postbox import Letter
+from sync.hq.patients.push import Pusher
 from sync.hq.program import program_in_force
 
 ANSWERS = ("confirmed", "proposed", "declined")
@@ -74,9 +76,30 @@ def _stands(answer: dict, row: dict) -> bool:
     return all(row.get(field) == answer.get(field) for field in ("status", "starts_at"))
 
 
-def send_notices(send: Callable[[Letter], str | None], channels: frozenset[str], limit: int = 50) -> int:
+def plan_checkin_notices(days: int = 2) -> int:
+    """A push message when an aftercare question is due, for members whose devices take push
+    messages (the station's aftercare e-mail already reaches everyone else); once per question."""
+    planned = 0
+    members = {m for (m,) in AppPush.select(AppPush.member_id).distinct().tuples()}
+    moment = datetime.fromtimestamp(now(), timezone.utc)
+    for member_id in sorted(members):
+        for checkin in aftercare.checkins(member_id, moment):
+            if checkin.answered or checkin.due_at < moment - timedelta(days=days):
+                continue
+            with transaction():
+                planned += (AppNotice.insert(
+                    id=str(uuid7()), key=f"checkin:{checkin.treatment_id}:{checkin.step}", member_id=member_id,
+                    kind=f"checkin_{checkin.step}", params=json.dumps({"visit_at": checkin.visit_at.isoformat()}),
+                    created_at=now()).on_conflict_ignore().as_rowcount().execute())
+    return planned
+
+
+def send_notices(send: Callable[[Letter], str | None], channels: frozenset[str], pusher: Pusher | None = None,
+                 limit: int = 50) -> int:
     """Send planned notices, each claimed first so one HQ process sends it; returns how many went.
 
+    A member's devices that take push messages get it that way; when none does (or none took it),
+    it goes as a letter, except a check-in question (the station's aftercare e-mail asks it already).
     A notice whose process died between claim and answer is marked failed, never sent twice blindly.
     """
     sent = 0
@@ -91,12 +114,22 @@ def send_notices(send: Callable[[Letter], str | None], channels: frozenset[str],
                 continue
             notice = AppNotice.get_by_id(notice_id)
             member = rows.row("member", notice.member_id)
-        letter = _letter(notice, member, channels) if member and not member.get("erased_at") else None
-        reference = send(letter) if letter else None
+        living = member is not None and not member.get("erased_at")
+        channel = reference = None
+        if living and pusher is not None and push.subscribed(notice.member_id):
+            rendered = _rendered(notice, member)
+            if push.deliver(notice.member_id, {"title": rendered.subject, "body": rendered.sms, "url": "./",
+                                               "tag": notice.id}, pusher):
+                channel = reference = "push"
+        letter = None
+        if reference is None and living and not notice.kind.startswith("checkin_"):
+            letter = _letter(notice, member, channels)
+            reference = send(letter) if letter else None
+            channel = letter.channel if letter else None
         status = "sent" if reference else ("unsent" if letter is None else
                                            "failed" if notice.attempts >= MAX_ATTEMPTS else "planned")
         with transaction():
-            AppNotice.update(status=status, channel=letter.channel if letter else None,
+            AppNotice.update(status=status, channel=channel if reference else None,
                              sent_at=now() if reference else None).where(AppNotice.id == notice_id).execute()
         sent += bool(reference)
     return sent
@@ -139,6 +172,9 @@ def _rendered(notice: AppNotice, member: dict) -> Rendered:
     lang = member.get("locale") if member.get("locale") in i18n.LANGUAGES else "de"
     program = program_in_force()
     params = json.loads(notice.params or "{}")
+    if params.get("visit_at"):
+        return render(notice.kind, lang, first_name=member.get("first_name") or "",
+                      program=program.name if program else "", on=datetime.fromisoformat(params["visit_at"]))
     when = ""
     if params.get("starts_at"):
         when = i18n.fmt_appointment(as_utc(params["starts_at"]), lang, program.timezone if program else "Europe/Berlin")
