@@ -19,19 +19,9 @@ import statistics
 import subprocess
 import time
 
-import psycopg
-
-from bench.sync import ROOT, _pg_url
+from bench.sync import ROOT, _bench_db, _pg_url
 
 MEMBERS, ENTRIES_EACH = 100_000, 10
-
-
-def _database(url: str) -> str:
-    bench = url.replace("/loyalty_test?", "/loyalty_app_bench?")
-    with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'loyalty_app_bench'").fetchone():
-            conn.execute("CREATE DATABASE loyalty_app_bench")
-    return bench
 
 
 def load(members: int = MEMBERS, entries_each: int = ENTRIES_EACH) -> float:
@@ -183,7 +173,7 @@ def main(samples: int = 500, codes: int = 500, pushes: int = 200, photos: int = 
     from sync.hq.db import AppCode, AppFailure, AppSession, close_hq, hq_db, open_hq
     url, started = _pg_url()
     try:
-        db_url = _database(url)
+        db_url = _bench_db(url, "loyalty_app_bench")
         open_hq(db_url)
         with hq_db.connection_context():
             loaded = load()

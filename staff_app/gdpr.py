@@ -50,22 +50,10 @@ def build(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("gdpr.exported", name=name))
 
         def confirm_erase(e) -> None:
-            ctx.touch()
-
-            def really(e) -> None:
-                ctx.page.pop_dialog()
-                if ctx.run(erase_member, member_id, ctx.actor):
-                    ctx.ok(ctx.t("gdpr.erased"))
-                    detail.controls = []
-                    results.controls = []
-                ctx.page.update()   # the dialog's handler: push the page, not only the dialog
-
-            ctx.page.show_dialog(ft.AlertDialog(
-                modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
-                content=ft.Text(ctx.t("gdpr.erase_text"), size=15),
-                actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
-                         ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
-                                   style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+            def erased() -> None:
+                detail.controls = []
+                results.controls = []
+            confirm_erasure(ctx, name, erase_member, member_id, erased)
 
         history = [ft.Text(consent_line(ctx, c), size=14)
                    for c in desk.consent_history(member_id)]
@@ -84,6 +72,25 @@ def build(ctx: Ctx) -> ft.Control:
                       results, detail], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
 
 
+def confirm_erasure(ctx: Ctx, name: str, erase, target: str, done) -> None:
+    """Ask once more before an erasure: it cannot be undone."""
+    ctx.touch()
+
+    def really(e) -> None:
+        ctx.page.pop_dialog()
+        if ctx.run(erase, target, ctx.actor):
+            ctx.ok(ctx.t("gdpr.erased"))
+            done()
+        ctx.page.update()   # the dialog's handler: push the page, not only the dialog
+
+    ctx.page.show_dialog(ft.AlertDialog(
+        modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
+        content=ft.Text(ctx.t("gdpr.erase_text"), size=15),
+        actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
+                 ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
+                           style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+
+
 def requests_card(ctx: Ctx) -> list[ft.Control]:
     """Erasure requests from the patients' app, for the manager to confirm or decline."""
     waiting = erasure_requests()
@@ -95,21 +102,7 @@ def requests_card(ctx: Ctx) -> list[ft.Control]:
         name = f"{request.first_name} {request.last_name or ''}".strip()
 
         def confirm(e, request=request, name=name) -> None:
-            ctx.touch()
-
-            def really(e) -> None:
-                ctx.page.pop_dialog()
-                if ctx.run(confirm_erasure_request, request.request_id, ctx.actor):
-                    ctx.ok(ctx.t("gdpr.erased"))
-                    ctx.show("gdpr")
-                ctx.page.update()
-
-            ctx.page.show_dialog(ft.AlertDialog(
-                modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
-                content=ft.Text(ctx.t("gdpr.erase_text"), size=15),
-                actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
-                         ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
-                                   style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+            confirm_erasure(ctx, name, confirm_erasure_request, request.request_id, lambda: ctx.show("gdpr"))
 
         def decline(e, request=request, name=name) -> None:
             if ctx.run(decline_erasure_request, request.request_id, ctx.actor):

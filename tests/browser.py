@@ -6,6 +6,7 @@ the Flet web client served locally (no CDN), accessibility tree switched on befo
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,3 +83,24 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.locator("flt-semantics-placeholder").dispatch_event("click")
     return page
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type as a person does and check the field shows it: on a busy machine the select-all can
+    reach Flutter before the field has focus, leaving the old text in front of the new. Keys go to
+    the focused window, so the page is brought to the front first (two phones are two windows)."""
+    from playwright.sync_api import expect
+    box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+    page.bring_to_front()
+    for _ in range(3):
+        box.click()
+        page.wait_for_timeout(100)
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(text)
+        try:
+            expect(box).to_have_value(text, timeout=2000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(text)

@@ -2,7 +2,6 @@
 SMTP server (aiosmtpd), the clinic's program published, and stations from the sync tests' template."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,42 +13,20 @@ from loyalty.store import close_database
 from sync.hq import service
 from sync.hq.db import hq_db
 from sync.hq.program import _parsed
-from tests.retention.retention_smtp import SmtpSink
-from tests.sync.hq_harness import Hq, Template, reset_hq_tables
+from tests.retention import retention_smtp
+from tests.sync.hq_harness import Hq, Template, reset_hq_tables, test_pg_url
 
-
-def _pg_url() -> str:
-    url = os.environ.get("LOYALTY_TEST_PG")
-    if not url:
-        message = "LOYALTY_TEST_PG is not set: run the tests with `make test` (it starts PostgreSQL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
+smtp_server, smtp = retention_smtp.smtp_server, retention_smtp.smtp    # fixtures: mail to a real SMTP server
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    return _pg_url()
+    return test_pg_url()
 
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory):
     return Template.build(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    with smtp_server.lock:
-        smtp_server.received.clear()
-    yield smtp_server
 
 
 @pytest.fixture(scope="module")

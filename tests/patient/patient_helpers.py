@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from loyalty import clock as clock_module
+from loyalty.errors import Refused
 from loyalty.program import DEFAULT_PROGRAM
 from loyalty.services import Actor, context, enroll, init_station, record_treatment, sign_in
 from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
 from sync.station import enrol_station
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, type_in
+from tests.staff.conftest import sign_in_as
 
 
 def member_at(node, first: str = "Anna", email: str | None = None, phone: str | None = None, **options) -> str:
@@ -113,24 +116,6 @@ def sign_in_by_mail(page, smtp, address: str) -> None:
     page.get_by_role("button", name="Anmelden", exact=True).click()
 
 
-def type_in(page, label: str, text: str) -> None:
-    """Type as a person does and check the field shows it: on a busy machine a select-all can reach
-    Flutter before the field has focus, leaving the old text in front of the new."""
-    box = page.get_by_role("textbox", name=label)
-    page.bring_to_front()                   # keys go to the focused window: two phones are two windows
-    for _ in range(3):
-        box.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=2000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(text)
-
-
 def wait_for_mail(smtp, address: str, before: int, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -219,3 +204,26 @@ def snap(page, path) -> bytes:
         last = shot
     Path(path).write_bytes(last)
     return last
+
+
+def hq_call(function, *args):
+    """A use case at HQ, as the app calls it: with a database connection."""
+    with hq_db.connection_context():
+        return function(*args)
+
+
+def hq_refusal(function, *args) -> str:
+    """The refusal's code of a use case at HQ that must refuse."""
+    with pytest.raises(Refused) as refused:
+        hq_call(function, *args)
+    return refused.value.code
+
+
+def staff_page(browser, base: str, name: str = "Maria Manager", pin: str = "2468"):
+    """The station's staff app at tablet size, signed in."""
+    desk = browser.new_page(viewport={"width": 1280, "height": 800})
+    desk.goto(base + "/staff/")
+    desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    desk.locator("flt-semantics-placeholder").dispatch_event("click")
+    sign_in_as(desk, name, pin)
+    return desk

@@ -12,7 +12,6 @@ import pytest
 import requests
 from PIL import Image
 
-from loyalty.errors import Refused
 from loyalty.services import followups, record_treatment
 from loyalty.store import AftercareAnswer, AftercarePhoto, FollowUp
 from sync.client import HqError
@@ -20,18 +19,7 @@ from sync.hq.db import AppPhoto, hq_db
 from sync.hq.patients import aftercare, files, photos
 from sync.station import fetch_photo
 
-from patient_helpers import exif_photo, member_at
-
-
-def call(function, *args):
-    with hq_db.connection_context():
-        return function(*args)
-
-
-def refusal(function, *args) -> str:
-    with pytest.raises(Refused) as refused:
-        call(function, *args)
-    return refused.value.code
+from patient_helpers import exif_photo, hq_call, hq_refusal, member_at
 
 
 @pytest.fixture
@@ -47,19 +35,19 @@ def treated(hq, template, tmp_path):
 
 
 def upload(hq, member_id: str, data: bytes, photo_id: str = "01a2b3c4-0000-7000-8000-000000000001"):
-    link = call(files.link, member_id, "upload", photo_id)
+    link = hq_call(files.link, member_id, "upload", photo_id)
     return requests.put(f"{hq.url}/app/{link}", data=data, timeout=20)
 
 
 def test_both_check_ins_are_open_and_a_good_answer_needs_no_follow_up(treated, template, tmp_path, hq):
     a, anna, treatment = treated
-    due = call(aftercare.checkins, anna)
+    due = hq_call(aftercare.checkins, anna)
     assert [(c.step, c.answered, c.photos) for c in due] == [("result_check", False, True),
                                                              ("how_are_you", False, False)]
-    sent = call(aftercare.answer, anna, treatment, "how_are_you", "good", "Alles bestens", [])
+    sent = hq_call(aftercare.answer, anna, treatment, "how_are_you", "good", "Alles bestens", [])
     assert sent.follow_up_id is None and not sent.reports_problem
-    assert refusal(aftercare.answer, anna, treatment, "how_are_you", "good", None, []) == "checkin_answered"
-    assert [c.answered for c in call(aftercare.checkins, anna) if c.step == "how_are_you"] == [True]
+    assert hq_refusal(aftercare.answer, anna, treatment, "how_are_you", "good", None, []) == "checkin_answered"
+    assert [c.answered for c in hq_call(aftercare.checkins, anna) if c.step == "how_are_you"] == [True]
     b = template.node(tmp_path, "b", hq)
     b.sync()
     b.use()
@@ -74,7 +62,7 @@ def test_a_result_photo_reaches_the_clinicians_without_its_metadata(treated, hq)
     answer = upload(hq, anna, original)
     assert answer.status_code == 200 and (answer.json()["width"], answer.json()["height"]) == (800, 1200)
     photo_id = answer.json()["photo"]
-    sent = call(aftercare.answer, anna, treatment, "result_check", "good", None, [photo_id])
+    sent = hq_call(aftercare.answer, anna, treatment, "result_check", "good", None, [photo_id])
     assert sent.follow_up_id is not None and not sent.reports_problem
     with hq_db.connection_context():
         assert AppPhoto.get_by_id(photo_id).answer_id == sent.answer_id
@@ -92,7 +80,8 @@ def test_a_result_photo_reaches_the_clinicians_without_its_metadata(treated, hq)
 
 def test_a_reported_problem_opens_a_follow_up_first_in_the_list(treated):
     a, anna, treatment = treated
-    sent = call(aftercare.answer, anna, treatment, "how_are_you", "unsure", "Seit gestern eine starke Schwellung", [])
+    sent = hq_call(aftercare.answer, anna, treatment, "how_are_you", "unsure", "Seit gestern eine starke Schwellung",
+                   [])
     assert sent.reports_problem and sent.follow_up_id
     a.sync()
     a.use()
@@ -106,20 +95,20 @@ def test_answers_and_photos_are_checked(treated, hq, template, tmp_path):
     a, anna, treatment = treated
     ben = member_at(a, "Ben")
     a.sync()
-    assert refusal(aftercare.answer, ben, treatment, "result_check", "good", None, []) == "checkin_unknown"
-    assert refusal(aftercare.answer, anna, treatment, "result_check", "meh", None, []) == "checkin_feeling_missing"
-    assert refusal(aftercare.answer, anna, treatment, "care_tips", "good", None, []) == "checkin_unknown"
+    assert hq_refusal(aftercare.answer, ben, treatment, "result_check", "good", None, []) == "checkin_unknown"
+    assert hq_refusal(aftercare.answer, anna, treatment, "result_check", "meh", None, []) == "checkin_feeling_missing"
+    assert hq_refusal(aftercare.answer, anna, treatment, "care_tips", "good", None, []) == "checkin_unknown"
     bens_photo = upload(hq, ben, exif_photo(), "01a2b3c4-0000-7000-8000-0000000000b1").json()["photo"]
-    assert refusal(aftercare.answer, anna, treatment, "result_check", "good", None, [bens_photo]) == "photo_unknown"
+    assert hq_refusal(aftercare.answer, anna, treatment, "result_check", "good", None, [bens_photo]) == "photo_unknown"
     annas = upload(hq, anna, exif_photo(), "01a2b3c4-0000-7000-8000-0000000000a1").json()["photo"]
-    assert refusal(aftercare.answer, anna, treatment, "how_are_you", "good", None, [annas]) == "checkin_no_photos"
-    assert refusal(photos.picture, ben, annas) == "photo_unknown"
-    assert refusal(photos.discard, ben, annas) == "photo_unknown"
+    assert hq_refusal(aftercare.answer, anna, treatment, "how_are_you", "good", None, [annas]) == "checkin_no_photos"
+    assert hq_refusal(photos.picture, ben, annas) == "photo_unknown"
+    assert hq_refusal(photos.discard, ben, annas) == "photo_unknown"
 
     assert upload(hq, anna, b"%PDF-1.4 not a picture", "01a2b3c4-0000-7000-8000-0000000000a2").status_code == 400
     too_big = b"\xff\xd8" + bytes(photos.MAX_UPLOAD)
     assert upload(hq, anna, too_big, "01a2b3c4-0000-7000-8000-0000000000a3").status_code == 413
-    link = call(files.link, anna, "upload", "01a2b3c4-0000-7000-8000-0000000000a4")
+    link = hq_call(files.link, anna, "upload", "01a2b3c4-0000-7000-8000-0000000000a4")
     query = parse_qs(urlsplit(link).query)
     as_ben = f"{hq.url}/app/files/upload/01a2b3c4-0000-7000-8000-0000000000a4?m={ben}&e={query['e'][0]}" \
              f"&s={query['s'][0]}"

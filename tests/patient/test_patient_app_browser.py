@@ -16,7 +16,6 @@ from loyalty.store import Appointment, ErasureRequest, FollowUp, LedgerEntry
 from sync.hq.db import AppCode, AppPhoto, AppSession, hq_db
 from sync.hq.patients.home import home
 from tests.browser import station_process
-from tests.staff.conftest import sign_in_as
 
 from patient_helpers import (
     answered_at_hq,
@@ -31,6 +30,7 @@ from patient_helpers import (
     pulled_by_station,
     sign_in_by_mail,
     snap,
+    staff_page,
     treated_days_ago,
     type_in,
     wait_for_mail,
@@ -177,11 +177,7 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         snap(phone, artefacts / "patient-appointment-requested-phone.png")
         requested = pulled_by_station(station, Appointment)
 
-        desk = browser.new_page(viewport={"width": 1280, "height": 800})
-        desk.goto(base + "/staff/")
-        desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-        desk.locator("flt-semantics-placeholder").dispatch_event("click")
-        sign_in_as(desk, "Maria Manager", "2468")
+        desk = staff_page(browser, base)
         desk.get_by_role("button", name=re.compile("^Termine Tab")).click()
         expect(desk.get_by_text("Neue Anfrage")).to_be_visible()
         expect(desk.get_by_text("„Gern nach 9 Uhr“")).to_be_visible()
@@ -232,11 +228,7 @@ def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasu
         expect(phone.get_by_text("Vielen Dank für Ihre Antwort.")).to_be_visible()
         follow_up = pulled_by_station(station, FollowUp)
 
-        desk = browser.new_page(viewport={"width": 1280, "height": 800})
-        desk.goto(base + "/staff/")
-        desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-        desk.locator("flt-semantics-placeholder").dispatch_event("click")
-        sign_in_as(desk, "Maria Manager", "2468")
+        desk = staff_page(browser, base)
         desk.get_by_role("button", name=re.compile("^Nachsorge Tab")).click()
         expect(desk.get_by_text("Ergebniskontrolle mit Fotos aus der App", exact=False)).to_be_visible()
         desk.get_by_role("button", name="Fotos von Anna ansehen (1)").click()

@@ -21,20 +21,11 @@ from sync.hq import service
 from sync.hq.db import AppNotice, Event, hq_db
 from sync.hq.patients import appointments, files, notices
 
-from patient_helpers import member_at, wait_for_mail
+from patient_helpers import hq_call, hq_refusal, member_at, wait_for_mail
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
 
 
-def call(function, *args):
-    with hq_db.connection_context():
-        return function(*args)
-
-
-def refusal(function, *args) -> str:
-    with pytest.raises(Refused) as refused:
-        call(function, *args)
-    return refused.value.code
 
 
 def told(smtp, address: str, count: int):
@@ -62,7 +53,7 @@ def two_desks(hq, template, tmp_path):
 
 def test_a_request_reaches_its_location_and_the_confirmation_reaches_the_patient(two_desks, hq, smtp):
     mitte, nord, anna = two_desks
-    asked = call(appointments.request, anna, hq.location, ["mon", "wed"], ["morning"], "Nach 9 Uhr bitte")
+    asked = hq_call(appointments.request, anna, hq.location, ["mon", "wed"], ["morning"], "Nach 9 Uhr bitte")
     assert asked.status == "requested" and asked.location_name == "Praxis Mitte"
     mitte.sync()
     nord.sync()
@@ -77,33 +68,33 @@ def test_a_request_reaches_its_location_and_the_confirmation_reaches_the_patient
     assert AuditLog.get(AuditLog.action == "appointment_confirmed").member_id == anna
     mitte.sync()
 
-    [mine] = call(appointments.appointments, anna)
+    [mine] = hq_call(appointments.appointments, anna)
     assert (mine.status, mine.starts_at, mine.reply) == ("confirmed", SOON, "Bitte 10 Minuten früher da sein")
     mail = told(smtp, "anna@example.org", 1)
     assert "Ihr Termin ist bestätigt" in mail.subject and "Termin bei Praxis Vital" in mail.text
-    [notice] = call(notices.inbox, anna)
+    [notice] = hq_call(notices.inbox, anna)
     assert notice.title == mail.subject and notice.channel == "email" and not notice.read
     with hq_db.connection_context():                              # told once, however often one looks
         while notices.plan_notices():
             pass
     assert len(notices_of(anna)) == 1
 
-    calendar = icalendar.Calendar.from_ical(call(appointments.calendar_file, anna, mine.appointment_id, "Praxis"))
+    calendar = icalendar.Calendar.from_ical(hq_call(appointments.calendar_file, anna, mine.appointment_id, "Praxis"))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == SOON and str(event["location"]) == "Praxis Mitte"
 
 
 def test_a_proposal_accepted_in_the_app_and_a_cancellation_reach_the_desk(two_desks, hq, smtp):
     mitte, _, anna = two_desks
-    first = call(appointments.request, anna, hq.location, [], [], None)
-    second = call(appointments.request, anna, hq.location, ["fri"], ["evening"], None)
+    first = hq_call(appointments.request, anna, hq.location, [], [], None)
+    second = hq_call(appointments.request, anna, hq.location, ["fri"], ["evening"], None)
     mitte.sync()
     desk.propose_appointment(first.appointment_id, SOON, mitte.receptionist)
     mitte.sync()
     assert "schlagen Ihnen einen Termin vor" in told(smtp, "anna@example.org", 1).subject
-    assert refusal(appointments.accept, anna, second.appointment_id) == "appointment_nothing_to_accept"
-    assert call(appointments.accept, anna, first.appointment_id).status == "confirmed"
-    assert call(appointments.cancel, anna, second.appointment_id).status == "cancelled"
+    assert hq_refusal(appointments.accept, anna, second.appointment_id) == "appointment_nothing_to_accept"
+    assert hq_call(appointments.accept, anna, first.appointment_id).status == "confirmed"
+    assert hq_call(appointments.cancel, anna, second.appointment_id).status == "cancelled"
     mitte.sync()
     mitte.use()
     statuses = {r.appointment_id: r.status for r in desk.appointment_requests()}
@@ -120,7 +111,7 @@ def test_a_proposal_accepted_in_the_app_and_a_cancellation_reach_the_desk(two_de
 def test_only_an_answer_that_still_stands_is_told(two_desks, hq):
     """The rule the notifier applies to the desk's stored answer and the record as it is now."""
     mitte, _, anna = two_desks
-    asked = call(appointments.request, anna, hq.location, [], [], None)
+    asked = hq_call(appointments.request, anna, hq.location, [], [], None)
     mitte.sync()
     desk.propose_appointment(asked.appointment_id, SOON, mitte.receptionist)
     mitte.sync()
@@ -137,23 +128,23 @@ def test_a_member_cannot_reach_another_members_appointments(two_desks, hq, templ
     mitte, _, anna = two_desks
     ben = member_at(mitte, "Ben")
     mitte.sync()
-    annas = call(appointments.request, anna, hq.location, [], [], None)
+    annas = hq_call(appointments.request, anna, hq.location, [], [], None)
     mitte.sync()
     desk.confirm_appointment(annas.appointment_id, SOON, mitte.receptionist)
     mitte.sync()
     for attempt in (appointments.accept, appointments.cancel):
-        assert refusal(attempt, ben, annas.appointment_id) == "appointment_unknown"
-    assert refusal(appointments.calendar_file, ben, annas.appointment_id, "Praxis") == "appointment_unknown"
-    assert call(appointments.appointments, ben) == []
-    assert call(appointments.appointments, anna)[0].status == "confirmed"
+        assert hq_refusal(attempt, ben, annas.appointment_id) == "appointment_unknown"
+    assert hq_refusal(appointments.calendar_file, ben, annas.appointment_id, "Praxis") == "appointment_unknown"
+    assert hq_call(appointments.appointments, ben) == []
+    assert hq_call(appointments.appointments, anna)[0].status == "confirmed"
 
-    link = call(files.link, anna, "appointment", annas.appointment_id)
+    link = hq_call(files.link, anna, "appointment", annas.appointment_id)
     good = requests.get(f"{hq.url}/app/{link}", timeout=10)
     assert good.status_code == 200 and good.headers["content-type"].startswith("text/calendar")
     query = parse_qs(urlsplit(link).query)
     as_ben = f"{hq.url}/app/files/appointment/{annas.appointment_id}?m={ben}&e={query['e'][0]}&s={query['s'][0]}"
     assert requests.get(as_ben, timeout=10).status_code == 404
-    bens_link = call(files.link, ben, "appointment", annas.appointment_id)   # a genuine link of Ben's, Anna's id
+    bens_link = hq_call(files.link, ben, "appointment", annas.appointment_id)   # a genuine link of Ben's, Anna's id
     assert requests.get(f"{hq.url}/app/{bens_link}", timeout=10).status_code == 404
     stale = f"{hq.url}/app/files/appointment/{annas.appointment_id}?m={anna}&e=1&s={query['s'][0]}"
     assert requests.get(stale, timeout=10).status_code == 404
@@ -161,12 +152,12 @@ def test_a_member_cannot_reach_another_members_appointments(two_desks, hq, templ
 
 def test_requests_are_checked(two_desks, hq):
     _, _, anna = two_desks
-    assert refusal(appointments.request, anna, "no-such-place", [], [], None) == "appointment_location_unknown"
-    assert refusal(appointments.request, anna, hq.location, ["sunday"], [], None) == "appointment_wish_invalid"
-    assert refusal(appointments.request, anna, hq.location, [], [], "x" * 501) == "appointment_note_too_long"
+    assert hq_refusal(appointments.request, anna, "no-such-place", [], [], None) == "appointment_location_unknown"
+    assert hq_refusal(appointments.request, anna, hq.location, ["sunday"], [], None) == "appointment_wish_invalid"
+    assert hq_refusal(appointments.request, anna, hq.location, [], [], "x" * 501) == "appointment_note_too_long"
     for _ in range(appointments.MAX_OPEN):
-        call(appointments.request, anna, hq.location, [], [], None)
-    assert refusal(appointments.request, anna, hq.location, [], [], None) == "appointment_too_many"
+        hq_call(appointments.request, anna, hq.location, [], [], None)
+    assert hq_refusal(appointments.request, anna, hq.location, [], [], None) == "appointment_too_many"
 
 
 def test_a_location_with_its_own_booking_page(two_desks, hq):
@@ -175,9 +166,9 @@ def test_a_location_with_its_own_booking_page(two_desks, hq):
     subprocess.run([*command, "https://termine.example/nord"], check=True, capture_output=True)
     refused = subprocess.run([*command, "javascript:alert(1)"], capture_output=True, text=True)
     assert refused.returncode == 1 and "https://" in refused.stderr
-    places = {p.name: p.booking_url for p in call(appointments.places)}
+    places = {p.name: p.booking_url for p in hq_call(appointments.places)}
     assert places == {"Praxis Mitte": None, "Praxis Nord": "https://termine.example/nord"}
-    assert call(appointments.home_place, anna) == hq.location
+    assert hq_call(appointments.home_place, anna) == hq.location
 
 
 def test_the_desk_types_dates_and_times_as_it_says_them():

@@ -22,18 +22,7 @@ from sync.hq.db import AppCode, AppNotice, AppPhoto, AppSession, Row, hq_db
 from sync.hq.patients import aftercare, files, privacy, signin
 from sync.station import fetch_photo
 
-from patient_helpers import exif_photo, member_at
-
-
-def call(function, *args):
-    with hq_db.connection_context():
-        return function(*args)
-
-
-def refusal(function, *args) -> str:
-    with pytest.raises(Refused) as refused:
-        call(function, *args)
-    return refused.value.code
+from patient_helpers import exif_photo, hq_call, hq_refusal, member_at
 
 
 class Texts:
@@ -51,10 +40,10 @@ def test_consents_switched_in_the_app_hold_at_every_station(hq, template, tmp_pa
     a, b = template.node(tmp_path, "a", hq), template.node(tmp_path, "b", hq)
     anna = member_at(a, "Anna", consent_marketing=True, consent_care=True)
     a.sync()
-    assert call(privacy.privacy, anna).consents == {"program": True, "marketing": True, "care": True}
-    mine = call(privacy.set_consent, anna, "marketing", False)
+    assert hq_call(privacy.privacy, anna).consents == {"program": True, "marketing": True, "care": True}
+    mine = hq_call(privacy.set_consent, anna, "marketing", False)
     assert mine.consents["marketing"] is False and mine.consents["care"] is True
-    assert refusal(privacy.set_consent, anna, "program", False) == "consent_unknown"
+    assert hq_refusal(privacy.set_consent, anna, "program", False) == "consent_unknown"
     for node in (a, b):
         node.sync()
         node.use()
@@ -67,9 +56,9 @@ def test_the_preferred_channel_is_the_one_messages_take(hq, template, tmp_path, 
     anna = member_at(a, "Anna", email="anna@example.org", phone="0171 2345678")
     only_mail = member_at(a, "Ben", email="ben@example.org")
     a.sync()
-    assert call(privacy.privacy, anna).channels == ["email", "sms"]
-    assert call(privacy.set_channel, anna, "sms").channel == "sms"
-    assert refusal(privacy.set_channel, only_mail, "sms") == "channel_unreachable"
+    assert hq_call(privacy.privacy, anna).channels == ["email", "sms"]
+    assert hq_call(privacy.set_channel, anna, "sms").channel == "sms"
+    assert hq_refusal(privacy.set_channel, only_mail, "sms") == "channel_unreachable"
     a.sync()
     a.use()
     assert Member.get_by_id(anna).channel == "sms"
@@ -93,7 +82,7 @@ def test_the_download_holds_everything_of_the_member_and_nothing_of_another(hq, 
         photo = photos.store_upload(anna, "01a2b3c4-0000-7000-8000-00000000e001", exif_photo()).photo_id
         aftercare.answer(anna, treatment, "result_check", "good", "Schön geworden", [photo])
         privacy.set_consent(ben, "marketing", True)
-    archive = zipfile.ZipFile(io.BytesIO(call(privacy.export, anna)))
+    archive = zipfile.ZipFile(io.BytesIO(hq_call(privacy.export, anna)))
     data = json.loads(archive.read("data.json"))
     assert data["member"]["id"] == anna and data["member"]["first_name"] == "Anna"
     assert [t["id"] for t in data["treatments"]] == [treatment]
@@ -101,7 +90,7 @@ def test_the_download_holds_everything_of_the_member_and_nothing_of_another(hq, 
     assert [p["id"] for p in data["aftercare_photos"]] == [photo]
     assert archive.namelist() == ["data.json", f"photos/{photo}.jpg"]
     assert ben not in archive.read("data.json").decode() and "Ben" not in archive.read("data.json").decode()
-    link = call(files.link, anna, "export", "data")
+    link = hq_call(files.link, anna, "export", "data")
     assert link.startswith("files/export/data?")
 
 
@@ -121,8 +110,8 @@ def test_an_erasure_asked_in_the_app_and_confirmed_leaves_nothing(hq, template, 
         photo = photos.store_upload(anna, "01a2b3c4-0000-7000-8000-00000000e002", exif_photo()).photo_id
         aftercare.answer(anna, treatment, "result_check", "problem", "Rötung", [photo])
         AppNotice.create(id="n1", key="k1", member_id=anna, kind="appointment_declined", created_at=0)
-    assert call(privacy.request_erasure, anna).erasure_requested is not None
-    assert refusal(privacy.request_erasure, anna) == "erasure_requested_already"
+    assert hq_call(privacy.request_erasure, anna).erasure_requested is not None
+    assert hq_refusal(privacy.request_erasure, anna) == "erasure_requested_already"
     a.sync()
     b.sync()
     a.use()
@@ -145,7 +134,7 @@ def test_an_erasure_asked_in_the_app_and_confirmed_leaves_nothing(hq, template, 
         kept = [json.loads(r.data) for r in Row.select().where(Row.data.contains(anna))]
         assert all(r.get("first_name") is None and "Rötung" not in json.dumps(r) for r in kept)
         assert signin.session(session) is None
-    assert refusal(privacy.export, anna) == "member_unknown"
+    assert hq_refusal(privacy.export, anna) == "member_unknown"
     with pytest.raises(HqError):
         fetch_photo(photo)
     b.use()
@@ -157,7 +146,7 @@ def test_a_declined_request_is_answered_once(hq, template, tmp_path):
     a = template.node(tmp_path, "a", hq)
     anna = member_at(a, "Anna")
     a.sync()
-    call(privacy.request_erasure, anna)
+    hq_call(privacy.request_erasure, anna)
     a.sync()
     a.use()
     [request] = erasure_requests()
@@ -166,5 +155,5 @@ def test_a_declined_request_is_answered_once(hq, template, tmp_path):
         confirm_erasure_request(request.request_id, a.manager)
     assert again.value.code == "erasure_request_closed"
     a.sync()
-    assert call(privacy.privacy, anna).erasure_requested is None
+    assert hq_call(privacy.privacy, anna).erasure_requested is None
     assert Member.get_by_id(anna).erased_at is None

@@ -16,7 +16,7 @@ from loyalty.services import appointments as desk
 from sync.hq.db import AppNotice, AppPush, hq_db
 from sync.hq.patients import appointments, push, signin
 
-from patient_helpers import app_page, member_at, sign_in_by_mail, snap, wait_for_mail
+from patient_helpers import app_page, hq_call, member_at, sign_in_by_mail, snap, wait_for_mail
 from push_service import Phone, PushService, vapid_claims
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
@@ -28,10 +28,6 @@ def service():
     yield played
     played.stop()
 
-
-def call(function, *args):
-    with hq_db.connection_context():
-        return function(*args)
 
 
 def session_for(member_id: str) -> str:
@@ -60,8 +56,8 @@ def test_the_desks_answer_reaches_the_phone_by_push_signed_and_encrypted(hq, tem
     a.sync()
     phone, token = Phone(), session_for(anna)
     assert subscribe(hq, token, phone.subscription(f"{service.url}/push/anna-phone")).status_code == 200
-    assert call(push.subscribed, anna)
-    asked = call(appointments.request, anna, hq.location, ["tue"], [], None)
+    assert hq_call(push.subscribed, anna)
+    asked = hq_call(appointments.request, anna, hq.location, ["tue"], [], None)
     a.sync()
     desk.confirm_appointment(asked.appointment_id, SOON, a.receptionist)
     a.sync()
@@ -84,7 +80,7 @@ def test_a_dropped_subscription_is_forgotten_and_the_answer_goes_by_e_mail(hq, t
     a.sync()
     subscribe(hq, session_for(anna), Phone().subscription(f"{service.url}/push/old-phone"))
     service.status = 410                                          # the browser unsubscribed
-    asked = call(appointments.request, anna, hq.location, [], [], None)
+    asked = hq_call(appointments.request, anna, hq.location, [], [], None)
     a.sync()
     desk.decline_appointment(asked.appointment_id, a.receptionist)
     a.sync()
@@ -108,10 +104,10 @@ def test_subscriptions_are_checked(hq, template, tmp_path, service):
         assert answer.status_code == 400 and answer.json()["error"] == "push_subscription_invalid", endpoint
     assert requests.post(f"{hq.url}/app/push/subscribe", data="{", timeout=10).status_code == 400
     assert subscribe(hq, token, phone.subscription("https://fcm.googleapis.com/fcm/send/abc")).status_code == 200
-    assert call(push.subscribed, anna) and not call(push.subscribed, ben)
+    assert hq_call(push.subscribed, anna) and not hq_call(push.subscribed, ben)
     assert subscribe(hq, session_for(ben), phone.subscription("https://fcm.googleapis.com/fcm/send/abc")).status_code \
         == 200                                                    # the same browser, now Ben's: Anna's goes
-    assert not call(push.subscribed, anna) and call(push.subscribed, ben)
+    assert not hq_call(push.subscribed, anna) and hq_call(push.subscribed, ben)
 
 
 @pytest.mark.browser
@@ -132,7 +128,7 @@ def test_the_apps_service_worker_shows_a_push_message(browser, hq, smtp, tmp_pat
     chosen = outcome.get_attribute("data-outcome")
     snap(page, artefacts / f"patient-push-{chosen}-phone.png")
     print(f"\nWeb Push subscribe in this Chromium: {chosen}: {page.locator('#detail').text_content()}")
-    assert (chosen == "done") == call(lambda: AppPush.select().exists())
+    assert (chosen == "done") == hq_call(lambda: AppPush.select().exists())
 
     cdp = page.context.new_cdp_session(page)
     registrations = []

@@ -7,14 +7,13 @@ import time
 
 import pytest
 
-from loyalty.errors import Refused
 from loyalty.services import update_profile
 from loyalty.store.settings import GROUP_CARD_KEY, get_setting
 from loyalty.tokens import welcome_token
 from sync.hq.db import AppCode, hq_db
 from sync.hq.patients import signin
 
-from patient_helpers import member_at
+from patient_helpers import hq_call, hq_refusal, member_at
 
 APP = "http://hq.example/app/"
 
@@ -31,15 +30,6 @@ def ask(address: str, letters: Letters, client: str = "10.0.0.1") -> None:
         signin.request_code(address, client, APP, letters, frozenset({"email", "sms"}))
 
 
-def call(function, *args):
-    with hq_db.connection_context():
-        return function(*args)
-
-
-def refusal(function, *args) -> str:
-    with pytest.raises(Refused) as refused:
-        call(function, *args)
-    return refused.value.code
 
 
 def _code(letter) -> str:
@@ -60,10 +50,10 @@ def test_a_code_signs_in_once_and_the_session_names_the_member(anna):
     [letter] = letters
     assert letter.channel == "email" and letter.to == "anna@example.org"
     assert "Anna" in letter.rendered.subject and "/app/signin/" in letter.rendered.text
-    signed = call(signin.verify_code, "anna@example.org", _code(letter), "10.0.0.1", "Mozilla/5.0 (Linux; Android 14)")
+    signed = hq_call(signin.verify_code, "anna@example.org", _code(letter), "10.0.0.1", "Mozilla/5.0 (Android 14)")
     assert signed.member_id == anna and len(signed.token) > 30
-    assert call(signin.session, signed.token).member_id == anna
-    assert refusal(signin.verify_code, "anna@example.org", _code(letter), "10.0.0.1", "") == "signin_code_used"
+    assert hq_call(signin.session, signed.token).member_id == anna
+    assert hq_refusal(signin.verify_code, "anna@example.org", _code(letter), "10.0.0.1", "") == "signin_code_used"
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_letter(anna):
@@ -74,7 +64,7 @@ def test_an_unknown_address_gets_the_same_answer_and_no_letter(anna):
     with hq_db.connection_context():
         rows = list(AppCode.select().order_by(AppCode.created_at))
     assert len(rows) == 2 and all(r.member_id is None for r in rows)     # written as for a member
-    assert refusal(signin.verify_code, "nobody@example.org", "123456", "10.0.0.2", "") == "signin_code_wrong"
+    assert hq_refusal(signin.verify_code, "nobody@example.org", "123456", "10.0.0.2", "") == "signin_code_wrong"
 
 
 def test_sms_sign_in_by_mobile_number(anna):
@@ -82,7 +72,7 @@ def test_sms_sign_in_by_mobile_number(anna):
     ask("+49 171 2345678", letters)
     [letter] = letters
     assert letter.channel == "sms" and letter.to == "+491712345678" and len(letter.rendered.sms) <= 160
-    assert call(signin.verify_code, "0171 2345678", _code(letter), "10.0.0.1", "").member_id == anna
+    assert hq_call(signin.verify_code, "0171 2345678", _code(letter), "10.0.0.1", "").member_id == anna
 
 
 def test_wrong_expired_and_overtried_codes_are_refused(anna, monkeypatch):
@@ -90,57 +80,57 @@ def test_wrong_expired_and_overtried_codes_are_refused(anna, monkeypatch):
     ask("anna@example.org", letters)
     good = _code(letters[0])
     wrong = f"{(int(good) + 1) % 10 ** 6:06d}"
-    assert refusal(signin.verify_code, "anna@example.org", wrong, "10.0.0.1", "") == "signin_code_wrong"
-    assert refusal(signin.verify_code, "anna@example.org", "12ab56", "10.0.0.1", "") == "signin_code_format"
+    assert hq_refusal(signin.verify_code, "anna@example.org", wrong, "10.0.0.1", "") == "signin_code_wrong"
+    assert hq_refusal(signin.verify_code, "anna@example.org", "12ab56", "10.0.0.1", "") == "signin_code_format"
     later = time.time() + signin.CODE_SECONDS + 1
     monkeypatch.setattr(signin, "now", lambda: later)
-    assert refusal(signin.verify_code, "anna@example.org", good, "10.0.0.1", "") == "signin_code_expired"
+    assert hq_refusal(signin.verify_code, "anna@example.org", good, "10.0.0.1", "") == "signin_code_expired"
     monkeypatch.undo()
 
     letters.clear()
     ask("anna@example.org", letters)
     good = _code(letters[0])
     for _ in range(signin.ATTEMPTS_PER_CODE):
-        refusal(signin.verify_code, "anna@example.org", f"{(int(good) + 7) % 10 ** 6:06d}", "10.0.0.1", "")
-    assert refusal(signin.verify_code, "anna@example.org", good, "10.0.0.1", "") == "signin_code_blocked"
+        hq_refusal(signin.verify_code, "anna@example.org", f"{(int(good) + 7) % 10 ** 6:06d}", "10.0.0.1", "")
+    assert hq_refusal(signin.verify_code, "anna@example.org", good, "10.0.0.1", "") == "signin_code_blocked"
 
 
 def test_rate_limits_per_address_and_per_client(anna):
     letters = Letters()
     for _ in range(signin.PER_ADDRESS):
         ask("anna@example.org", letters, client="10.0.0.1")
-    assert refusal(signin.request_code, "anna@example.org", "10.0.0.9", APP, letters, frozenset({"email"})) \
+    assert hq_refusal(signin.request_code, "anna@example.org", "10.0.0.9", APP, letters, frozenset({"email"})) \
         == "signin_wait"
     for i in range(signin.PER_CLIENT - signin.PER_ADDRESS):
         ask(f"someone{i}@example.org", letters, client="10.0.0.1")
-    assert refusal(signin.request_code, "other@example.org", "10.0.0.1", APP, letters, frozenset({"email"})) \
+    assert hq_refusal(signin.request_code, "other@example.org", "10.0.0.1", APP, letters, frozenset({"email"})) \
         == "signin_wait"
     assert len(letters) == signin.PER_ADDRESS           # unknown addresses got nothing, Anna three codes
     for _ in range(signin.FAILURES_PER_CLIENT):        # someone guessing codes for many addresses
-        refusal(signin.verify_code, "guess@example.org", "000000", "10.0.0.5", "")
+        hq_refusal(signin.verify_code, "guess@example.org", "000000", "10.0.0.5", "")
     good = _code(letters[-1])
-    assert refusal(signin.verify_code, "anna@example.org", good, "10.0.0.5", "") == "signin_wait"
-    assert call(signin.verify_code, "anna@example.org", good, "10.0.0.6", "").member_id == anna
+    assert hq_refusal(signin.verify_code, "anna@example.org", good, "10.0.0.5", "") == "signin_wait"
+    assert hq_call(signin.verify_code, "anna@example.org", good, "10.0.0.6", "").member_id == anna
 
 
 def test_the_link_signs_in_once(anna):
     letters = Letters()
     ask("anna@example.org", letters)
     token = letters[0].rendered.text.split("/app/signin/")[1].split()[0]
-    assert call(signin.verify_link, token, "10.0.0.1", "").member_id == anna
-    assert refusal(signin.verify_link, token, "10.0.0.1", "") == "signin_link_invalid"
-    assert refusal(signin.verify_link, "made-up", "10.0.0.1", "") == "signin_link_invalid"
+    assert hq_call(signin.verify_link, token, "10.0.0.1", "").member_id == anna
+    assert hq_refusal(signin.verify_link, token, "10.0.0.1", "") == "signin_link_invalid"
+    assert hq_refusal(signin.verify_link, "made-up", "10.0.0.1", "") == "signin_link_invalid"
 
 
 def test_the_welcome_link_works_once_and_not_after_it_expires(anna, hq, template, tmp_path):
     key = bytes.fromhex(get_setting(GROUP_CARD_KEY))
     token = welcome_token(anna, int(time.time()) + 3600, key)
-    assert call(signin.verify_welcome, token, "10.0.0.1", "").member_id == anna
-    assert refusal(signin.verify_welcome, token, "10.0.0.1", "") == "signin_link_invalid"
+    assert hq_call(signin.verify_welcome, token, "10.0.0.1", "").member_id == anna
+    assert hq_refusal(signin.verify_welcome, token, "10.0.0.1", "") == "signin_link_invalid"
     expired = welcome_token(anna, int(time.time()) - 1, key)
-    assert refusal(signin.verify_welcome, expired, "10.0.0.1", "") == "signin_link_invalid"
+    assert hq_refusal(signin.verify_welcome, expired, "10.0.0.1", "") == "signin_link_invalid"
     forged = welcome_token(anna, int(time.time()) + 3600, b"not the group key")
-    assert refusal(signin.verify_welcome, forged, "10.0.0.1", "") == "signin_link_invalid"
+    assert hq_refusal(signin.verify_welcome, forged, "10.0.0.1", "") == "signin_link_invalid"
 
 
 def test_sessions_are_per_device_listed_and_revocable_by_their_member_only(anna, hq, template, tmp_path):
@@ -151,16 +141,16 @@ def test_sessions_are_per_device_listed_and_revocable_by_their_member_only(anna,
     ask("anna@example.org", letters)
     ask("anna@example.org", letters)
     ask("ben@example.org", letters)
-    phone = call(signin.verify_code, "anna@example.org", _code(letters[0]), "10.0.0.1", "Mozilla/5.0 (iPhone)")
-    tablet = call(signin.verify_code, "anna@example.org", _code(letters[1]), "10.0.0.2", "Mozilla/5.0 (iPad)")
-    bens = call(signin.verify_code, "ben@example.org", _code(letters[2]), "10.0.0.3", "")
-    listed = call(signin.sessions, anna, phone.session_id)
+    phone = hq_call(signin.verify_code, "anna@example.org", _code(letters[0]), "10.0.0.1", "Mozilla/5.0 (iPhone)")
+    tablet = hq_call(signin.verify_code, "anna@example.org", _code(letters[1]), "10.0.0.2", "Mozilla/5.0 (iPad)")
+    bens = hq_call(signin.verify_code, "ben@example.org", _code(letters[2]), "10.0.0.3", "")
+    listed = hq_call(signin.sessions, anna, phone.session_id)
     assert [s.current for s in listed] == [True, False] and {s.session_id for s in listed} == {
         phone.session_id, tablet.session_id}
-    assert refusal(signin.revoke, anna, bens.session_id) == "session_unknown"      # Ben's device: not Anna's to touch
-    assert call(signin.session, bens.token).member_id == ben
-    call(signin.revoke, anna, tablet.session_id)
-    assert call(signin.session, tablet.token) is None and call(signin.session, phone.token).member_id == anna
+    assert hq_refusal(signin.revoke, anna, bens.session_id) == "session_unknown"      # Ben's device: not Anna's
+    assert hq_call(signin.session, bens.token).member_id == ben
+    hq_call(signin.revoke, anna, tablet.session_id)
+    assert hq_call(signin.session, tablet.token) is None and hq_call(signin.session, phone.token).member_id == anna
 
 
 def test_a_changed_address_signs_in_with_the_new_one(anna, hq, template, tmp_path):

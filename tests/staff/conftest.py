@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, device_id, enroll, init_station, load_demo, sign_in
 from loyalty.store import close_database, open_database
-from tests.browser import open_flet_page, station_process
+from tests.browser import open_flet_page, station_process, type_in  # noqa: F401  (type_in: for the staff tests)
 
 
 @pytest.fixture(autouse=True)
@@ -89,21 +89,3 @@ def field(page, label: str):
 
 def open_page(browser, desk: Desk):
     return open_flet_page(browser, desk.base + "/staff/")
-
-
-def type_in(page, label: str, text: str) -> None:
-    """Type as a person does and check the field shows it: on a busy machine the select-all can
-    reach Flutter before the field has focus, leaving the old text in front of the new."""
-    box = field(page, label)
-    for _ in range(3):
-        box.click()
-        page.wait_for_timeout(100)
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=2000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(text)
