@@ -46,7 +46,6 @@ class PatientApp:
         self.ctx.show = lambda screen: page.run_task(self.show, screen)
         self.ctx.signed_in = self.signed_in
         self.ctx.signed_out = self.sign_out
-        self.ctx.switch_language = self.switch_language
         self.prefs: ft.SharedPreferences | None = None
         self.token: str | None = None
         self.screen = "card"
@@ -88,8 +87,12 @@ class PatientApp:
     def frame(self) -> None:
         ctx, page = self.ctx, self.page
         self.title.value = ctx.program.name if ctx.program else ""
-        top = ft.Container(ft.Row([self.title], alignment=ft.MainAxisAlignment.START), bgcolor=ctx.colour,
-                           padding=ft.Padding.symmetric(horizontal=16, vertical=14))
+        other = next(lang for lang in i18n.LANGUAGES if lang != ctx.lang)
+        switch = ft.TextButton(ctx.t(f"switch_to_{other}"), style=ft.ButtonStyle(color="white"),
+                               on_click=lambda e: page.run_task(self.switch_language, other))
+        self.title.expand = True
+        top = ft.Container(ft.Row([self.title, switch]), bgcolor=ctx.colour,
+                           padding=ft.Padding.only(left=16, right=4, top=6, bottom=6))
         page.controls.clear()
         page.add(ft.SafeArea(ft.Column([top, ft.Column([self.holder], scroll=ft.ScrollMode.AUTO, expand=True)],
                                        spacing=0, expand=True), expand=True))
@@ -156,6 +159,7 @@ class PatientApp:
         await self.show("card")
 
     async def switch_language(self, lang: str) -> None:
+        """From the top bar, also before signing in: a patient who reads no German finds it at once."""
         self.ctx.lang = lang
         await self.prefs.set(LANGUAGE_KEY, lang)
         self.ctx.clear()

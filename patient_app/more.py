@@ -1,9 +1,8 @@
-"""The member's data (privacy), language, signed-in devices (each can be signed out), signing out."""
+"""The member's data (privacy), notifications, signed-in devices (each can be signed out), signing out."""
 from __future__ import annotations
 
 import flet as ft
 
-from loyalty import i18n
 from patient_app import privacy
 from patient_app.ui import MUTED, SMALL, Ctx, body, heading, panel, secondary
 from sync.hq.patients import push, signin
@@ -42,13 +41,10 @@ async def build(ctx: Ctx) -> ft.Control:
         enable = secondary(ctx, ctx.t("more.push_switch_on"), None, icon=ft.Icons.NOTIFICATIONS_ACTIVE)
         enable.url = ft.Url("push.html", ft.UrlTarget.SELF)       # the same window: the installed app stays one
         notifications = [body(ctx.t("more.push_hint")), enable]
-    languages = ft.Row([secondary(ctx, ctx.t(f"switch_to_{lang}"), lambda e, lang=lang: ctx.page.run_task(
-        ctx.switch_language, lang)) for lang in i18n.LANGUAGES if lang != ctx.lang])
     return ft.Column([
         heading(ctx, ctx.t("more.title")),
         *await privacy.panels(ctx),
         panel(heading(ctx, ctx.t("more.push_title"), 20), *notifications),
-        panel(heading(ctx, ctx.t("more.language"), 20), languages),
         panel(heading(ctx, ctx.t("more.devices"), 20), *rows),
         secondary(ctx, ctx.t("more.sign_out"), lambda e: ctx.page.run_task(ctx.signed_out), icon=ft.Icons.LOGOUT),
     ], spacing=16, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

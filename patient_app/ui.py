@@ -49,7 +49,6 @@ class Ctx:
         self.show: Callable[[str], None] = lambda screen: None
         self.signed_in: Callable[[Any], Any] = lambda signed: None
         self.signed_out: Callable[[], Any] = lambda: None
-        self.switch_language: Callable[[str], Any] = lambda lang: None
 
     @property
     def colour(self) -> str:

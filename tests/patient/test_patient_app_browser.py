@@ -127,6 +127,11 @@ def test_two_members_on_two_phones_see_only_their_own(browser, hq, smtp, tmp_pat
     expect(phones["Ben"].get_by_text("Dieses Gerät")).to_be_visible()
     expect(phones["Ben"].get_by_role("button", name=re.compile("abmelden$"))).to_have_count(0)   # no device of Anna's
     snap(phones["Ben"], artefacts / "patient-more-phone.png")
+    phones["Ben"].get_by_role("button", name="English").click()             # in the top bar, on every screen
+    phones["Ben"].get_by_role("tab", name="Card").click()
+    expect(phones["Ben"].get_by_text("Hello Ben")).to_be_visible()
+    expect(phones["Ben"].get_by_text("50 points", exact=True)).to_be_visible()
+    snap(phones["Ben"], artefacts / "patient-card-english-phone.png")
     for page in phones.values():
         page.context.close()
 
