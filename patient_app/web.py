@@ -127,6 +127,12 @@ def router(prefix: str = "/app", push_hosts: tuple[str, ...] = push.PUSH_HOSTS) 
             return PlainTextResponse("Content-Length required", status_code=411)
         if int(length) > photos.MAX_UPLOAD:
             return PlainTextResponse("too large", status_code=413)
+
+        def signed() -> bool:
+            with hq_db.connection_context():
+                return files.check("upload", ref, m, e, s)
+        if not await asyncio.to_thread(signed):            # before a byte of the body is read
+            return PlainTextResponse(_gone(), status_code=404)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
@@ -135,15 +141,11 @@ def router(prefix: str = "/app", push_hosts: tuple[str, ...] = push.PUSH_HOSTS) 
 
         def store():
             with hq_db.connection_context():
-                if not files.check("upload", ref, m, e, s):
-                    return None
                 return photos.store_upload(m, ref, bytes(body))
         try:
             stored = await asyncio.to_thread(store)
         except Refused as refused:
             return PlainTextResponse(refused.message("en"), status_code=400)
-        if stored is None:
-            return PlainTextResponse(_gone(), status_code=404)
         return JSONResponse({"photo": stored.photo_id, "width": stored.width, "height": stored.height})
 
     return routes

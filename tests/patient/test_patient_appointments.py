@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +32,16 @@ SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
 def told(smtp, address: str, count: int):
     """The HQ process's notifier has sent `count` letters to the address: the newest one."""
     return wait_for_mail(smtp, address, count - 1)
+
+
+def sent_notice(member_id: str, timeout: float = 20.0) -> None:
+    """Wait until HQ's notifier has recorded the notice as sent (after the mail server took it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(n.status == "sent" for n in notices_of(member_id)):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"no notice of {member_id} was recorded as sent within {timeout} s")
 
 
 def notices_of(member_id: str) -> list[AppNotice]:
@@ -72,6 +83,7 @@ def test_a_request_reaches_its_location_and_the_confirmation_reaches_the_patient
     assert (mine.status, mine.starts_at, mine.reply) == ("confirmed", SOON, "Bitte 10 Minuten früher da sein")
     mail = told(smtp, "anna@example.org", 1)
     assert "Ihr Termin ist bestätigt" in mail.subject and "Termin bei Praxis Vital" in mail.text
+    sent_notice(anna)
     [notice] = hq_call(notices.inbox, anna)
     assert notice.title == mail.subject and notice.channel == "email" and not notice.read
     with hq_db.connection_context():                              # told once, however often one looks

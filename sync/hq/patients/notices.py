@@ -45,8 +45,8 @@ class Notice:
 
 
 def plan_notices() -> int:
-    """Notices for the desks' answers stored since the cursor; returns how many were new."""
-    planned = 0
+    """Notices for the desks' answers among the events stored since the cursor (one page of them);
+    returns how many events it looked at, so a caller repeats it until HQ's stream is read."""
     with transaction():
         query = AppCursor.select().where(AppCursor.id == 1)
         cursor = (query.for_update() if is_postgres() else query).get()
@@ -63,11 +63,10 @@ def plan_notices() -> int:
                 continue
             key = f"appointment:{record_id}:{row['status']}:{row.get('starts_at') or ''}"
             params = {"appointment": record_id, "starts_at": row.get("starts_at"), "location": row["location"]}
-            planned += (AppNotice.insert(id=str(uuid7()), key=key, member_id=row["member"],
-                                         kind=f"appointment_{row['status']}", params=json.dumps(params),
-                                         created_at=now()).on_conflict_ignore().as_rowcount().execute())
+            AppNotice.insert(id=str(uuid7()), key=key, member_id=row["member"], kind=f"appointment_{row['status']}",
+                             params=json.dumps(params), created_at=now()).on_conflict_ignore().execute()
         AppCursor.update(position=events[-1][0]).where(AppCursor.id == 1).execute()
-    return planned
+    return len(events)
 
 
 def _stands(answer: dict, row: dict) -> bool:
