@@ -27,14 +27,14 @@ MEMBERS, ENTRIES_EACH = 100_000, 10
 def load(members: int = MEMBERS, entries_each: int = ENTRIES_EACH) -> float:
     """Members with cards, ledgers (signup, visits, purchases, a redemption), plans and treatments, as
     stations' payloads in hq_row; the row indexes are built after the load. Returns seconds (0: reused)."""
-    from sync.hq.db import ROW_FIELDS, hq_db
+    from sync.hq.db import _row_indexes, hq_db
     have = hq_db.execute_sql("SELECT count(*) FROM hq_row WHERE tbl = 'ledger_entry'").fetchone()[0]
     if have >= members * entries_each:
         return 0.0
     started = time.perf_counter()
     hq_db.execute_sql("TRUNCATE hq_row")
-    for field in ROW_FIELDS:
-        hq_db.execute_sql(f"DROP INDEX IF EXISTS hq_row_{field}")
+    for name in _row_indexes():
+        hq_db.execute_sql(f"DROP INDEX IF EXISTS {name}")
     stamp = "to_char(timestamp '2025-01-01' + ({}) * interval '1 minute', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     hq_db.execute_sql(
         "INSERT INTO hq_row (tbl, record_id, data, clocks, position) SELECT 'member', 'm' || g, jsonb_build_object("

@@ -16,7 +16,10 @@ from patient_app import web
 from patient_app.app import make_patient_app
 from patient_app.ui import Wiring
 from sync.hq.db import hq_db
+from sync.hq.patients.photos import MAX_UPLOAD
 from sync.hq.program import program_in_force
+
+UPLOADS = {"/app/files/upload/": MAX_UPLOAD}     # the phone's photo: larger than the sync API's bodies
 
 
 def mount_patient_app(app: FastAPI, settings: HqSettings) -> Callable[[], Callable[[], None]]:

@@ -52,6 +52,7 @@ class HqClient:
         self.session = session or make_session()
         self.timeout = timeout
         self.offset = 0.0   # HQ time minus our time, learnt from a stale-timestamp answer
+        self.reports = True  # send a station report with the pull (False: this HQ predates reports)
 
     def enrol(self, code: str, device_id: str, name: str = "") -> EnrolResponse:
         answer = self._post("/v1/devices/enrol", EnrolRequest(code=code, device_id=device_id, name=name), signed=False)
@@ -68,7 +69,8 @@ class HqClient:
         return self._post("/v1/photos/fetch", PhotoRequest(photo_id=photo_id), raw=True)
 
     def _post(self, path: str, model: BaseModel, signed: bool = True, raw: bool = False):
-        body = model.model_dump_json().encode()
+        # A pull without a station report leaves the field out: an HQ from before reports refuses unknown fields.
+        body = model.model_dump_json(exclude={"report"} if getattr(model, "report", 0) is None else None).encode()
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"}
             if signed:

@@ -11,7 +11,7 @@ from loyalty import clock
 from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.errors import Refused
 from loyalty.i18n import LANGUAGES
-from loyalty.qr import qr_image, qr_png
+from loyalty.qr import qr_image, qr_png  # noqa: F401  (qr_png: the card QR for views)
 from loyalty.services.context import Actor, audit, card_key, current_program, require_staff
 from loyalty.services.members import active_member, get_member, issue_card
 from loyalty.store import Card, write

@@ -579,17 +579,20 @@ def to_csv(rows: list[ListRow], lang: str = "de") -> str:
 
 
 def _cell(row: ListRow, column: str, lang: str, program) -> str:
+    """Numbers as numbers; every text, whatever column it comes from, defused (OWASP CSV injection):
+    an item code synced from another station or a catalogue name can start with '=' as well as a name."""
     value = getattr(row, column)
     if value is None:
         return ""
-    if column == "when":
-        return value.isoformat()
-    if column == "item_code":
-        item = program.catalogue.get(value)
-        return item.name.get(lang, value) if item else value
-    if column == "segment":
-        return t(f"insights.segment.{value}.name", lang)
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    if column == "when":
+        text = value.isoformat()
+    elif column == "item_code":
+        item = program.catalogue.get(value)
+        text = item.name.get(lang, value) if item else value
+    elif column == "segment":
+        text = t(f"insights.segment.{value}.name", lang)
+    else:
+        text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text

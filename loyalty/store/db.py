@@ -7,6 +7,7 @@ from pathlib import Path
 import peewee as pw
 
 from loyalty.contacts import fold
+from loyalty.private_files import private_database, private_dir
 
 db = pw.SqliteDatabase(None)
 
@@ -22,6 +23,8 @@ PRAGMAS = {
     "synchronous": "full",   # an acknowledged stamp survives a power cut (WAL + NORMAL may not)
     "busy_timeout": 10000,   # a writer waits for the sync thread's page (well under a second) instead of failing
     "cache_size": -32000,
+    "secure_delete": 1,      # deleted and overwritten values are zeroed on disk (an erasure must not stay in free
+                             # pages); Debian compiles SQLite with it on, stock SQLite does not
 }
 
 
@@ -44,8 +47,10 @@ def write():
 
 
 def open_database(path: str | Path) -> pw.SqliteDatabase:
+    """The station's database, private to its owner (it holds members, PIN hashes and the keys)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    private_database(path)
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
@@ -98,6 +103,16 @@ def refill_summaries(database: pw.SqliteDatabase) -> None:
     for table in ("member_summary", "ledger_bucket"):
         database.execute_sql(f'DELETE FROM "{table}"')
         database.execute_sql(f'INSERT INTO "{table}" SELECT * FROM "{table}_fresh"')
+
+
+def checkpoint() -> bool:
+    """Copy the WAL into the database file and empty it; True when no reader kept it from finishing.
+
+    After an erasure: the WAL still holds earlier versions of the erased rows (the name, the
+    e-mail) until it is reused, and it stays on disk while any connection is open.
+    """
+    busy, _, _ = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def close_database() -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+from pathlib import Path
 
 import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase
 
+from loyalty.private_files import private_database, private_dir
 from loyalty.store.registry import RECORDS
 
 hq_db = pw.DatabaseProxy()
@@ -25,7 +27,10 @@ def database_for(url: str) -> pw.Database:
         return PooledPostgresqlDatabase(url.replace("postgres://", "postgresql://", 1),
                                         max_connections=32, stale_timeout=300, timeout=10)
     if url.startswith("sqlite:///"):
-        return pw.SqliteDatabase(url[len("sqlite:///"):], check_same_thread=False,
+        path = Path(url[len("sqlite:///"):])
+        private_dir(path.parent)
+        private_database(path)       # device keys and members' data: owner only
+        return pw.SqliteDatabase(str(path), check_same_thread=False,
                                  pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10000,
                                           "foreign_keys": 1})
     raise ValueError(f"HQ database must be postgresql://... or sqlite:///..., not {url!r}")
@@ -57,6 +62,12 @@ def lock_records(keys: set[tuple[str, str]]) -> None:
     hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s::int, h) FROM (SELECT DISTINCT hashtext(k) AS h "
                       "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered",
                       (RECORD_LOCKS, [f"{table}/{record_id}" for table, record_id in keys]))
+
+
+def lock_exclusive(key: int) -> None:
+    """Hold a lock named by `key` until the transaction ends; SQLite's writer lock already is one."""
+    if is_postgres():
+        hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 class HqModel(pw.Model):
@@ -189,20 +200,6 @@ class CardKey(HqModel):
         table_name = "hq_card_key"
 
 
-class Author(HqModel):
-    """One row: HQ's own device, which writes the patients' app's records, with its clock and sequence.
-
-    Locked by each of HQ's own writes before the records it merges, as a device row is by a push.
-    """
-    id = pw.IntegerField(primary_key=True)
-    device_id = pw.TextField()
-    hlc = pw.BigIntegerField(default=0)
-    seq = pw.BigIntegerField(default=0)
-
-    class Meta:
-        table_name = "hq_author"
-
-
 class Erasure(HqModel):
     """A member erased at some station: events that arrive for them later are scrubbed as stored."""
     member_id = pw.TextField(primary_key=True)
@@ -210,6 +207,110 @@ class Erasure(HqModel):
 
     class Meta:
         table_name = "hq_erasure"
+
+
+class Release(HqModel):
+    """Who published a program version, why, and which version's content a rollback repeats.
+
+    A version without a row here was published by `loyalty hq publish-config`, for every location.
+    """
+    version = pw.IntegerField(primary_key=True)
+    admin_email = pw.TextField(null=True)
+    note = pw.TextField(default="")
+    repeats = pw.IntegerField(null=True)        # a rollback: the earlier version it publishes again
+
+    class Meta:
+        table_name = "hq_release"
+
+
+class ReleaseLocation(HqModel):
+    """The locations a version was published to; a version with no row here went to every location."""
+    version = pw.IntegerField()
+    location_id = pw.TextField()
+
+    class Meta:
+        table_name = "hq_release_location"
+        primary_key = pw.CompositeKey("version", "location_id")
+
+
+class StationReport(HqModel):
+    """What a station said about itself at its last pull (`sync.protocol.StationReport`)."""
+    device_id = pw.TextField(primary_key=True)
+    received_at = pw.DoubleField()
+    station_time = pw.DoubleField()             # the station's clock as it sent the report
+    software = pw.TextField()
+    program_version = pw.IntegerField()
+    program_digest = pw.TextField()
+    program_problem = pw.TextField(null=True)
+    queue_length = pw.IntegerField()
+    rejected = pw.IntegerField()
+    set_aside = pw.IntegerField(default=0)      # pulled records the station could not apply
+    refused = pw.TextField(default="[]")        # the newest refused records: table, id, reason, when
+
+    class Meta:
+        table_name = "hq_station_report"
+
+
+class Admin(HqModel):
+    """A console account: e-mail, Argon2 password hash, TOTP secret, role; no password until the
+    invitation is taken."""
+    id = pw.TextField(primary_key=True)
+    email = pw.TextField(unique=True)
+    name = pw.TextField()
+    role = pw.TextField()                       # owner | operations | data_protection
+    password_hash = pw.TextField(null=True)
+    totp_secret = pw.TextField(null=True)
+    totp_step = pw.BigIntegerField(default=0)   # the last time step used: each code works once
+    failed = pw.IntegerField(default=0)
+    locked_until = pw.DoubleField(null=True)
+    invite_hash = pw.TextField(null=True)
+    invite_expires_at = pw.DoubleField(null=True)
+    status = pw.TextField(default="active")     # active | disabled
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_admin"
+
+
+class AdminSession(HqModel):
+    """A signed-in browser; the token is kept as its hash, and a revoked session ends at its next action."""
+    id = pw.TextField(primary_key=True)
+    token_hash = pw.TextField(unique=True)
+    admin = pw.ForeignKeyField(Admin, backref="sessions")
+    client = pw.TextField(default="")
+    created_at = pw.DoubleField()
+    last_seen_at = pw.DoubleField()
+    ended_at = pw.DoubleField(null=True)
+    end_reason = pw.TextField(null=True)        # signed_out | revoked | expired
+
+    class Meta:
+        table_name = "hq_admin_session"
+
+
+class AdminAudit(HqModel):
+    """Every console action and sign-in attempt, with the admin as they were named then."""
+    id = pw.TextField(primary_key=True)         # UUIDv7: time order
+    at = pw.DoubleField(index=True)
+    admin_id = pw.TextField(null=True)
+    admin_email = pw.TextField()
+    action = pw.TextField()
+    target = pw.TextField(default="")
+    detail = pw.TextField(default="{}")
+
+    class Meta:
+        table_name = "hq_admin_audit"
+
+
+class Download(HqModel):
+    """A file offered by one-time link (`sync.hq.downloads`); the token is kept as its hash."""
+    token_hash = pw.TextField(primary_key=True)
+    data = pw.BlobField()
+    filename = pw.TextField()
+    media_type = pw.TextField()
+    expires_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_download"
 
 
 # --- the patients' app (sync/hq/patients) ----------------------------------------------------
@@ -363,8 +464,8 @@ class AppPush(HqModel):
 APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto,
               AppPushKey, AppPush]
 APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto, AppPush]   # rows of one member (member_id): gone on erasure
-HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Author,
-             *APP_MODELS]
+HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Release,
+             ReleaseLocation, StationReport, Admin, AdminSession, AdminAudit, Download, *APP_MODELS]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -383,56 +484,12 @@ def open_hq(url: str) -> pw.Database:
         with _schema_lock():
             existing = set(hq_db.get_tables())
             hq_db.create_tables([m for m in HQ_MODELS if m._meta.table_name not in existing], safe=True)
+            _create_row_indexes()
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
-            Author.insert(id=1, device_id=f"hq-{secrets.token_hex(12)}").on_conflict_ignore().execute()
             AppSecret.insert(id=1, secret=secrets.token_hex(32)).on_conflict_ignore().execute()
             AppCursor.insert(id=1, position=Stream.get_by_id(1).position).on_conflict_ignore().execute()
-            _create_row_indexes()
     return database
-
-
-# --- reading merged rows by a field of their data -------------------------------------------
-
-def _member_fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Fields that name a member's records (owners and parents, from the registry) and a member's contact."""
-    owners = {k.owner for k in RECORDS.values() if k.synced and k.owner and k.owner != k.key}
-    parents = {k.via[0] for k in RECORDS.values() if k.via}
-    return tuple(sorted(owners | parents)), ("email", "phone")
-
-
-KEYS, CONTACTS = _member_fields()
-ROW_FIELDS = KEYS + CONTACTS          # the fields the patients' app looks rows up by
-
-
-def row_field(name: str) -> pw.SQL:
-    """A field of `hq_row.data` as text, written exactly as its index is, so the index is used."""
-    if name not in ROW_FIELDS:
-        raise ValueError(f"no index on hq_row field {name!r}")
-    if is_postgres():
-        return pw.SQL(f"((data::jsonb) ->> '{name}')")
-    return pw.SQL(f"json_extract(data, '$.{name}')")
-
-
-def _create_row_indexes() -> None:
-    """A member's records by the field that names them (or their parent record), a member by e-mail
-    or phone: expression indexes on each row's JSON, so the push path writes rows as before.
-
-    Created once, when missing (checked first: creating an index locks the table even when it
-    exists); on a large HQ the first start after an upgrade builds them.
-    """
-    wanted = {f"hq_row_{name}": ("tbl", name, None) for name in KEYS}
-    wanted.update({f"hq_row_{name}": (None, name, "member") for name in CONTACTS})
-    if is_postgres():
-        existing = {n for (n,) in hq_db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'hq_row'")}
-    else:
-        existing = {n for (n,) in hq_db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    for name, (prefix, field, table) in wanted.items():
-        if name in existing:
-            continue
-        columns = ", ".join(c for c in (prefix, row_field(field).sql) if c)
-        where = f" WHERE tbl = '{table}'" if table else ""
-        hq_db.execute_sql(f"CREATE INDEX {name} ON hq_row ({columns}){where}")
 
 
 @contextlib.contextmanager
@@ -440,7 +497,7 @@ def _schema_lock():
     """Two server processes starting together must not race on CREATE TABLE."""
     if is_postgres():
         with hq_db.atomic():
-            hq_db.execute_sql("SELECT pg_advisory_xact_lock(4711)")
+            lock_exclusive(4711)
             yield
     else:
         yield
@@ -457,3 +514,49 @@ def close_hq() -> None:
 
 def now() -> float:
     return time.time()
+
+
+# --- indexes on the merged rows' JSON, for the console's member search and a member's records ----
+
+def row_field(field: str) -> str:
+    """The SQL for one field of `hq_row.data`, as the indexes below are built on it."""
+    if is_postgres():
+        return f"((data::jsonb ->> '{field}') COLLATE \"C\")"
+    return f"json_extract(data, '$.{field}')"
+
+
+MEMBER_SEARCH = ("name_key", "last_key", "email", "phone_key")
+MEMBER_CONTACTS = ("email", "phone")     # the patients' app finds a member by the address they type
+
+
+def _record_keys() -> tuple[str, ...]:
+    """Fields that name a member's records: owners and parents, from the registry."""
+    owners = {k.owner for k in RECORDS.values() if k.synced and k.owner and k.owner != k.key}
+    parents = {k.via[0] for k in RECORDS.values() if k.via}
+    return tuple(sorted(owners | parents))
+
+
+RECORD_KEYS = _record_keys()
+
+
+def _row_indexes() -> dict[str, str]:
+    indexes = {f"hq_row_member_{field}": f"CREATE INDEX hq_row_member_{field} ON hq_row ({row_field(field)}) "
+                                        f"WHERE tbl = 'member'" for field in {*MEMBER_SEARCH, *MEMBER_CONTACTS}}
+    indexes["hq_row_owner"] = f"CREATE INDEX hq_row_owner ON hq_row (tbl, {row_field('member')})"
+    indexes.update({f"hq_row_{field}": f"CREATE INDEX hq_row_{field} ON hq_row (tbl, {row_field(field)})"
+                    for field in RECORD_KEYS if field != "member"})
+    return indexes
+
+
+def _create_row_indexes() -> None:
+    """Only those missing: building one on a large hq_row holds its writers back once, at the first
+    start after an upgrade; later starts lock nothing."""
+    if is_postgres():
+        existing = {name for (name,) in hq_db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'hq_row'").fetchall()}
+    else:
+        existing = {name for (name,) in hq_db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hq_row'").fetchall()}
+    for name, sql in _row_indexes().items():
+        if name not in existing:
+            hq_db.execute_sql(sql)

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import json
 
+import peewee as pw
+
 from loyalty.store.registry import RECORDS
 from sync.hq.db import Row, row_field
+
+
+def _field(name: str) -> pw.SQL:
+    """A field of a row's data, written as its index is (`db._row_indexes`), so the index is used."""
+    return pw.SQL(row_field(name))
 
 
 def row(table: str, record_id: str) -> dict | None:
@@ -23,7 +30,7 @@ def owned(table: str, member_id: str) -> list[dict]:
         found = row(table, member_id)
         return [found] if found else []
     return [json.loads(data) for (data,) in Row.select(Row.data).where(
-        (Row.tbl == table) & (row_field(kind.owner) == member_id)).tuples()]
+        (Row.tbl == table) & (_field(kind.owner) == member_id)).tuples()]
 
 
 def through(table: str, parent_ids: list[str]) -> list[dict]:
@@ -32,12 +39,12 @@ def through(table: str, parent_ids: list[str]) -> list[dict]:
     if not parent_ids:
         return []
     return [json.loads(data) for (data,) in Row.select(Row.data).where(
-        (Row.tbl == table) & row_field(field).in_(parent_ids)).tuples()]
+        (Row.tbl == table) & _field(field).in_(parent_ids)).tuples()]
 
 
 def member_by_contact(field: str, value: str) -> dict | None:
     """The oldest member not erased whose e-mail or phone (normalised) is `value`."""
     rows = [json.loads(data) for (data,) in Row.select(Row.data).where(
-        (Row.tbl == "member") & (row_field(field) == value)).tuples()]
+        (Row.tbl == "member") & (_field(field) == value)).tuples()]
     living = [r for r in rows if not r.get("erased_at")]
     return min(living, key=lambda r: (r.get("created_at") or "", r["id"])) if living else None

@@ -16,6 +16,7 @@ from loyalty.store.registry import RECORDS
 from sync.client import HqError
 from sync.hq import authoring
 from sync.hq.db import Event, Row, hq_db, transaction
+from sync.protocol import HQ_DEVICE
 
 from hq_harness import Fault, FaultyAdapter
 
@@ -30,7 +31,7 @@ def _request(member_id: str, location: str, **values) -> authoring.Write:
     """An appointment request as the app writes it at HQ."""
     fields = dict(id=new_id(), member=member_id, location=location, days="mon,wed", times="morning",
                   note="Bitte vormittags", status="requested", requested_at=datetime.now(timezone.utc),
-                  device_id=_hq_device())
+                  device_id=HQ_DEVICE)
     return authoring.Write("appointment", RECORDS["appointment"].payload(Appointment(**{**fields, **values})))
 
 
@@ -59,7 +60,7 @@ def test_hq_record_reaches_every_station_and_the_desk_answer_comes_back(hq, temp
     assert [r.status for r in receipts] == ["accepted"]
     with hq_db.connection_context():
         stored = Event.get(Event.record_id == request.record_id)
-    assert stored.device_id == _hq_device() and stored.tbl == "appointment"
+    assert stored.device_id == HQ_DEVICE and stored.tbl == "appointment"
 
     a.sync()
     b.sync()
@@ -162,8 +163,3 @@ def test_hq_records_survive_the_network_faults(hq, template, tmp_path, fault):
     for node in (a, b):
         node.use()
         assert {x.id for x in Appointment.select()} == set(written)
-
-
-def _hq_device() -> str:
-    with hq_db.connection_context():
-        return authoring.hq_device()

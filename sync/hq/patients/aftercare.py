@@ -24,6 +24,7 @@ from sync.hq import authoring, rows
 from sync.hq.db import AppPhoto, now, transaction
 from sync.hq.patients.home import program
 from sync.hq.patients.photos import PER_ANSWER
+from sync.protocol import HQ_DEVICE
 
 STEPS = ("how_are_you", "result_check")     # the touch points that ask the patient something
 FEELINGS = ("good", "unsure", "problem")
@@ -94,7 +95,7 @@ def answer(member_id: str, treatment_id: str, step: str, feeling: str, text: str
                              & AppPhoto.answer_id.is_null())) if photo_ids else []
         if len(photos) != len(photo_ids):
             raise Refused("photo_unknown")
-        device = authoring.hq_device()
+        device = HQ_DEVICE
         writes = [_write(AftercareAnswer(id=answer_id, member=member_id, treatment=treatment_id, step=step,
                                          feeling=feeling, text=text, reports_problem=problem, at=moment,
                                          device_id=device))]

@@ -19,6 +19,7 @@ from loyalty.store.models import Appointment
 from loyalty.store.registry import RECORDS
 from sync.hq import authoring, rows
 from sync.hq.db import AppLocation, Location, now, transaction
+from sync.protocol import HQ_DEVICE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 TIMES = ("morning", "midday", "afternoon", "evening")
@@ -88,7 +89,7 @@ def request(member_id: str, location_id: str, days: list[str], times: list[str],
         row = Appointment(id=record_id, member=member_id, location=location_id, note=note, status="requested",
                           days=",".join(d for d in WEEKDAYS if d in days),
                           times=",".join(t for t in TIMES if t in times),
-                          requested_at=_now(), device_id=authoring.hq_device())
+                          requested_at=_now(), device_id=HQ_DEVICE)
         authoring.write([authoring.Write("appointment", RECORDS["appointment"].payload(row))])
     return _own(member_id, record_id)
 

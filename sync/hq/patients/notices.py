@@ -19,12 +19,13 @@ from uuid6 import uuid7
 from loyalty import i18n
 from loyalty.store.fields import as_utc
 from loyalty.templates import Rendered, render
-from sync.hq import authoring, rows
+from sync.hq import rows
 from sync.hq.db import AppCursor, AppNotice, AppPush, Event, Location, is_postgres, now, transaction
 from sync.hq.patients import aftercare, push
 from sync.hq.patients.postbox import Letter
 from sync.hq.patients.push import Pusher
 from sync.hq.program import program_in_force
+from sync.protocol import HQ_DEVICE
 
 ANSWERS = ("confirmed", "proposed", "declined")
 PAGE = 2000                # events looked at per pass
@@ -54,9 +55,8 @@ def plan_notices() -> int:
                       .where(Event.position > cursor.position).order_by(Event.position).limit(PAGE).tuples())
         if not events:
             return 0
-        ours = authoring.hq_device()
         for _, table, record_id, device, payload in events:
-            if table != "appointment" or device == ours:
+            if table != "appointment" or device == HQ_DEVICE:
                 continue
             answer, row = json.loads(payload), rows.row("appointment", record_id)
             if row is None or answer.get("status") not in ANSWERS or not _stands(answer, row):

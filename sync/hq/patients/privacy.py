@@ -20,6 +20,7 @@ from loyalty.store.models import ConsentEvent, ErasureRequest
 from loyalty.store.registry import EXPORTED, RECORDS
 from sync.hq import authoring, rows
 from sync.hq.db import AppNotice, AppPhoto, AppSession, now, transaction
+from sync.protocol import HQ_DEVICE
 
 PURPOSES = ("marketing", "care")      # what the member switches in the app; the program consent is membership
 
@@ -52,7 +53,7 @@ def set_consent(member_id: str, purpose: str, granted: bool) -> Privacy:
         raise Refused("consent_unknown", purpose=purpose)
     _member(member_id)
     event = ConsentEvent(id=str(uuid7()), member=member_id, purpose=purpose, granted=bool(granted), at=_now(),
-                         device_id=authoring.hq_device(), staff_id=None, source="app")
+                         device_id=HQ_DEVICE, staff_id=None, source="app")
     with transaction():
         authoring.write([authoring.Write("consent_event", RECORDS["consent_event"].payload(event))])
     return privacy(member_id)
@@ -75,7 +76,7 @@ def request_erasure(member_id: str) -> Privacy:
         if any(r["status"] == "open" for r in rows.owned("erasure_request", member_id)):
             raise Refused("erasure_requested_already")
         request = ErasureRequest(id=str(uuid7()), member=member_id, requested_at=_now(), status="open",
-                                 device_id=authoring.hq_device())
+                                 device_id=HQ_DEVICE)
         authoring.write([authoring.Write("erasure_request", RECORDS["erasure_request"].payload(request))])
     return privacy(member_id)
 
