@@ -5,6 +5,7 @@ reported problem or a result photo becomes the clinical team's follow-up."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,7 @@ from loyalty.store import AftercareAnswer, AftercarePhoto, FollowUp
 from sync.client import HqError
 from sync.hq.db import AppPhoto, hq_db
 from sync.hq.patients import aftercare, files, photos
+from sync.protocol import MAX_BODY_BYTES
 from sync.station import fetch_photo
 
 from patient_helpers import exif_photo, hq_call, hq_refusal, member_at
@@ -32,6 +34,14 @@ def treated(hq, template, tmp_path):
     a.clock.current = now
     a.sync()
     return a, anna, treatment
+
+
+def noise_jpeg() -> bytes:
+    """A picture that compresses badly, as a detailed phone photo does: about 3 MB."""
+    picture = Image.frombytes("RGB", (1800, 1400), os.urandom(1800 * 1400 * 3))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
 
 
 def upload(hq, member_id: str, data: bytes, photo_id: str = "01a2b3c4-0000-7000-8000-000000000001"):
@@ -108,13 +118,16 @@ def test_answers_and_photos_are_checked(treated, hq, template, tmp_path):
     assert upload(hq, anna, b"%PDF-1.4 not a picture", "01a2b3c4-0000-7000-8000-0000000000a2").status_code == 400
     too_big = b"\xff\xd8" + bytes(photos.MAX_UPLOAD)
     assert upload(hq, anna, too_big, "01a2b3c4-0000-7000-8000-0000000000a3").status_code == 413
+    camera = noise_jpeg()                      # a phone camera's picture: larger than any sync request may be
+    assert MAX_BODY_BYTES < len(camera) < photos.MAX_UPLOAD
+    assert upload(hq, anna, camera, "01a2b3c4-0000-7000-8000-0000000000a5").status_code == 200
     link = hq_call(files.link, anna, "upload", "01a2b3c4-0000-7000-8000-0000000000a4")
     query = parse_qs(urlsplit(link).query)
     as_ben = f"{hq.url}/app/files/upload/01a2b3c4-0000-7000-8000-0000000000a4?m={ben}&e={query['e'][0]}" \
              f"&s={query['s'][0]}"
     assert requests.put(as_ben, data=exif_photo(), timeout=20).status_code == 404
     with hq_db.connection_context():
-        assert {p.member_id for p in AppPhoto.select()} == {anna, ben} and AppPhoto.select().count() == 2
+        assert {p.member_id for p in AppPhoto.select()} == {anna, ben} and AppPhoto.select().count() == 3
 
     a.use()
     with pytest.raises(HqError) as unsent:            # a photo not sent with a check-in is nobody's to see

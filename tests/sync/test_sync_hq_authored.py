@@ -130,7 +130,7 @@ def test_hq_refuses_to_write_what_the_registry_refuses(hq, template, tmp_path):
     assert not_hq.value.reason == "author_not_allowed"
     with pytest.raises(authoring.Refusal) as unknown_member:
         _hq_write(_request(new_id(), hq.location), _request(anna, hq.location))
-    assert unknown_member.value.reason == "unknown_member"
+    assert unknown_member.value.reason == "unknown_reference:member"
     with hq_db.connection_context():
         assert not Event.select().where(Event.tbl == "appointment").exists()   # the whole write rolled back
 
