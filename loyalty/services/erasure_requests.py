@@ -8,7 +8,7 @@ from datetime import datetime
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, require_manager
-from loyalty.services.members import erase_member
+from loyalty.services.members import empty_wal_after_erasure, erase_in_transaction
 from loyalty.store import ErasureRequest, Member, write
 from loyalty.store.outbox import record
 
@@ -37,8 +37,9 @@ def confirm_erasure_request(request_id: str, actor: Actor) -> None:
     with write():
         request = _open(request_id)
         if Member.get_by_id(request.member_id).erased_at is None:
-            erase_member(request.member_id, actor)
+            erase_in_transaction(request.member_id, actor)
         _close(request, "done", actor)
+    empty_wal_after_erasure(request.member_id)
 
 
 def decline_erasure_request(request_id: str, actor: Actor) -> None:

@@ -369,19 +369,30 @@ def erase_member(member_id: str, actor: Actor) -> None:
     """
     require_manager(actor)
     with write():
-        member = get_member(member_id)
-        if member.erased_at:
-            raise Refused("already_erased")
-        now = clock.now()
-        for name in MEMBER_FIELDS:
-            setattr(member, name, None)
-        member.erased_at = now
-        record(member, insert=False, op="erase")
-        for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
-            card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
-            record(card, insert=False)
-        forget_member(member_id)
-        audit(actor, "erase", member_id)
+        erase_in_transaction(member_id, actor)
+    empty_wal_after_erasure(member_id)
+
+
+def erase_in_transaction(member_id: str, actor: Actor) -> None:
+    """The erasure's writes, in the caller's transaction (a manager confirming a patient's request
+    closes it in the same one); `empty_wal_after_erasure` follows the commit."""
+    member = get_member(member_id)
+    if member.erased_at:
+        raise Refused("already_erased")
+    now = clock.now()
+    for name in MEMBER_FIELDS:
+        setattr(member, name, None)
+    member.erased_at = now
+    record(member, insert=False, op="erase")
+    for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
+        card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
+        record(card, insert=False)
+    forget_member(member_id)
+    audit(actor, "erase", member_id)
+
+
+def empty_wal_after_erasure(member_id: str) -> None:
+    """After the erasure's commit: no earlier version of the erased rows stays in the WAL."""
     if not checkpoint():
         log.warning("erasure of %s: a reader kept the WAL from being emptied; SQLite reuses it later", member_id)
 
