@@ -42,11 +42,12 @@ def _pg_url() -> tuple[str, bool]:
     return url, True
 
 
-def _bench_db(url: str) -> str:
-    bench = url.replace("/loyalty_test?", "/loyalty_bench?")
+def _bench_db(url: str, name: str = "loyalty_bench") -> str:
+    """A database of its own beside the tests' one (created once), for a benchmark's data."""
+    bench = url.replace("/loyalty_test?", f"/{name}?")
     with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'loyalty_bench'").fetchone():
-            conn.execute("CREATE DATABASE loyalty_bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f"CREATE DATABASE {name}")
     return bench
 
 

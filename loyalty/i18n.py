@@ -65,6 +65,13 @@ def fmt_datetime(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
     return format_datetime(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
 
 
+def fmt_appointment(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
+    """An appointment as a patient reads it: "Sonntag, 7. Dezember 2031, 09:30", "Sunday, 7 December 2031, 09:30"."""
+    local = value.astimezone(_tz(tz))
+    locale = _LOCALES.get(lang, "en_GB")
+    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
+
+
 def fmt_time(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
     return format_time(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
 

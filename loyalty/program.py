@@ -12,6 +12,7 @@ from loyalty.recall import AFTERCARE_STEPS, MESSAGE_RULES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_PROGRAM = ASSETS / "programs" / "clinic-de.toml"
+DEFAULT_COLOUR = "#0f4c5c"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class Program:
     plans: dict[str, Plan]
     source: str = field(default="", repr=False, compare=False)
     messages: dict = field(default_factory=dict)   # [messages]: marketing cap, quiet hours (loyalty.recall)
+    colour: str = DEFAULT_COLOUR                   # the clinic's colour: the patients' app and its icon
 
     def tier_for(self, points_12m: int) -> Tier:
         """A refund of a purchase older than the window can push the 12-month sum below 0: first tier."""
@@ -145,7 +147,8 @@ class Program:
 # --- loading -------------------------------------------------------------------------------
 
 _SECTIONS = {
-    "program": {"name": str, "currency": str, "timezone": str, "compliance_profile": str, "minimum_age": int},
+    "program": {"name": str, "currency": str, "timezone": str, "compliance_profile": str, "minimum_age": int,
+                "colour": str},
     "points": {"per_euro": int, "redeem_points": int, "redeem_value_cents": int, "signup_bonus": int,
                "referral_bonus": int, "birthday_bonus": int, "expiry_months": int},
     "stamps": {"per_card": int, "reward": str},
@@ -253,6 +256,8 @@ class _Checker:
             self.fail(("points", "redeem_points"), "at_least_one")
         if sec["stamps"].get("per_card") == 0:
             self.fail(("stamps", "per_card"), "at_least_one")
+        if "colour" in sec["program"] and not re.fullmatch(r"#[0-9A-Fa-f]{6}", sec["program"]["colour"]):
+            self.fail(("program", "colour"), "colour_hex")
         for key in ("quiet_start", "quiet_end"):
             if key in sec["messages"] and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sec["messages"][key]):
                 self.fail(("messages", key), "time_of_day")
@@ -270,6 +275,7 @@ class _Checker:
             return None
         return Program(
             name=sec["program"]["name"], currency=sec["program"].get("currency", "EUR"),
+            colour=sec["program"].get("colour", DEFAULT_COLOUR).lower(),
             timezone=sec["program"].get("timezone", "Europe/Berlin"), compliance=compliance,
             minimum_age=sec["program"].get("minimum_age", 0),
             points_per_euro=points["per_euro"], redeem_points=points["redeem_points"],

@@ -16,6 +16,7 @@ from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
 from loyalty.services.context import MANAGER, ROLES
 from staff_app import (
+    appointments,
     care,
     dashboard,
     devices,
@@ -43,6 +44,7 @@ MANAGERS = (MANAGER,)
 # of their role only; the services still refuse what a role may not do, should a screen be reached.
 SECTIONS = [
     ("desk", ft.Icons.PEOPLE, members, ROLES),
+    ("appointments", ft.Icons.EVENT, appointments, ROLES),
     ("care", ft.Icons.HEALING, care, ROLES),
     ("flags", ft.Icons.FLAG, flags, MANAGERS),
     ("dashboard", ft.Icons.INSIGHTS, dashboard, MANAGERS),

@@ -9,6 +9,24 @@ import flet as ft
 from loyalty import clock
 from loyalty.services import followups, messages
 from staff_app.ui import Ctx, card, heading, text_field
+from sync.client import HqError
+from sync.station import fetch_photo
+
+
+def show_photos(ctx: Ctx, task) -> None:
+    """Fetched from HQ over the station's signed link when opened; nothing is kept on the tablet."""
+    ctx.touch()
+    try:
+        pictures = [fetch_photo(photo_id) for photo_id in task.photos]
+    except HqError:
+        ctx.fail(ctx.t("care.photos_unreachable"))
+        return
+    ctx.page.show_dialog(ft.AlertDialog(
+        title=ft.Text(ctx.t("care.photos_title", name=task.first_name)),
+        content=ft.Row([ft.Image(src=picture, width=360, height=360, fit=ft.BoxFit.CONTAIN,
+                                 semantics_label=ctx.t("care.photo_label", number=number, name=task.first_name))
+                        for number, picture in enumerate(pictures, start=1)], wrap=True, scroll=ft.ScrollMode.AUTO),
+        actions=[ft.TextButton(ctx.t("care.photos_close"), on_click=lambda e: ctx.page.pop_dialog())]))
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -22,8 +40,14 @@ def build(ctx: Ctx) -> ft.Control:
             lines.append(ft.Text(ctx.t("care.score", score=row.score)))
         if row.text:
             lines.append(ft.Text(f"„{row.text}“", italic=True))
+        if row.feeling:
+            lines.append(ft.Text(ctx.t(f"care.step_{row.step}") + " · " + ctx.t(f"care.feeling_{row.feeling}")))
         if row.treatment:
             lines.append(ft.Text(ctx.t("care.treatment", item=ctx.item_name(row.treatment))))
+        if row.photos:
+            lines.append(ft.OutlinedButton(ctx.t("care.photos", count=len(row.photos), name=row.first_name),
+                                           icon=ft.Icons.PHOTO_LIBRARY,
+                                           on_click=lambda e, task=row: show_photos(ctx, task)))
 
         def close(e, task=row, box=note) -> None:
             if ctx.run(followups.close_follow_up, task.follow_up_id, ctx.actor, box.value):

@@ -6,6 +6,7 @@ import json
 import flet as ft
 
 from loyalty.services import desk, erase_member, export_member, search
+from loyalty.services.erasure_requests import confirm_erasure_request, decline_erasure_request, erasure_requests
 from staff_app import downloads
 from staff_app.export_pdf import export_pdf
 from staff_app.live_search import LiveSearch
@@ -47,22 +48,10 @@ def build(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("gdpr.exported", name=name))
 
         def confirm_erase(e) -> None:
-            ctx.touch()
-
-            def really(e) -> None:
-                ctx.page.pop_dialog()
-                if ctx.run(erase_member, member_id, ctx.actor):
-                    ctx.ok(ctx.t("gdpr.erased"))
-                    detail.controls = []
-                    results.controls = []
-                ctx.page.update()   # the dialog's handler: push the page, not only the dialog
-
-            ctx.page.show_dialog(ft.AlertDialog(
-                modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
-                content=ft.Text(ctx.t("gdpr.erase_text")),
-                actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
-                         ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
-                                   style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+            def erased() -> None:
+                detail.controls = []
+                results.controls = []
+            confirm_erasure(ctx, name, erase_member, member_id, erased)
 
         history = [ft.Text(consent_line(ctx, c))
                    for c in desk.consent_history(member_id)]
@@ -77,5 +66,53 @@ def build(ctx: Ctx) -> ft.Control:
         ]
 
     box = text_field(ctx, label=ctx.t("gdpr.search"), on_change=find, width=480)
-    return ft.Column([heading(ctx.t("nav.gdpr")), ft.Text(ctx.t("gdpr.hint")), box, results, detail],
-                     spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+    return ft.Column([heading(ctx.t("nav.gdpr")), *requests_card(ctx), ft.Text(ctx.t("gdpr.hint")), box,
+                      results, detail], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+
+def confirm_erasure(ctx: Ctx, name: str, erase, target: str, done) -> None:
+    """Ask once more before an erasure: it cannot be undone."""
+    ctx.touch()
+
+    def really(e) -> None:
+        ctx.page.pop_dialog()
+        if ctx.run(erase, target, ctx.actor):
+            ctx.ok(ctx.t("gdpr.erased"))
+            done()
+        ctx.page.update()   # the dialog's handler: push the page, not only the dialog
+
+    ctx.page.show_dialog(ft.AlertDialog(
+        modal=True, title=ft.Text(ctx.t("gdpr.erase_title", name=name)),
+        content=ft.Text(ctx.t("gdpr.erase_text")),
+        actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
+                 ft.Button(ctx.t("gdpr.erase_confirm"), on_click=really,
+                           style=ft.ButtonStyle(bgcolor="#b71c1c", color="white"))]))
+
+
+def requests_card(ctx: Ctx) -> list[ft.Control]:
+    """Erasure requests from the patients' app, for the manager to confirm or decline."""
+    waiting = erasure_requests()
+    if not waiting:
+        return []
+    manager = ctx.actor.role == "manager"
+    lines = []
+    for request in waiting:
+        name = f"{request.first_name} {request.last_name or ''}".strip()
+
+        def confirm(e, request=request, name=name) -> None:
+            confirm_erasure(ctx, name, confirm_erasure_request, request.request_id, lambda: ctx.show("gdpr"))
+
+        def decline(e, request=request, name=name) -> None:
+            if ctx.run(decline_erasure_request, request.request_id, ctx.actor):
+                ctx.ok(ctx.t("gdpr.request_declined", name=name))
+                ctx.show("gdpr")
+
+        actions = [ft.Button(ctx.t("gdpr.request_confirm", name=name), icon=ft.Icons.DELETE_FOREVER, on_click=confirm,
+                             style=ft.ButtonStyle(color="#b71c1c")),
+                   ft.TextButton(ctx.t("gdpr.request_decline", name=name), on_click=decline)] if manager else []
+        lines.append(ft.Column([
+            ft.Text(f"{name} · {request.email or request.phone or ''}", size=16, weight=ft.FontWeight.BOLD),
+            ft.Text(ctx.t("gdpr.requested_at", when=ctx.when(request.requested_at))),
+            ft.Row(actions, wrap=True, spacing=8)], spacing=4))
+    hint = [] if manager else [ft.Text(ctx.t("gdpr.erase_hint"), italic=True)]
+    return [card(heading(ctx.t("gdpr.requests_title"), 18), *lines, *hint)]

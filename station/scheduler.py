@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from loyalty import clock
-from loyalty.adapters.channels import channels_from_config, public_url
+from loyalty.adapters.channels import app_url, channels_from_config, public_url
 from loyalty.config import Config
 from loyalty.services import Actor, current_program, device_id, expire_points, messages
 from loyalty.services.expiry import ExpiryReport
@@ -58,7 +58,7 @@ def run_pass(config: Config, full: bool = True, now: datetime | None = None, cha
     now = now or clock.now()
     channels = channels_from_config(config) if channels is None else channels
     plan = messages.plan_messages(now, messages.TRIGGERS if full else ("welcome",))
-    sent = messages.send_due(channels, public_url(config), now)
+    sent = messages.send_due(channels, public_url(config), now, app_url=app_url(config))
     return PassReport(plan.planned, sent.sent, sent.retried, sent.failed, sent.skipped, sent.uncertain, sent.quiet)
 
 

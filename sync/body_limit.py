@@ -12,16 +12,20 @@ from starlette.exceptions import HTTPException
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    """`wider`: path prefix -> a larger cap for the routes under it (a phone's photo upload)."""
+
+    def __init__(self, app, max_bytes: int, wider: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.wider = app, max_bytes, wider or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        max_bytes = next((cap for prefix, cap in self.wider.items() if path.startswith(prefix)), self.max_bytes)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and not (length.isdigit() and int(length) <= self.max_bytes):
-            await _too_large(send, self.max_bytes)
+        if length is not None and not (length.isdigit() and int(length) <= max_bytes):
+            await _too_large(send, max_bytes)
             return
         received = 0
 
@@ -29,8 +33,8 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise HTTPException(413, f"Request body is larger than {self.max_bytes} bytes.")
+            if received > max_bytes:
+                raise HTTPException(413, f"Request body is larger than {max_bytes} bytes.")
             return message
 
         await self.app(scope, counted, send)

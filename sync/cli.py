@@ -53,6 +53,9 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=whole(1, 65535), default=8600)
     p.add_argument("--workers", type=whole(1, 64), default=DEFAULT_WORKERS,
                    help="server processes on one database (default: one per core, at most 4)")
+    p.add_argument("--public-url", default=None,
+                   help="the address patients' phones reach HQ at, for the app's links (or [hq] public_url "
+                        "in hq.toml; default http://HOST:PORT)")
 
     p = command("create-location", cmd_create_location, "add a location (clinic or shop)")
     database(p)
@@ -71,6 +74,12 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     )
     database(p)
     p.add_argument("file")
+
+    p = command("booking-page", cmd_booking_page,
+                "set a location's own online booking page: the patients' app opens it instead of taking requests")
+    database(p)
+    p.add_argument("location", help="location name or id")
+    p.add_argument("url", nargs="?", default=None, help="https://... (leave out to take requests in the app again)")
 
     p = command("status", cmd_status, "locations, devices, events and stream position")
     database(p)
@@ -161,6 +170,9 @@ def cmd_serve(args) -> int:
     import uvicorn
     url = args.db or default_db()
     os.environ["LOYALTY_HQ_DB"] = url
+    os.environ["LOYALTY_HQ_LISTEN"] = f"http://{args.host}:{args.port}"
+    if args.public_url:
+        os.environ["LOYALTY_HQ_PUBLIC_URL"] = args.public_url
     print(t("cli.hq_at", args.lang, url=f"http://{args.host}:{args.port}/"), flush=True)
     uvicorn.run("hq.main:app", host=args.host, port=args.port, workers=args.workers, log_level="warning")
     return DONE
@@ -197,6 +209,14 @@ def cmd_publish_config(args) -> int:
     text = Path(args.file).read_text(encoding="utf-8")
     parse_program(text, source=Path(args.file).name)   # its problems in the command's language first
     _print(args, {"version": service.publish_config(text)})
+    return DONE
+
+
+def cmd_booking_page(args) -> int:
+    from sync.hq.patients.appointments import set_booking_page
+    _open(args)
+    set_booking_page(args.location, args.url)
+    _print(args, {"location": args.location, "booking_page": args.url or ""})
     return DONE
 
 

@@ -133,6 +133,11 @@ class EnrolResponse(Strict):
     location_id: str       # the station's location: members who join here get their reminders from here
 
 
+class PhotoRequest(Strict):
+    """An aftercare photo a station's staff app shows a clinician; the picture itself stays at HQ."""
+    photo_id: Ident
+
+
 def batch_id(event_ids: list[str]) -> str:
     """The same events make the same batch, so a resent batch gets the stored receipts back."""
     return hashlib.sha256("\n".join(event_ids).encode()).hexdigest()[:40]

@@ -93,6 +93,15 @@ def client_for_station(url: str | None = None, **options) -> HqClient | None:
     return HqClient(url, get_setting(DEVICE_ID), secret, **options)
 
 
+def fetch_photo(photo_id: str) -> bytes:
+    """An aftercare photo from HQ for the clinicians, over this station's signed link; raises HqError
+    (status 0 when HQ cannot be reached, or this station is not linked to one)."""
+    client = client_for_station()
+    if client is None:
+        raise HqError(0, "not_enrolled", "this station is not linked to an HQ")
+    return client.photo(photo_id)
+
+
 def sync_round(client: HqClient, batch_size: int = MAX_BATCH, page_size: int = 500) -> RoundResult:
     """Push until the outbox is empty, then pull until HQ has nothing more; raises HqError.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,6 +121,29 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
         except PlaywrightTimeout:
             if time.monotonic() > deadline:
                 raise
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type into a field as a person does and make sure the app has it. A tap that lands while the
+    screen is redrawn gives the field no focus, and a fill while the focus moves can reach the
+    browser's input box but not the app: so the value is read back once the field has lost the
+    focus (it then shows what the app holds), and typed again until it is right. Keys go to the
+    focused window, so the page is brought to the front first (two phones are two windows)."""
+    from playwright.sync_api import expect
+    box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+    page.bring_to_front()
+    for _ in range(4):
+        box.click()
+        try:
+            expect(box).to_be_focused(timeout=10_000)
+            box.fill(text)
+            expect(box).to_have_value(text, timeout=10_000)
+            box.evaluate("input => input.blur()")
+            expect(box).to_have_value(text, timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(text)
 
 
 def shot(page, path) -> None:

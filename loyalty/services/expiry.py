@@ -5,9 +5,9 @@ import uuid
 from dataclasses import dataclass
 
 from loyalty import clock, ledger
+from loyalty.periods import add_months
 from loyalty.services.context import Actor, current_program
 from loyalty.services.members import add_entry
-from loyalty.services.plans import add_months
 from loyalty.store import LedgerEntry, write
 
 # Expiry entries get ids derived from the lot, so two stations or two runs cannot expire a lot twice.

@@ -12,6 +12,7 @@ from loyalty.contacts import clean_name, fold, normalise_email, normalise_phone
 from loyalty.errors import Refused
 from loyalty.member_search import best_hits
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
+from loyalty.standing import rewards_ready
 from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, checkpoint, personal, queries, write
 from loyalty.store.outbox import new_id, record
 from loyalty.store.registry import (  # noqa: F401  (EXPORTED: the export's sections, for views)
@@ -244,9 +245,7 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
     tier = program.tier_for(earned)
     upcoming = program.next_tier(earned)
     card = stamp_card(stamps, program.stamps_per_card)
-    ready = [r.code for r in program.rewards.values()
-             if (r.cost_points is not None and points >= r.cost_points)
-             or (r.cost_stamps is not None and stamps >= r.cost_stamps)]
+    ready = rewards_ready(program, points, stamps)
     return MemberStatus(
         member_id=member.id, first_name=member.first_name or "", last_name=member.last_name,
         points=points, stamps_on_card=card.on_card, stamps_per_card=card.per_card,
@@ -370,19 +369,30 @@ def erase_member(member_id: str, actor: Actor) -> None:
     """
     require_manager(actor)
     with write():
-        member = get_member(member_id)
-        if member.erased_at:
-            raise Refused("already_erased")
-        now = clock.now()
-        for name in MEMBER_FIELDS:
-            setattr(member, name, None)
-        member.erased_at = now
-        record(member, insert=False, op="erase")
-        for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
-            card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
-            record(card, insert=False)
-        forget_member(member_id)
-        audit(actor, "erase", member_id)
+        erase_in_transaction(member_id, actor)
+    empty_wal_after_erasure(member_id)
+
+
+def erase_in_transaction(member_id: str, actor: Actor) -> None:
+    """The erasure's writes, in the caller's transaction (a manager confirming a patient's request
+    closes it in the same one); `empty_wal_after_erasure` follows the commit."""
+    member = get_member(member_id)
+    if member.erased_at:
+        raise Refused("already_erased")
+    now = clock.now()
+    for name in MEMBER_FIELDS:
+        setattr(member, name, None)
+    member.erased_at = now
+    record(member, insert=False, op="erase")
+    for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
+        card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
+        record(card, insert=False)
+    forget_member(member_id)
+    audit(actor, "erase", member_id)
+
+
+def empty_wal_after_erasure(member_id: str) -> None:
+    """After the erasure's commit: no earlier version of the erased rows stays in the WAL."""
     if not checkpoint():
         log.warning("erasure of %s: a reader kept the WAL from being emptied; SQLite reuses it later", member_id)
 

@@ -23,17 +23,17 @@ from loyalty import clock, ledger, recall, segments
 from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
+from loyalty.periods import add_months
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_staff
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
-from loyalty.services.plans import add_months
 from loyalty.store import LedgerEntry, Member, Treatment, db, write
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
-from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
-from loyalty.templates import render, template_for
-from loyalty.tokens import same_text
+from loyalty.store.settings import GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, device_id, get_setting
+from loyalty.templates import CHECKINS, render, template_for
+from loyalty.tokens import WELCOME_DAYS, same_text, welcome_token
 from loyalty.visits import birthday_bonus_due
 
 log = logging.getLogger(__name__)
@@ -372,8 +372,11 @@ def welcome_delivery(member_id: str, channels: tuple[str, ...], now: datetime | 
 # --- sending ------------------------------------------------------------------------------------
 
 def send_due(channels: dict[str, Channel], base_url: str, now: datetime | None = None,
-             limit: int = 500) -> SendReport:
-    """Send what is due, one message at a time, each claimed in its own committed transaction."""
+             limit: int = 500, app_url: str | None = None) -> SendReport:
+    """Send what is due, one message at a time, each claimed in its own committed transaction.
+
+    `app_url`: the group's patients' app at HQ; a welcome e-mail then carries a personal sign-in link.
+    """
     now = now or clock.now()
     uncertain = recover_stale(now)
     program = current_program()
@@ -384,20 +387,21 @@ def send_due(channels: dict[str, Channel], base_url: str, now: datetime | None =
     due = list(Message.select().where((Message.status == "planned") & (Message.due_at <= now))
                .order_by(Message.due_at).limit(limit))
     for message in due:
-        counts[_send_one(message, channels, base_url, program, policy, now)] += 1
+        counts[_send_one(message, channels, base_url, program, policy, now, app_url)] += 1
     return SendReport(sent=counts["sent"], retried=counts["retried"], failed=counts["failed"],
                       skipped=counts["skipped"], uncertain=uncertain + counts["uncertain"])
 
 
-def _send_one(message: Message, channels, base_url, program, policy, now) -> str:
+def _send_one(message: Message, channels, base_url, program, policy, now, app_url=None) -> str:
     member = Member.get_or_none(Member.id == message.member_id)
     reason = _skip_reason(message, member, channels, policy, now)
     if reason:
         _finish(message.id, "skipped", error=reason)
         return "skipped"
-    channel_name = "email" if member.email and "email" in channels else "sms"
+    reachable = [c for c, contact in (("email", member.email), ("sms", member.phone)) if contact and c in channels]
+    channel_name = member.channel if member.channel in reachable else reachable[0]   # the app's choice first
     try:
-        outgoing = _compose(message, member, channel_name, base_url, program)
+        outgoing = _compose(message, member, channel_name, base_url, program, app_url, now)
     except Exception as exc:   # a template or card problem: nothing was sent, staff see why
         log.exception("cannot compose message %s", message.id)
         _finish(message.id, "failed", error=f"compose: {exc}")
@@ -457,22 +461,29 @@ def _rebooked(message: Message) -> bool:
         & (Treatment.performed_at > treatment.performed_at)).exists()
 
 
-def _compose(message: Message, member: Member, channel: str, base_url: str, program) -> Outgoing:
+def _compose(message: Message, member: Member, channel: str, base_url: str, program, app_url: str | None = None,
+             now: datetime | None = None) -> Outgoing:
     from loyalty.services.cards import card_token, qr_png
     params = json.loads(message.params or "{}")
     lang = member.locale if member.locale in ("de", "en") else "de"
     tier = _tier_name(program, params.get("tier"), lang)
-    code, images, cid = "", (), None
+    code, images, cid, app_link = "", (), None, None
     if message.trigger == "welcome":
         code = card_token(member.id)
         cid = f"card-{message.id}"
         images = ((cid, qr_png(code, box_size=8)),)
+        group_key = get_setting(GROUP_CARD_KEY)
+        if app_url and group_key:
+            expires = int((now or clock.now()).timestamp()) + WELCOME_DAYS * 24 * 3600
+            app_link = f"{app_url}welcome/{welcome_token(member.id, expires, bytes.fromhex(group_key))}"
+    elif template_for(message.trigger, message.step) in CHECKINS and app_url:
+        app_link = app_url
     url = (f"{base_url}/unsubscribe/{unsubscribe_token(member.id, message.purpose)}"
            if message.purpose != "program" else None)
     rendered = render(template_for(message.trigger, message.step), lang, first_name=member.first_name or "",
                       program=program.name, points=params.get("points"),
                       on=date.fromisoformat(params["date"]) if params.get("date") else None, tier=tier,
-                      code=code, unsubscribe_url=url, image_cid=cid)
+                      code=code, unsubscribe_url=url, image_cid=cid, app_url=app_link)
     to = member.email if channel == "email" else member.phone
     return Outgoing(message.id, to, rendered.subject, rendered.text, rendered.html, rendered.sms, images, url)
 

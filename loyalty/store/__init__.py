@@ -3,10 +3,14 @@ from loyalty.store import personal, queries, registry
 from loyalty.store.db import checkpoint, close_database, db, open_database, refill_summaries, write
 from loyalty.store.models import (
     ALL_MODELS,
+    AftercareAnswer,
+    AftercarePhoto,
+    Appointment,
     AuditLog,
     BenefitUse,
     Card,
     ConsentEvent,
+    ErasureRequest,
     Feedback,
     Flag,
     FollowUp,
@@ -27,7 +31,8 @@ from loyalty.store.models import (
 __all__ = [
     "checkpoint", "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries",
     "registry",
-    "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
+    "ALL_MODELS", "AftercareAnswer", "AftercarePhoto", "Appointment", "AuditLog", "BenefitUse", "Card",
+    "ConsentEvent", "ErasureRequest", "Feedback", "Flag", "FollowUp", "LedgerEntry",
     "Member", "Membership", "Outbox", "PairedDevice", "PairingOffer", "ProgramVersion", "RowClock", "SetAside",
     "Setting", "Staff", "Treatment",
 ]

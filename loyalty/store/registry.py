@@ -1,4 +1,5 @@
-"""What every record type is, declared once: where it lives, how it merges, what it may hold, whose it is.
+"""What every record type is, declared once: where it lives, who writes it, how it merges, what it
+may hold, whose it is.
 
 Every list that used to be written out by hand is derived from `RECORDS`: which tables sync and
 which stay on their station (the outbox, the pull, HQ), which merge field by field, the payload
@@ -8,7 +9,7 @@ and its section in the Art. 15 export.
 
 Who may write what (HQ checks it on every push, see `invalid` and `conflict`):
 - A record type names its authors: stations, HQ itself (a member's move to another home location,
-  an erasure from the console; later what the patients' app writes), or both; a station's push of
+  an erasure from the console, what the patients' app writes), or both; a station's push of
   a record only HQ may author is refused.
 - A record's creator field (`device_id`, a member's `created_device`) names the pushing device
   when the record is created, so a device cannot write in another device's name.
@@ -38,10 +39,14 @@ import peewee as pw
 from loyalty import ledger
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.models import (
+    AftercareAnswer,
+    AftercarePhoto,
+    Appointment,
     AuditLog,
     BenefitUse,
     Card,
     ConsentEvent,
+    ErasureRequest,
     Feedback,
     Flag,
     FollowUp,
@@ -63,7 +68,7 @@ from loyalty.store.models import (
 
 
 class Scope(Enum):
-    SYNCED = "synced"        # written at stations, kept at HQ, pulled by every station
+    SYNCED = "synced"        # written at stations (or by HQ itself), kept at HQ, pulled by every station
     REPORTED = "reported"    # written at stations, kept at HQ for the group, never handed to other stations
     STATION = "station"      # stays on the station that wrote it
 
@@ -71,6 +76,10 @@ class Scope(Enum):
 class Author(Enum):
     STATION = "station"      # a station's device pushes it
     HQ = "hq"                # HQ writes it itself; a station cannot forge it
+
+
+BOTH = (Author.STATION, Author.HQ)
+HQ_ONLY = (Author.HQ,)
 
 
 class Erase(Enum):
@@ -152,6 +161,8 @@ CENTS = (-100_000_000, 100_000_000)         # one entry at most a million euros 
 DAYS = (0, 3650)
 CONSENTS = ("program", "marketing", "care")
 FLAG_KINDS = ("many_transactions", "negative_balance")
+CHANNELS = ("email", "sms")
+APPOINTMENT_STATUSES = ("requested", "confirmed", "proposed", "declined", "cancelled")
 
 MEMBER_FIELDS = ("first_name", "last_name", "name_key", "last_key", "email", "phone", "phone_key",
                  "birthday_day", "birthday_month", "birthday_set_at", "note", "referred_by")
@@ -161,12 +172,12 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
     RecordType(ProgramVersion, Scope.STATION),
     RecordType(Member, Scope.SYNCED, mutable=True, owner="id", erase=Erase.CLEAR,
                cleared=dict.fromkeys(MEMBER_FIELDS), export="member", erasable=True,
-               limits={"birthday_day": (1, 31), "birthday_month": (1, 12)}, choices={"locale": ("de", "en")},
-               creator="created_device", fixed=("created_at",), hq_fields=("home_location",),
-               authors=(Author.STATION, Author.HQ)),
-    RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS}),
-    RecordType(Card, Scope.SYNCED, mutable=True, owner="member", export="cards", fixed=("issued_at",),
-               authors=(Author.STATION, Author.HQ),
+               limits={"birthday_day": (1, 31), "birthday_month": (1, 12)},
+               choices={"locale": ("de", "en"), "channel": CHANNELS},
+               creator="created_device", fixed=("created_at",), hq_fields=("home_location",), authors=BOTH),
+    RecordType(ConsentEvent, Scope.SYNCED, owner="member", export="consents", choices={"purpose": CONSENTS},
+               authors=BOTH),
+    RecordType(Card, Scope.SYNCED, mutable=True, owner="member", export="cards", fixed=("issued_at",), authors=BOTH,
                choices={"status": ("active", "revoked")},
                holds=Holds("status", "revoked", ("status", "revoked_at", "revoked_reason"))),
     RecordType(LedgerEntry, Scope.SYNCED, owner="member", erase=Erase.CLEAR,
@@ -185,7 +196,17 @@ RECORDS: dict[str, RecordType] = {r.table: r for r in (
                limits={"score": (0, 10)}),
     RecordType(FollowUp, Scope.SYNCED, mutable=True, owner="member", erase=Erase.CLEAR,
                cleared={"detail": "", "note": None}, export="follow_ups", choices={"status": ("open", "done")},
-               fixed=("kind", "feedback", "created_at")),
+               fixed=("kind", "feedback", "created_at"), authors=BOTH),
+    RecordType(Appointment, Scope.SYNCED, mutable=True, owner="member", erase=Erase.DROP, export="appointments",
+               authors=BOTH, choices={"status": APPOINTMENT_STATUSES}),
+    RecordType(AftercareAnswer, Scope.SYNCED, owner="member", erase=Erase.DROP, export="aftercare_answers",
+               authors=HQ_ONLY, choices={"step": ("how_are_you", "result_check"),
+                                         "feeling": ("good", "unsure", "problem")}),
+    RecordType(AftercarePhoto, Scope.SYNCED, owner="member", erase=Erase.DROP, export="aftercare_photos",
+               authors=HQ_ONLY, choices={"content_type": ("image/jpeg",)},
+               limits={"size": (1, 20_000_000), "width": (1, 20_000), "height": (1, 20_000)}),
+    RecordType(ErasureRequest, Scope.SYNCED, mutable=True, owner="member", export="erasure_requests",
+               authors=BOTH, choices={"status": ("open", "done", "declined")}),
     RecordType(Staff, Scope.REPORTED, mutable=True, local_fields=("pin_hash", "failed_pins", "locked_until"),
                choices={"role": ("receptionist", "manager")}, fixed=("created_at",), group_wide=False),
     RecordType(AuditLog, Scope.REPORTED, owner="member_id", export="staff_actions",

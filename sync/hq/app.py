@@ -19,11 +19,12 @@ from sync.body_limit import BodyLimit
 from sync.hq import service
 from sync.hq.db import close_hq, hq_db, open_hq
 from sync.hq.errors import ApiError
-from sync.hq.routers import devices, downloads, exchange
+from sync.hq.routers import devices, downloads, exchange, photos
 from sync.protocol import MAX_BODY_BYTES
 
 
-def create_app(database_url: str) -> FastAPI:
+def create_app(database_url: str, wider_bodies: dict[str, int] | None = None) -> FastAPI:
+    """`wider_bodies`: path prefix -> the body limit of a web app HQ serves beside the API (a photo)."""
     open_hq(database_url)
     with hq_db.connection_context():
         service.start_up()
@@ -38,8 +39,9 @@ def create_app(database_url: str) -> FastAPI:
     app.include_router(devices.router)
     app.include_router(exchange.router)
     app.include_router(downloads.router)
+    app.include_router(photos.router)
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, wider=wider_bodies or {})
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):

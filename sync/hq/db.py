@@ -16,6 +16,7 @@ import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase
 
 from loyalty.private_files import private_database, private_dir
+from loyalty.store.registry import RECORDS
 
 hq_db = pw.DatabaseProxy()
 
@@ -312,8 +313,159 @@ class Download(HqModel):
         table_name = "hq_download"
 
 
+# --- the patients' app (sync/hq/patients) ----------------------------------------------------
+
+class AppCode(HqModel):
+    """A sign-in code and link asked for one address, kept as hashes.
+
+    A row is written for an unknown address too (member_id None, a code nobody knows), so the
+    answer, the time it takes and the rate limits are the same whether the address is a member's.
+    """
+    id = pw.TextField(primary_key=True)
+    address_key = pw.TextField()          # sha256 of the normalised address
+    member_id = pw.TextField(null=True)
+    code_hash = pw.TextField()
+    link_hash = pw.TextField(unique=True)
+    client = pw.TextField()               # who asked (the address they came from), for the per-client limit
+    created_at = pw.DoubleField()
+    expires_at = pw.DoubleField()
+    used_at = pw.DoubleField(null=True)
+    attempts = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_app_code"
+        indexes = ((("address_key", "created_at"), False), (("client", "created_at"), False))
+
+
+class AppFailure(HqModel):
+    """A wrong sign-in code or link, per client: too many in an hour and the client waits."""
+    id = pw.AutoField()
+    client = pw.TextField()
+    at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_failure"
+        indexes = ((("client", "at"), False),)
+
+
+class AppLinkUse(HqModel):
+    """A personal sign-in link from a welcome e-mail, used once."""
+    token_hash = pw.TextField(primary_key=True)
+    used_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_link_use"
+
+
+class AppSession(HqModel):
+    """A signed-in device: the token lives in that browser only, here only its hash."""
+    id = pw.TextField(primary_key=True)
+    token_hash = pw.TextField(unique=True)
+    member_id = pw.TextField(index=True)
+    agent = pw.TextField(default="")      # the browser's user agent, shown as "Chrome on Android"
+    created_at = pw.DoubleField()
+    last_seen_at = pw.DoubleField()
+    revoked_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_session"
+
+
+class AppSecret(HqModel):
+    """One row: the key that signs the app's file links (calendar entries, exports, uploads)."""
+    id = pw.IntegerField(primary_key=True)
+    secret = pw.TextField()
+
+    class Meta:
+        table_name = "hq_app_secret"
+
+
+class AppLocation(HqModel):
+    """A location's own booking page: the app then opens it instead of taking a request."""
+    location_id = pw.TextField(primary_key=True)
+    booking_url = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "hq_app_location"
+
+
+class AppNotice(HqModel):
+    """What the app told a member (the desk's answer to a request ...): their inbox, and the letter
+    or push message it went out as. `key` makes planning it idempotent across HQ processes."""
+    id = pw.TextField(primary_key=True)
+    key = pw.TextField(unique=True)
+    member_id = pw.TextField(index=True)
+    kind = pw.TextField()                 # appointment_confirmed | appointment_proposed | appointment_declined ...
+    params = pw.TextField(default="{}")   # JSON: the appointment, its time
+    created_at = pw.DoubleField()
+    status = pw.TextField(default="planned", index=True)   # planned | sending | sent | failed | unsent
+    channel = pw.TextField(null=True)     # push | email | sms
+    attempts = pw.IntegerField(default=0)
+    claimed_at = pw.DoubleField(null=True)
+    sent_at = pw.DoubleField(null=True)
+    read_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_notice"
+
+
+class AppCursor(HqModel):
+    """One row: the stream position up to which the notifier has looked for answers to tell patients."""
+    id = pw.IntegerField(primary_key=True)
+    position = pw.BigIntegerField()
+
+    class Meta:
+        table_name = "hq_app_cursor"
+
+
+class AppPhoto(HqModel):
+    """An aftercare photo, re-encoded without its metadata. It stays here, for the treating team:
+    stations hold only its reference (`aftercare_photo`) and fetch it over the signed sync link."""
+    id = pw.TextField(primary_key=True)
+    member_id = pw.TextField(index=True)
+    answer_id = pw.TextField(null=True, index=True)   # None until the check-in it documents is sent
+    data = pw.BlobField()
+    content_type = pw.TextField()
+    size = pw.IntegerField()
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    sha256 = pw.TextField()
+    created_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_app_photo"
+
+
+class AppPushKey(HqModel):
+    """One row: HQ's VAPID key pair; browsers accept push messages signed with it for the app."""
+    id = pw.IntegerField(primary_key=True)
+    private_pem = pw.TextField()
+    public_key = pw.TextField()           # base64url, uncompressed P-256 point: the app's applicationServerKey
+
+    class Meta:
+        table_name = "hq_app_push_key"
+
+
+class AppPush(HqModel):
+    """A device's Web Push subscription, made in the app on that device (one per signed-in device)."""
+    id = pw.TextField(primary_key=True)
+    member_id = pw.TextField(index=True)
+    session_id = pw.TextField(index=True)
+    endpoint = pw.TextField(unique=True)
+    p256dh = pw.TextField()
+    auth = pw.TextField()
+    created_at = pw.DoubleField()
+    last_sent_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hq_app_push"
+
+
+APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto,
+              AppPushKey, AppPush]
+APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto, AppPush]   # rows of one member (member_id): gone on erasure
 HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Release,
-             ReleaseLocation, StationReport, Admin, AdminSession, AdminAudit, Download]
+             ReleaseLocation, StationReport, Admin, AdminSession, AdminAudit, Download, *APP_MODELS]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -335,6 +487,8 @@ def open_hq(url: str) -> pw.Database:
             _create_row_indexes()
             Stream.insert(id=1, position=0, epoch=secrets.token_hex(8), max_hlc=0).on_conflict_ignore().execute()
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
+            AppSecret.insert(id=1, secret=secrets.token_hex(32)).on_conflict_ignore().execute()
+            AppCursor.insert(id=1, position=Stream.get_by_id(1).position).on_conflict_ignore().execute()
     return database
 
 
@@ -372,12 +526,25 @@ def row_field(field: str) -> str:
 
 
 MEMBER_SEARCH = ("name_key", "last_key", "email", "phone_key")
+MEMBER_CONTACTS = ("email", "phone")     # the patients' app finds a member by the address they type
+
+
+def _record_keys() -> tuple[str, ...]:
+    """Fields that name a member's records: owners and parents, from the registry."""
+    owners = {k.owner for k in RECORDS.values() if k.synced and k.owner and k.owner != k.key}
+    parents = {k.via[0] for k in RECORDS.values() if k.via}
+    return tuple(sorted(owners | parents))
+
+
+RECORD_KEYS = _record_keys()
 
 
 def _row_indexes() -> dict[str, str]:
     indexes = {f"hq_row_member_{field}": f"CREATE INDEX hq_row_member_{field} ON hq_row ({row_field(field)}) "
-                                        f"WHERE tbl = 'member'" for field in MEMBER_SEARCH}
+                                        f"WHERE tbl = 'member'" for field in {*MEMBER_SEARCH, *MEMBER_CONTACTS}}
     indexes["hq_row_owner"] = f"CREATE INDEX hq_row_owner ON hq_row (tbl, {row_field('member')})"
+    indexes.update({f"hq_row_{field}": f"CREATE INDEX hq_row_{field} ON hq_row (tbl, {row_field(field)})"
+                    for field in RECORD_KEYS if field != "member"})
     return indexes
 
 

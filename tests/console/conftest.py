@@ -1,25 +1,17 @@
 """Console fixtures: a real HQ process on the PostgreSQL of `make test` and stations that link to it."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from loyalty import clock as clock_module
 from loyalty.services import context
 from loyalty.store import close_database
-from tests.sync.hq_harness import Hq, Template, reset_hq_tables
+from tests.sync.hq_harness import Hq, Template, reset_hq_tables, test_pg_url
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    url = os.environ.get("LOYALTY_TEST_PG")
-    if not url:
-        message = "LOYALTY_TEST_PG is not set: run the tests with `make test` (it starts PostgreSQL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
+    return test_pg_url()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from sync.hq import admins
 from sync.hq.db import hq_db
-from tests.browser import open_flet_page
+from tests.browser import open_flet_page, type_in
 
 PASSWORD = "long enough secret 42"
 
@@ -48,23 +48,6 @@ def location(name: str) -> str:
 
 def field(page, label: str):
     return page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
-
-
-def type_in(page, label: str, text: str) -> None:
-    """Type as a person does and check the field shows it (see tests/staff/conftest.py)."""
-    box = field(page, label)
-    for _ in range(3):
-        box.click()
-        page.wait_for_timeout(100)
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=2000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(text)
 
 
 def open_console(browser, hq, viewport=(1280, 800)):

@@ -7,6 +7,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from loyalty import ledger
+from loyalty.periods import add_months
 from loyalty.services import (
     audit_log,
     cancel_plan,
@@ -24,7 +25,6 @@ from loyalty.services import (
     use_benefit,
 )
 from loyalty.services.members import balances
-from loyalty.services.plans import add_months
 from loyalty.store import AuditLog, LedgerEntry, Member, Staff
 
 from core_helpers import join, refused, row_counts

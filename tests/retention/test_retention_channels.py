@@ -29,7 +29,8 @@ from retention_names import forbidden_words
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_template_is_discreet_and_complete(template, lang):
     rendered = render(template, lang, first_name="Anna", program="Praxis Vital", points=120,
-                      on=date(2026, 5, 1), tier="Silber", code="LY1:ABC", unsubscribe_url="http://x/u/t")
+                      on=date(2026, 5, 1), tier="Silber", code="LY1:ABC", unsubscribe_url="http://x/u/t",
+                      link="http://x/app/signin/t", when="Mo., 4. Mai 2026, 09:30", app_url="http://x/app/")
     for part in (rendered.subject, rendered.text, rendered.sms):
         assert "Anna" in part or part is rendered.text
         assert "{" not in part and "message." not in part, part

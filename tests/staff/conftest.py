@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, device_id, enroll, init_station, load_demo, sign_in
 from loyalty.store import close_database, open_database
-from tests.browser import open_flet_page, station_process
+from tests.browser import open_flet_page, station_process, type_in  # noqa: F401  (type_in: for the staff tests)
 
 
 @pytest.fixture(autouse=True)
@@ -150,26 +150,6 @@ def nav(page, name: str) -> None:
 
 def field(page, label: str):
     return page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
-
-
-def type_in(page, label: str, text: str) -> None:
-    """Type into a field as staff do and make sure the app has it. A tap that lands while the
-    screen is redrawn gives the field no focus, and a fill while the focus moves can reach the
-    browser's input box but not the app: so the value is read back once the field has lost the
-    focus (it then shows what the app holds), and typed again until it is right."""
-    box = field(page, label)
-    for _ in range(4):
-        box.click()
-        try:
-            expect(box).to_be_focused(timeout=10_000)
-            box.fill(text)
-            expect(box).to_have_value(text, timeout=10_000)
-            box.evaluate("input => input.blur()")
-            expect(box).to_have_value(text, timeout=10_000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(text)
 
 
 def status(page, text: str) -> None:
