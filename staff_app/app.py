@@ -114,6 +114,7 @@ class StaffApp:
         else:
             self.rail = ft.NavigationRail(
                 selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=136, bgcolor="#e8eff1",
+                scrollable=True,     # eleven screens for a manager: the last ones scroll into view on a 800 px tablet
                 destinations=[ft.NavigationRailDestination(icon=icon, label=ctx.t(f"nav.{key}"))
                               for key, icon in self.sections()],
                 on_change=self.on_nav)

@@ -68,8 +68,9 @@ def test_sign_in_on_a_phone_puts_the_pad_below_the_names(browser, desk, artefact
 
 def test_reception_sees_the_screens_it_may_use_and_its_name_once(reception, artefacts):
     rail = reception.get_by_role("button", name=re.compile(r" Tab \d+ of \d+$"))
-    expect(rail).to_have_count(3)
-    assert [re.sub(r"\s+Tab.*", "", name) for name in rail.all_inner_texts()] == ["Empfang", "Nachsorge", "Datenschutz"]
+    expect(rail).to_have_count(4)
+    assert [re.sub(r"\s+Tab.*", "", name) for name in rail.all_inner_texts()] == [
+        "Empfang", "Termine", "Nachsorge", "Datenschutz"]
     top_bar = reception.get_by_text(re.compile(r"^Empfang( · Empfang)?$"))
     expect(top_bar).to_have_text("Empfang")                          # not "Empfang · Empfang"
     shot(reception, artefacts / "staff-reception-rail.png")
@@ -77,9 +78,9 @@ def test_reception_sees_the_screens_it_may_use_and_its_name_once(reception, arte
 
 def test_the_manager_sees_every_screen_and_name_with_role(manager, artefacts):
     rail = manager.get_by_role("button", name=re.compile(r" Tab \d+ of \d+$"))
-    expect(rail).to_have_count(10)
+    expect(rail).to_have_count(11)
     assert [re.sub(r"\s+Tab.*", "", name) for name in rail.all_inner_texts()] == [
-        "Empfang", "Nachsorge", "Auffälligkeiten", "Kennzahlen", "Listen", "Einstellungen", "Team", "Datenschutz",
+        "Empfang", "Termine", "Nachsorge", "Auffälligkeiten", "Kennzahlen", "Listen", "Einstellungen", "Team", "Datenschutz",
         "Import", "Geräte"]
     expect(manager.get_by_text("Chef · Leitung", exact=True)).to_be_visible()
     shot(manager, artefacts / "staff-manager-rail.png")
