@@ -80,8 +80,8 @@ def test_the_manager_sees_every_screen_and_name_with_role(manager, artefacts):
     rail = manager.get_by_role("button", name=re.compile(r" Tab \d+ of \d+$"))
     expect(rail).to_have_count(11)
     assert [re.sub(r"\s+Tab.*", "", name) for name in rail.all_inner_texts()] == [
-        "Empfang", "Termine", "Nachsorge", "Auffälligkeiten", "Kennzahlen", "Listen", "Einstellungen", "Team", "Datenschutz",
-        "Import", "Geräte"]
+        "Empfang", "Termine", "Nachsorge", "Auffälligkeiten", "Kennzahlen", "Listen", "Einstellungen", "Team",
+        "Datenschutz", "Import", "Geräte"]
     expect(manager.get_by_text("Chef · Leitung", exact=True)).to_be_visible()
     shot(manager, artefacts / "staff-manager-rail.png")
 
