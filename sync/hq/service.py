@@ -62,6 +62,7 @@ from sync.protocol import Event as WireEvent
 
 ENROLMENT_TTL = 15 * 60
 START_UP_LOCK = 4713          # advisory lock of `start_up` (4711: schema, 4712: records)
+AUTHOR_LOCK = 4714            # HQ's own writes take turns, so no two take the same sequence number
 PULLED = sorted(table for table, kind in RECORDS.items() if kind.pulled)
 
 
@@ -171,7 +172,11 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
 def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) -> list[Receipt]:
     """Records HQ itself writes, as (table, record id, op, whole row, changed fields): stored and merged
     exactly like a station's push, at clocks past every clock seen, so stations pull and apply them
-    like any other station's edit. Call inside a transaction."""
+    like any other station's edit. Call inside a transaction.
+
+    The author lock comes before the records' locks and no other writer takes it, so it adds no
+    deadlock: a patient's answer and a console edit at the same moment get numbers one after the other."""
+    lock_exclusive(AUTHOR_LOCK)
     stream = Stream.get_by_id(1)
     clock = _server_hlc(stream.max_hlc) + 1
     seq = (Event.select(pw.fn.MAX(Event.seq)).where(Event.device_id == HQ_DEVICE).scalar() or 0) + 1
