@@ -1,6 +1,6 @@
 """Peewee models and database setup: the only layer that speaks SQL."""
 from loyalty.store import personal, queries, registry
-from loyalty.store.db import close_database, db, open_database, refill_summaries, write
+from loyalty.store.db import close_database, db, open_database, refill_summaries, rezone, rollup_zone, write
 from loyalty.store.models import (
     ALL_MODELS,
     AuditLog,
@@ -22,7 +22,8 @@ from loyalty.store.models import (
 )
 
 __all__ = [
-    "db", "open_database", "close_database", "refill_summaries", "write", "personal", "queries", "registry",
+    "db", "open_database", "close_database", "refill_summaries", "rezone", "rollup_zone", "write", "personal",
+    "queries", "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
     "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
 ]
