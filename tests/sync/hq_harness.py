@@ -61,7 +61,7 @@ class HqProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
                                       "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120   # a start takes 1.5 s of CPU, but a shared machine may take far longer
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"HQ exited: {self.proc.stderr.read().decode()[-2000:]}")
@@ -70,7 +70,7 @@ class HqProcess:
                     return
             except requests.RequestException:
                 time.sleep(0.05)
-        raise RuntimeError("HQ did not start in 30 s")
+        raise RuntimeError("HQ did not start in 120 s")
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, open transactions die with the connection."""

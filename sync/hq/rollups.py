@@ -1,0 +1,357 @@
+"""HQ's day rollups for the overview, kept in the push transaction that brings the records.
+
+Per member (`hq_member_rollup`: number, home, erased), per location and local day
+(`hq_location_day`: the sums and member sets of `loyalty.tally`) and per location and treatment
+(`hq_recall_count`). They hold what `loyalty.activity.share` says each member adds to their home;
+the station's triggers keep the same (migration 0011), so `loyalty.tally.measure` gives a location
+the same figures at HQ as on its own dashboard.
+
+A push recomputes the share of every member it touches from the member's merged records, before
+and after the batch, and adds the difference: duplicates change nothing, an undo that arrives
+before its entry and an entry that arrives late land where a rebuild would put them, an erasure
+takes the member out of the segments and the liability, and a move of home takes their history to
+the new location. The member's lock (`lock_records`, taken with the records' locks) serialises two
+pushes about one member; the location-day rows are locked in key order, before the stream row.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import peewee as pw
+
+from loyalty import activity, tally
+from loyalty.store.registry import owner
+from sync.hq.db import (
+    Config,
+    Device,
+    LocationDay,
+    MemberRollup,
+    RecallCount,
+    ReleaseLocation,
+    RollupState,
+    hq_db,
+    is_postgres,
+    now,
+    row_field,
+)
+
+TABLES = ("member", "ledger_entry", "feedback", "treatment")
+OWNED = TABLES[1:]
+DEFAULT_ZONE = os.environ.get("LOYALTY_HQ_TIMEZONE", "Europe/Berlin")
+_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def members_of(events) -> set[str]:
+    """The members whose rollups a batch of wire events may change."""
+    found = set()
+    for e in events:
+        if e.table in TABLES:
+            member = owner(e.table, e.record_id, e.payload)
+            if member:
+                found.add(member)
+    return found
+
+
+def zone() -> str:
+    state = RollupState.get_or_none(RollupState.id == 1)
+    return state.timezone if state else group_zone()
+
+
+def group_zone() -> str:
+    """The time zone of the newest program published to every location, else the HQ's default."""
+    targeted = ReleaseLocation.select().where(ReleaseLocation.version == Config.version)
+    config = Config.select().where(~pw.fn.EXISTS(targeted)).order_by(Config.version.desc()).first()
+    if config is None:
+        return DEFAULT_ZONE
+    try:
+        return tomllib.loads(config.toml).get("program", {}).get("timezone", DEFAULT_ZONE)
+    except tomllib.TOMLDecodeError:
+        return DEFAULT_ZONE
+
+
+# --- kept as records arrive ------------------------------------------------------------------
+
+def keep(changed: dict[tuple[str, str], dict]) -> None:
+    """Apply a batch: `changed` maps (table, record id) to the record's merged row after the batch.
+    Call inside the push transaction, holding the members' locks, before anything is written."""
+    members = {m for (table, record_id), data in changed.items() if table in TABLES
+               for m in [owner(table, record_id, data)] if m}
+    if not members:
+        return
+    before = _records(members)
+    after = {m: {table: dict(rows) for table, rows in tables.items()} for m, tables in before.items()}
+    for (table, record_id), data in changed.items():
+        member = owner(table, record_id, data) if table in TABLES else None
+        if member:
+            after.setdefault(member, {}).setdefault(table, {})[record_id] = data
+    tz = zone()
+    homes = _homes([rows.get("member", {}).get(m) for m, rows in after.items()])
+    numbers = _numbers({m: homes(rows["member"][m]) for m, rows in after.items() if m in rows.get("member", {})})
+    pairs = []
+    for m in sorted(members):
+        old = _share(m, before.get(m), numbers, homes, tz)
+        new = _share(m, after.get(m), numbers, homes, tz)
+        pairs.append((old, new))
+    _apply(activity.changes(pairs))
+    for m in sorted(members):
+        data = after.get(m, {}).get("member", {}).get(m)
+        if data is not None:
+            (MemberRollup.update(home=homes(data), erased=bool(data.get("erased_at")))
+             .where(MemberRollup.member_id == m).execute())
+
+
+def _records(members: set[str]) -> dict[str, dict[str, dict[str, dict]]]:
+    """member -> table -> record id -> merged row, for the rollups' tables."""
+    out: dict[str, dict[str, dict[str, dict]]] = {}
+    ids = sorted(members)
+    mark = "%s" if is_postgres() else "?"
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join([mark] * len(chunk))
+        queries = [(f"SELECT tbl, record_id, data FROM hq_row WHERE tbl = 'member' AND record_id IN ({marks})", chunk)]
+        owned = f"SELECT tbl, record_id, data FROM hq_row WHERE tbl = {mark} AND {row_field('member')} IN ({marks})"
+        queries += [(owned, [table, *chunk]) for table in OWNED]
+        for sql, params in queries:
+            for table, record_id, text in hq_db.execute_sql(sql, params).fetchall():
+                data = json.loads(text)
+                member = owner(table, record_id, data)
+                if member in members:
+                    out.setdefault(member, {}).setdefault(table, {})[record_id] = data
+    return out
+
+
+def _homes(members: list[dict | None]):
+    """A member row -> the location they belong to: their home, else the location of the station that
+    enrolled them (a member from before that station joined), else "" (HQ cannot tell)."""
+    devices = sorted({str(m.get("created_device")) for m in members if m and not m.get("home_location")})
+    places = dict(Device.select(Device.id, Device.location).where(Device.id.in_(devices)).tuples()) if devices else {}
+
+    def home(member: dict) -> str:
+        return str(member.get("home_location") or places.get(str(member.get("created_device"))) or "")
+    return home
+
+
+def _numbers(homes: dict[str, str]) -> dict[str, int]:
+    """Each member's number, new members numbered as they come."""
+    ids = sorted(homes)
+    known = dict(MemberRollup.select(MemberRollup.member_id, MemberRollup.n)
+                 .where(MemberRollup.member_id.in_(ids)).tuples()) if ids else {}
+    fresh = [{"member_id": m, "home": homes[m], "erased": False} for m in ids if m not in known]
+    if fresh:
+        MemberRollup.insert_many(fresh).execute()
+        known.update(MemberRollup.select(MemberRollup.member_id, MemberRollup.n)
+                     .where(MemberRollup.member_id.in_([f["member_id"] for f in fresh])).tuples())
+    return known
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.strptime(text, _STAMP).replace(tzinfo=timezone.utc) if text else None
+
+
+def _share(member_id: str, rows: dict[str, dict[str, dict]] | None, numbers: dict[str, int], homes, tz: str
+           ) -> activity.Share | None:
+    member = (rows or {}).get("member", {}).get(member_id)
+    if member is None or member_id not in numbers:
+        return None
+    entries = tuple(activity.Entry(str(e.get("id")), e.get("kind") or "", int(e.get("points") or 0),
+                                   int(e.get("amount_cents") or 0), e.get("ref"), _moment(e.get("created_at")))
+                    for e in rows.get("ledger_entry", {}).values() if e.get("created_at"))
+    scores = tuple((_moment(f["at"]), int(f["score"])) for f in rows.get("feedback", {}).values()
+                   if f.get("score") is not None and f.get("at"))
+    treatments = tuple(activity.Treatment(t.get("item_code") or "", _moment(t["performed_at"]),
+                                          _moment(t.get("recall_due")), t.get("entry"))
+                       for t in rows.get("treatment", {}).values() if t.get("performed_at"))
+    return activity.share(activity.Records(numbers[member_id], homes(member), _moment(member.get("created_at")),
+                                           bool(member.get("erased_at")), entries, scores, treatments), tz)
+
+
+_SUMS = [n for n in tally.SUMS]
+_SETS = list(tally.SETS)
+
+
+def _apply(changes: activity.Changes) -> None:
+    """Add sums, move members in and out of the day sets, count recalls: location-day rows are made
+    if missing, then locked in key order and rewritten."""
+    keys = sorted({(h, d) for h, d in changes.sums} | {(h, d) for h, d, _ in changes.sets})
+    if keys:
+        LocationDay.insert_many([{"home": h, "day": d} for h, d in keys]).on_conflict_ignore().execute()
+        query = (LocationDay.select().where(pw.Tuple(LocationDay.home, LocationDay.day).in_(keys))
+                 .order_by(LocationDay.home, LocationDay.day))
+        if is_postgres():
+            query = query.for_update()
+        for row in query:
+            key = (row.home, row.day)
+            values = {}
+            for name, delta in changes.sums.get(key, {}).items():
+                if delta:
+                    values[name] = getattr(row, name) + delta
+            for kind in _SETS:
+                moved = changes.sets.get((row.home, row.day, kind))
+                if moved:
+                    added, removed = moved
+                    members = np.setdiff1d(np.union1d(tally.unpack(getattr(row, kind)),
+                                                      np.array(sorted(added), dtype=np.int32)),
+                                           np.array(sorted(removed), dtype=np.int32))
+                    values[kind] = tally.pack(members)
+            if values:
+                (LocationDay.update(values).where((LocationDay.home == row.home) & (LocationDay.day == row.day))
+                 .execute())
+    recalls = [{"home": h, "item_code": k[0], "day": k[1], "close_day": k[2], "rebooked": k[3], "count": n}
+               for (h, k), n in sorted(changes.recalls.items())]
+    if recalls:
+        (RecallCount.insert_many(recalls)
+         .on_conflict(conflict_target=[RecallCount.home, RecallCount.item_code, RecallCount.day,
+                                       RecallCount.close_day, RecallCount.rebooked],
+                      update={RecallCount.count: RecallCount.count + pw.EXCLUDED.count}).execute())
+
+
+# --- from scratch ----------------------------------------------------------------------------
+
+def rebuild(tz: str | None = None, chunk: int = 2000) -> int:
+    """Every rollup from the merged rows, in `tz` (default: the group's program's); returns the
+    members counted. For a new or upgraded HQ and a change of the group's time zone; call inside a
+    transaction."""
+    tz = tz or group_zone()
+    for model in (LocationDay, RecallCount, MemberRollup, RollupState):
+        model.delete().execute()
+    RollupState.insert(id=1, timezone=tz, built_at=now()).execute()
+    members = [m for (m,) in hq_db.execute_sql("SELECT record_id FROM hq_row WHERE tbl = 'member' "
+                                                "ORDER BY record_id").fetchall()]
+    days: dict[tuple[str, int], dict] = {}
+    recalls: dict[tuple[str, activity.RecallKey], int] = {}
+    for start in range(0, len(members), chunk):
+        rows = _records(set(members[start:start + chunk]))
+        homes = _homes([r.get("member", {}).get(m) for m, r in rows.items()])
+        numbers = _numbers({m: homes(r["member"][m]) for m, r in rows.items() if m in r.get("member", {})})
+        for m, r in rows.items():
+            data = r.get("member", {}).get(m)
+            if data is not None and data.get("erased_at"):
+                MemberRollup.update(erased=True).where(MemberRollup.member_id == m).execute()
+            share = _share(m, r, numbers, homes, tz)
+            if share is not None:
+                _collect(share, days, recalls)
+    _insert_days(days, recalls)
+    return len(members)
+
+
+def _collect(share: activity.Share, days: dict, recalls: dict) -> None:
+    def day(d: int) -> dict:
+        return days.setdefault((share.home or "", d), {"sums": {}, "visitors": [], "firsts": [], "enrolled": []})
+    for d, row in share.sums.items():
+        sums = day(d)["sums"]
+        for name, value in row.items():
+            sums[name] = sums.get(name, 0) + value
+    for d in share.visit_days:
+        day(d)["visitors"].append(share.n)
+    if share.first_day is not None:
+        day(share.first_day)["firsts"].append(share.n)
+    day(share.created_day)["enrolled"].append(share.n)
+    for key, count in share.recalls.items():
+        recalls[(share.home or "", key)] = recalls.get((share.home or "", key), 0) + count
+
+
+def _insert_days(days: dict, recalls: dict) -> None:
+    rows = []
+    for (home, d), acc in sorted(days.items()):
+        row = {"home": home, "day": d, **{n: acc["sums"].get(n, 0) for n in _SUMS}}
+        for kind in _SETS:
+            row[kind] = tally.pack(np.unique(np.array(acc[kind], dtype=np.int32))) if acc[kind] else None
+        rows.append(row)
+    for start in range(0, len(rows), 500):
+        LocationDay.insert_many(rows[start:start + 500]).execute()
+    counts = [{"home": h, "item_code": k[0], "day": k[1], "close_day": k[2], "rebooked": k[3], "count": n}
+              for (h, k), n in sorted(recalls.items()) if n]
+    for start in range(0, len(counts), 500):
+        RecallCount.insert_many(counts[start:start + 500]).execute()
+
+
+def ensure_built() -> None:
+    """Build the rollups once for a database that has none yet (a new HQ, or one from before them)."""
+    if RollupState.get_or_none(RollupState.id == 1) is None:
+        rebuild()
+
+
+def follow_zone(toml_text: str) -> bool:
+    """A program for every location in another time zone: the rollups are rebuilt in it. True if so."""
+    try:
+        wanted = tomllib.loads(toml_text).get("program", {}).get("timezone", DEFAULT_ZONE)
+    except tomllib.TOMLDecodeError:
+        return False
+    if wanted == zone():
+        return False
+    rebuild(wanted)
+    return True
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Measured:
+    period: tally.Period
+    zone: str
+    tallies: dict[str, tally.Tally]        # location id ("" for members HQ cannot place) -> tally
+
+
+def today_in(tz: str) -> date:
+    return datetime.fromtimestamp(now(), ZoneInfo(tz)).date()
+
+
+def measure(start: date, end: date) -> Measured:
+    """Every location's tally for the period, from the rollups alone."""
+    tz = zone()
+    period = tally.Period(start, end, today_in(tz))
+    first, last, hi = period.first_day_needed(), period.last_day_needed(), period.hi
+    places: dict[str, tally.Location] = {}
+
+    def place(home: str) -> tally.Location:
+        return places.setdefault(home, tally.Location(days={}, to_end={}, held_points=0, erased=tally.EMPTY,
+                                                      live_members=0, rebooking={}))
+
+    columns = ", ".join(["home", "day", *_SUMS, *_SETS])
+    for row in _fetch(f"SELECT {columns} FROM hq_location_day WHERE day >= {_mark()} AND day <= {_mark()}",
+                      (first, last)):
+        home, day = row[0], row[1]
+        sums = dict(zip(_SUMS, (int(v) for v in row[2:2 + len(_SUMS)])))
+        sets = [tally.unpack(v) for v in row[2 + len(_SUMS):]]
+        place(home).days[day] = tally.Day(sums, *sets)
+    for home, joined_to_end, revenue, held, joined in hq_db.execute_sql(
+            f"SELECT home, SUM(CASE WHEN day < {_mark()} THEN enrolments ELSE 0 END), "
+            f"SUM(CASE WHEN day < {_mark()} THEN revenue_cents ELSE 0 END), "
+            f"SUM(CASE WHEN day < {_mark()} THEN held_delta ELSE 0 END), SUM(enrolments) "
+            "FROM hq_location_day GROUP BY home", (hi, hi, hi)).fetchall():
+        p = place(home)
+        p.to_end = {"enrolments": int(joined_to_end or 0), "revenue_cents": int(revenue or 0)}
+        p.held_points = int(held or 0)
+        p.live_members = int(joined or 0)
+    erased: dict[str, list[int]] = {}
+    for home, n in MemberRollup.select(MemberRollup.home, MemberRollup.n).where(MemberRollup.erased).tuples():
+        erased.setdefault(home, []).append(n)
+    for home, ns in erased.items():
+        place(home).erased = np.array(sorted(ns), dtype=np.int32)
+        place(home).live_members -= len(ns)
+    m = _mark()
+    for home, item, counted, rebooked in hq_db.execute_sql(
+            f"SELECT home, item_code, SUM(CASE WHEN rebooked OR close_day < {m} THEN count ELSE 0 END), "
+            f"SUM(CASE WHEN rebooked THEN count ELSE 0 END) FROM hq_recall_count WHERE day >= {m} AND day < {m} "
+            "GROUP BY home, item_code", (period.today.toordinal(), period.lo, hi)).fetchall():
+        place(home).rebooking[item] = (int(counted), int(rebooked))
+    return Measured(period, tz, {home: tally.measure(period, p) for home, p in places.items()})
+
+
+def _mark() -> str:
+    return "%s" if is_postgres() else "?"
+
+
+def _fetch(sql: str, params: tuple) -> list[tuple]:
+    """Rows with their blobs as bytes; on PostgreSQL in the binary format (bytea as text doubles its size)."""
+    if is_postgres():
+        with hq_db.connection().cursor(binary=True) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    return hq_db.execute_sql(sql, params).fetchall()
