@@ -149,38 +149,41 @@ def _in(column: str, homes: list[str]) -> tuple[str, list[str]]:
 def _location(period: tally.Period, homes: list[str] | None = None) -> tally.Location:
     """This station's members' days from the rollups, as loyalty.tally needs them."""
     homes = _homes() if homes is None else homes
-    first, last, hi = period.first_day_needed(), period.last_day_needed(), period.hi
     where, params = _in("home", homes)
-    days: dict[int, tally.Day] = {}
-    names = [n for n in tally.SUMS if n != "held_delta"]
-    for row in _rows(f"SELECT day, {', '.join(f'SUM({n})' for n in names)} FROM location_day "
-                     f"WHERE {where} AND day BETWEEN ? AND ? GROUP BY day", (*params, first, last)):
-        days[row[0]] = tally.Day(sums=dict(zip(names, (int(v) for v in row[1:]))))
-    for day, sets in _days(where, params, first, last).items():
-        row = days.setdefault(day, tally.Day())
-        row.visitors, row.enrolled = sets.visitors, sets.enrolled
-    pairs = np.array(_rows(f"SELECT first_day, n FROM member_rollup WHERE {where} AND first_day BETWEEN ? AND ?",
-                           (*params, first, last)), dtype=np.int64).reshape(-1, 2)
-    for day, members in _split(pairs):
-        days.setdefault(day, tally.Day()).firsts = members
+    hi = period.hi
     enrolled, revenue = _one(f"SELECT COALESCE(SUM(enrolments), 0), COALESCE(SUM(revenue_cents), 0) FROM location_day "
                              f"WHERE {where} AND day < ?", (*params, hi))
-    erased = np.array([n for (n,) in _rows(f"SELECT n FROM member_rollup WHERE {where} AND erased", params)],
-                      dtype=np.int32)
-    live = _one(f"SELECT COUNT(*) FROM member_rollup WHERE {where} AND NOT erased", params)[0]
-    return tally.Location(days=days, to_end={"enrolments": int(enrolled), "revenue_cents": int(revenue)},
-                          held_points=_held_points(where, params, hi), erased=np.sort(erased), live_members=live,
-                          rebooking=_rebooking(where, params, period))
+    erased = _erased(where, params)
+    live = _one(f"SELECT COUNT(*) FROM member_rollup WHERE {where}", params)[0] - len(erased)
+    return tally.Location(days=_days(where, params, period.first_day_needed(), period.last_day_needed()),
+                          to_end={"enrolments": int(enrolled), "revenue_cents": int(revenue)},
+                          held_points=_held_points(where, params, hi), erased=erased, live_members=live,
+                          rebooking=_rebooking(params, period))
 
 
-def _split(pairs: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """(day, member) pairs -> each day with its sorted members."""
-    if not len(pairs):
-        return []
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    days, starts = np.unique(pairs[:, 0], return_index=True)
-    return [(int(day), members.astype(np.int32))
-            for day, members in zip(days, np.split(pairs[:, 1], starts[1:]))]
+_DAY_SUMS = [n for n in tally.SUMS if n != "held_delta"]
+
+
+def _days(where: str, params: list[str], first: int, last: int) -> dict[int, tally.Day]:
+    """The homes' days first..last: sums and member sets (a station with two homes adds them up)."""
+    days: dict[int, tally.Day] = {}
+    for row in _rows(f"SELECT day, {', '.join(_DAY_SUMS)}, {', '.join(tally.SETS)} FROM location_day "
+                     f"WHERE {where} AND day BETWEEN ? AND ?", (*params, first, last)):
+        day = tally.Day(dict(zip(_DAY_SUMS, row[1:1 + len(_DAY_SUMS)])),
+                        *(tally.unpack(blob) for blob in row[1 + len(_DAY_SUMS):]))
+        days[row[0]] = _merged(days[row[0]], day) if row[0] in days else day
+    return days
+
+
+def _merged(a: tally.Day, b: tally.Day) -> tally.Day:
+    return tally.Day({n: a.sums.get(n, 0) + b.sums.get(n, 0) for n in {**a.sums, **b.sums}},
+                     np.union1d(a.visitors, b.visitors), np.union1d(a.firsts, b.firsts),
+                     np.union1d(a.enrolled, b.enrolled))
+
+
+def _erased(where: str, params: list[str]) -> np.ndarray:
+    return np.array([n for (n,) in _rows(f"SELECT n FROM member_rollup WHERE {where} AND erased ORDER BY n", params)],
+                    dtype=np.int32)
 
 
 def _held_points(where: str, params: list[str], hi: int) -> int:
@@ -194,12 +197,13 @@ def _held_points(where: str, params: list[str], hi: int) -> int:
     return int(row[0])
 
 
-def _rebooking(where: str, params: list[str], period: tally.Period) -> dict[str, tuple[int, int]]:
+def _rebooking(homes: list[str], period: tally.Period) -> dict[str, tuple[int, int]]:
     """Per item: treatments with a recall date performed in the period, counted once rebooked or once
     the last day to rebook (recall date plus the grace days) has passed, and those rebooked on time."""
     undone = _undone_ids()
     tz = current_program().timezone
     lo, hi = kpis.local_midnight(period.start, tz), kpis.local_midnight(period.end + timedelta(days=1), tz)
+    grace = timedelta(days=kpis.REBOOK_GRACE_DAYS)
     rows = _rows(f"""
         WITH done AS MATERIALIZED (
           SELECT t.item_code,
@@ -207,15 +211,14 @@ def _rebooking(where: str, params: list[str], period: tally.Period) -> dict[str,
                          AND n.performed_at > t.performed_at
                          AND julianday(n.performed_at) <= julianday(t.recall_due) + :grace
                          {_skip("n.entry", undone)}) AS rebooked,
-                 local_day(strftime('%Y-%m-%dT%H:%M', t.recall_due, :grace_days)) < :today AS closed
+                 t.recall_due < :closed_before AS closed
           FROM treatment t JOIN member_rollup r ON r.member_id = t.member_id
           WHERE t.performed_at >= :lo AND t.performed_at < :hi AND t.recall_due IS NOT NULL
             AND r.home IN (SELECT value FROM json_each(:homes)) {_skip("t.entry", undone)})
         SELECT item_code, COALESCE(SUM(rebooked OR closed), 0), COALESCE(SUM(rebooked), 0)
         FROM done GROUP BY item_code""",
-        {"lo": _ts(lo), "hi": _ts(hi), "today": period.today.toordinal(), "grace": kpis.REBOOK_GRACE_DAYS,
-         "grace_days": f"+{kpis.REBOOK_GRACE_DAYS} days",
-         "homes": json.dumps(params)})
+        {"lo": _ts(lo), "hi": _ts(hi), "grace": kpis.REBOOK_GRACE_DAYS, "homes": json.dumps(homes),
+         "closed_before": _ts(kpis.local_midnight(period.today, tz) - grace)})
     return {code: (int(n), int(k)) for code, n, k in rows}
 
 
@@ -342,25 +345,11 @@ def _members(thresholds: segments.Thresholds) -> tuple[dict[str, np.ndarray], li
     days = _days(where, params, t - tally.YEAR_DAYS + 1, t)
     people = [(n, mid, t - max(last or created, created)) for n, mid, created, last in _rows(
         f"SELECT n, member_id, created_day, last_day FROM member_rollup WHERE {where} AND NOT erased", params)]
-    erased = np.array([n for (n,) in _rows(f"SELECT n FROM member_rollup WHERE {where} AND erased", params)],
-                      dtype=np.int32)
-    groups = tally.segment_members(days, today, np.sort(erased), thresholds)
-    placed = np.concatenate(list(groups.values())) if groups else tally.EMPTY
+    groups = tally.segment_members(days, today, _erased(where, params), thresholds)
+    placed = np.concatenate(list(groups.values()))
     groups[segments.LOST] = np.setdiff1d(np.array([n for n, _, _ in people], dtype=np.int32), placed)
     frequency = tally.visit_days_in_year(days, today)
     return groups, [(n, mid, max(recency, 0), frequency.get(n, 0)) for n, mid, recency in people], today
-
-
-def _days(where: str, params: list[str], first: int, last: int) -> dict[int, tally.Day]:
-    """Who visited and who joined on each day first..last, for the segments."""
-    days: dict[int, tally.Day] = {}
-    for kind, sql in (
-            ("visitors", f"SELECT day, n FROM member_day WHERE {where} AND visits > 0 AND day BETWEEN ? AND ?"),
-            ("enrolled", f"SELECT created_day, n FROM member_rollup WHERE {where} AND created_day BETWEEN ? AND ?")):
-        pairs = np.array(_rows(sql, (*params, first, last)), dtype=np.int64).reshape(-1, 2)
-        for day, members in _split(pairs):
-            setattr(days.setdefault(day, tally.Day()), kind, members)
-    return days
 
 
 def segment_counts(thresholds: segments.Thresholds = segments.DEFAULT) -> dict[str, int]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import peewee as pw
 
+from loyalty import tally
 from loyalty.contacts import fold
 
 db = pw.SqliteDatabase(None)
@@ -35,6 +36,32 @@ def _local_day(minute: str, zone: str) -> int:
     """Time zones move by whole minutes, so the minute decides the day."""
     moment = datetime.strptime(minute, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
     return moment.astimezone(ZoneInfo(zone)).date().toordinal()
+
+
+@db.func("set_with", 2)
+def _sql_set_with(blob: bytes | None, n: int) -> bytes:
+    """A day's member set (loyalty.tally.pack) with member n in it (migration 0011)."""
+    return tally.with_member(blob, n)
+
+
+@db.func("set_without", 2)
+def _sql_set_without(blob: bytes | None, n: int) -> bytes | None:
+    return tally.without_member(blob, n) or None
+
+
+@db.aggregate("member_set")
+class _MemberSet:
+    """The members of a group as one packed set, NULLs left out (the refill of migration 0011)."""
+
+    def __init__(self):
+        self.members: list[int] = []
+
+    def step(self, n: int | None) -> None:
+        if n is not None:
+            self.members.append(n)
+
+    def finalize(self) -> bytes | None:
+        return tally.pack(sorted(set(self.members))) if self.members else None
 
 
 def rollup_zone() -> str:

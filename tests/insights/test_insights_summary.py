@@ -20,7 +20,7 @@ from loyalty.services import award_purchase, check_in, enroll, erase_member, rec
 from loyalty.store import Feedback, LedgerEntry, Member, db, refill_summaries, rezone, rollup_zone
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.outbox import new_id
-from loyalty.tally import SUMS
+from loyalty.tally import SETS, SUMS, unpack
 from sync.protocol import Event, PullResponse
 from sync.station import apply_page
 
@@ -89,6 +89,17 @@ def assert_rollups_exact() -> None:
     assert [r for r in fresh if any(r[2:])] == wanted
     visit_days = sorted((s.n, d) for s in expected.values() for d in s.visit_days)
     assert db.execute_sql("SELECT n, day FROM member_day WHERE visits > 0 ORDER BY n, day").fetchall() == visit_days
+    sets: dict[tuple[str, int, str], list[int]] = {}
+    for s in expected.values():
+        for kind, days in (("visitors", s.visit_days), ("firsts", [s.first_day] if s.first_day else []),
+                           ("enrolled", [s.created_day])):
+            for day in days:
+                sets.setdefault((s.home, day, kind), []).append(s.n)
+    for query in ("SELECT home, day, visitors, firsts, enrolled FROM location_day",
+                  "SELECT home, day, visitors, firsts, enrolled FROM location_day_fresh"):
+        found = {(home, day, kind): unpack(blob).tolist() for home, day, *blobs in db.execute_sql(query).fetchall()
+                 for kind, blob in zip(SETS, blobs) if blob and len(unpack(blob))}
+        assert found == {key: sorted(members) for key, members in sets.items()}, query
     assert (db.execute_sql("SELECT * FROM member_day ORDER BY n, day").fetchall()
             == db.execute_sql("SELECT * FROM member_day_fresh ORDER BY n, day").fetchall())
 

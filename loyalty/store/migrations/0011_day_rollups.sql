@@ -7,7 +7,9 @@
 --     or 'device:<id>' of the station that enrolled them before it joined HQ.
 --   member_day: per member and local day, what counts in the figures (entries an undo of the same
 --     member refers to count nowhere) and the day's points (all entries: the balance).
---   location_day: per home and local day, the sums of member_day and the day's enrolments.
+--   location_day: per home and local day, the sums of member_day and the day's enrolments, and the sets
+--     of members who visited, first visited and joined that day (member numbers packed as
+--     loyalty.tally.pack does, kept by the SQL functions set_with and set_without).
 -- Days are local calendar days of the program's time zone as ordinals (date.toordinal()), from the SQL
 -- function local_day() (loyalty/store/db.py); a program in another time zone refills them.
 CREATE TABLE "member_rollup" ("n" INTEGER PRIMARY KEY, "member_id" TEXT NOT NULL UNIQUE, "home" TEXT NOT NULL, "created_day" INTEGER NOT NULL, "first_day" INTEGER, "last_day" INTEGER, "erased" INTEGER NOT NULL);
@@ -15,9 +17,8 @@ CREATE INDEX "member_rollup_home_first_day" ON "member_rollup" ("home", "first_d
 CREATE INDEX "member_rollup_home_created_day" ON "member_rollup" ("home", "created_day", "n");
 CREATE INDEX "member_rollup_erased" ON "member_rollup" ("home", "n") WHERE "erased";
 CREATE TABLE "member_day" ("n" INTEGER NOT NULL, "day" INTEGER NOT NULL, "home" TEXT NOT NULL, "visits" INTEGER NOT NULL DEFAULT 0, "paid" INTEGER NOT NULL DEFAULT 0, "revenue_cents" INTEGER NOT NULL DEFAULT 0, "redemptions" INTEGER NOT NULL DEFAULT 0, "redeemed_points" INTEGER NOT NULL DEFAULT 0, "redeemed_value_cents" INTEGER NOT NULL DEFAULT 0, "earned_points" INTEGER NOT NULL DEFAULT 0, "points" INTEGER NOT NULL DEFAULT 0, "responses" INTEGER NOT NULL DEFAULT 0, "promoters" INTEGER NOT NULL DEFAULT 0, "detractors" INTEGER NOT NULL DEFAULT 0, PRIMARY KEY ("n", "day")) WITHOUT ROWID;
-CREATE INDEX "member_day_visitors" ON "member_day" ("home", "day", "n") WHERE "visits" > 0;
 CREATE INDEX "member_day_day" ON "member_day" ("day", "n", "points");
-CREATE TABLE "location_day" ("home" TEXT NOT NULL, "day" INTEGER NOT NULL, "enrolments" INTEGER NOT NULL DEFAULT 0, "visits" INTEGER NOT NULL DEFAULT 0, "paid" INTEGER NOT NULL DEFAULT 0, "revenue_cents" INTEGER NOT NULL DEFAULT 0, "redemptions" INTEGER NOT NULL DEFAULT 0, "redeemed_points" INTEGER NOT NULL DEFAULT 0, "redeemed_value_cents" INTEGER NOT NULL DEFAULT 0, "earned_points" INTEGER NOT NULL DEFAULT 0, "responses" INTEGER NOT NULL DEFAULT 0, "promoters" INTEGER NOT NULL DEFAULT 0, "detractors" INTEGER NOT NULL DEFAULT 0, PRIMARY KEY ("home", "day")) WITHOUT ROWID;
+CREATE TABLE "location_day" ("home" TEXT NOT NULL, "day" INTEGER NOT NULL, "enrolments" INTEGER NOT NULL DEFAULT 0, "visits" INTEGER NOT NULL DEFAULT 0, "paid" INTEGER NOT NULL DEFAULT 0, "revenue_cents" INTEGER NOT NULL DEFAULT 0, "redemptions" INTEGER NOT NULL DEFAULT 0, "redeemed_points" INTEGER NOT NULL DEFAULT 0, "redeemed_value_cents" INTEGER NOT NULL DEFAULT 0, "earned_points" INTEGER NOT NULL DEFAULT 0, "responses" INTEGER NOT NULL DEFAULT 0, "promoters" INTEGER NOT NULL DEFAULT 0, "detractors" INTEGER NOT NULL DEFAULT 0, "visitors" BLOB, "firsts" BLOB, "enrolled" BLOB, PRIMARY KEY ("home", "day")) WITHOUT ROWID;
 
 CREATE VIEW "member_rollup_fresh" AS
 SELECT m.id AS member_id, COALESCE(m.home_location, 'device:' || m.created_device) AS home,
@@ -55,11 +56,15 @@ CREATE VIEW "location_day_fresh" AS
 SELECT home, day, SUM(enrolments) AS enrolments, SUM(visits) AS visits, SUM(paid) AS paid,
        SUM(revenue_cents) AS revenue_cents, SUM(redemptions) AS redemptions, SUM(redeemed_points) AS redeemed_points,
        SUM(redeemed_value_cents) AS redeemed_value_cents, SUM(earned_points) AS earned_points,
-       SUM(responses) AS responses, SUM(promoters) AS promoters, SUM(detractors) AS detractors
+       SUM(responses) AS responses, SUM(promoters) AS promoters, SUM(detractors) AS detractors,
+       member_set(visitor) AS visitors, member_set(first) AS firsts, member_set(joined) AS enrolled
 FROM (SELECT home, day, 0 AS enrolments, visits, paid, revenue_cents, redemptions, redeemed_points,
-             redeemed_value_cents, earned_points, responses, promoters, detractors FROM member_day
+             redeemed_value_cents, earned_points, responses, promoters, detractors,
+             CASE WHEN visits > 0 THEN n END AS visitor, NULL AS first, NULL AS joined FROM member_day
       UNION ALL
-      SELECT home, created_day, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM member_rollup)
+      SELECT home, created_day, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, n FROM member_rollup
+      UNION ALL
+      SELECT home, first_day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, n, NULL FROM member_rollup WHERE first_day IS NOT NULL)
 GROUP BY home, day;
 
 INSERT INTO "member_rollup" ("member_id", "home", "created_day", "first_day", "last_day", "erased")
@@ -87,18 +92,28 @@ CREATE TRIGGER "member_rollup_member_delete" AFTER DELETE ON "member" BEGIN
   DELETE FROM "member_rollup" WHERE "member_id" = OLD.id;
 END;
 CREATE TRIGGER "location_day_member_insert" AFTER INSERT ON "member_rollup" BEGIN
-  INSERT INTO "location_day" ("home", "day", "enrolments") VALUES (NEW.home, NEW.created_day, 1)
-  ON CONFLICT ("home", "day") DO UPDATE SET "enrolments" = "enrolments" + 1;
+  INSERT INTO "location_day" ("home", "day", "enrolments", "enrolled") VALUES (NEW.home, NEW.created_day, 1, set_with(NULL, NEW.n))
+  ON CONFLICT ("home", "day") DO UPDATE SET "enrolments" = "enrolments" + 1, "enrolled" = set_with("enrolled", NEW.n);
 END;
 CREATE TRIGGER "location_day_member_moved" AFTER UPDATE OF "home", "created_day" ON "member_rollup"
 WHEN OLD.home IS NOT NEW.home OR OLD.created_day IS NOT NEW.created_day BEGIN
-  UPDATE "location_day" SET "enrolments" = "enrolments" - 1 WHERE "home" = OLD.home AND "day" = OLD.created_day;
-  INSERT INTO "location_day" ("home", "day", "enrolments") VALUES (NEW.home, NEW.created_day, 1)
-  ON CONFLICT ("home", "day") DO UPDATE SET "enrolments" = "enrolments" + 1;
+  UPDATE "location_day" SET "enrolments" = "enrolments" - 1, "enrolled" = set_without("enrolled", OLD.n)
+  WHERE "home" = OLD.home AND "day" = OLD.created_day;
+  INSERT INTO "location_day" ("home", "day", "enrolments", "enrolled") VALUES (NEW.home, NEW.created_day, 1, set_with(NULL, NEW.n))
+  ON CONFLICT ("home", "day") DO UPDATE SET "enrolments" = "enrolments" + 1, "enrolled" = set_with("enrolled", NEW.n);
   UPDATE "member_day" SET "home" = NEW.home WHERE "n" = NEW.n AND "home" IS NOT NEW.home;
 END;
+CREATE TRIGGER "location_day_first_moved" AFTER UPDATE OF "home", "first_day" ON "member_rollup"
+WHEN OLD.home IS NOT NEW.home OR OLD.first_day IS NOT NEW.first_day BEGIN
+  UPDATE "location_day" SET "firsts" = set_without("firsts", OLD.n) WHERE "home" = OLD.home AND "day" = OLD.first_day;
+  INSERT INTO "location_day" ("home", "day", "firsts") SELECT NEW.home, NEW.first_day, set_with(NULL, NEW.n)
+  WHERE NEW.first_day IS NOT NULL
+  ON CONFLICT ("home", "day") DO UPDATE SET "firsts" = set_with("firsts", NEW.n);
+END;
 CREATE TRIGGER "location_day_member_delete" AFTER DELETE ON "member_rollup" BEGIN
-  UPDATE "location_day" SET "enrolments" = "enrolments" - 1 WHERE "home" = OLD.home AND "day" = OLD.created_day;
+  UPDATE "location_day" SET "enrolments" = "enrolments" - 1, "enrolled" = set_without("enrolled", OLD.n)
+  WHERE "home" = OLD.home AND "day" = OLD.created_day;
+  UPDATE "location_day" SET "firsts" = set_without("firsts", OLD.n) WHERE "home" = OLD.home AND "day" = OLD.first_day;
 END;
 
 -- Ledger entries and feedback add to the member's day; an undo takes out, once, what the entry it
@@ -155,6 +170,8 @@ CREATE TRIGGER "location_day_day_insert" AFTER INSERT ON "member_day" BEGIN
     "redeemed_value_cents" = "redeemed_value_cents" + excluded.redeemed_value_cents,
     "earned_points" = "earned_points" + excluded.earned_points, "responses" = "responses" + excluded.responses,
     "promoters" = "promoters" + excluded.promoters, "detractors" = "detractors" + excluded.detractors;
+  UPDATE "location_day" SET "visitors" = set_with("visitors", NEW.n) WHERE "home" = NEW.home AND "day" = NEW.day
+    AND NEW.visits > 0;
   UPDATE "member_rollup" SET "first_day" = MIN(COALESCE("first_day", NEW.day), NEW.day),
                              "last_day" = MAX(COALESCE("last_day", NEW.day), NEW.day)
   WHERE "n" = NEW.n AND NEW.visits > 0;
@@ -177,6 +194,10 @@ CREATE TRIGGER "location_day_day_update" AFTER UPDATE ON "member_day" BEGIN
     "redeemed_value_cents" = "redeemed_value_cents" + excluded.redeemed_value_cents,
     "earned_points" = "earned_points" + excluded.earned_points, "responses" = "responses" + excluded.responses,
     "promoters" = "promoters" + excluded.promoters, "detractors" = "detractors" + excluded.detractors;
+  UPDATE "location_day" SET "visitors" = set_without("visitors", OLD.n) WHERE "home" = OLD.home AND "day" = OLD.day
+    AND OLD.visits > 0 AND (NEW.visits = 0 OR OLD.home IS NOT NEW.home);
+  UPDATE "location_day" SET "visitors" = set_with("visitors", NEW.n) WHERE "home" = NEW.home AND "day" = NEW.day
+    AND NEW.visits > 0 AND (OLD.visits = 0 OR OLD.home IS NOT NEW.home);
   UPDATE "member_rollup" SET "first_day" = (SELECT MIN("day") FROM "member_day" WHERE "n" = NEW.n AND "visits" > 0),
                              "last_day" = (SELECT MAX("day") FROM "member_day" WHERE "n" = NEW.n AND "visits" > 0)
   WHERE "n" = NEW.n AND (OLD.visits > 0) <> (NEW.visits > 0);
@@ -187,7 +208,8 @@ CREATE TRIGGER "location_day_day_delete" AFTER DELETE ON "member_day" BEGIN
     "redeemed_points" = "redeemed_points" - OLD.redeemed_points,
     "redeemed_value_cents" = "redeemed_value_cents" - OLD.redeemed_value_cents,
     "earned_points" = "earned_points" - OLD.earned_points, "responses" = "responses" - OLD.responses,
-    "promoters" = "promoters" - OLD.promoters, "detractors" = "detractors" - OLD.detractors
+    "promoters" = "promoters" - OLD.promoters, "detractors" = "detractors" - OLD.detractors,
+    "visitors" = CASE WHEN OLD.visits > 0 THEN set_without("visitors", OLD.n) ELSE "visitors" END
   WHERE "home" = OLD.home AND "day" = OLD.day;
 END;
 
