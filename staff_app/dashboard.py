@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import flet as ft
 import flet_charts as fch
 
-from loyalty import clock, kpis
+from loyalty import clock, figure_words, kpis
 from loyalty.services import current_program, insights
 from loyalty.services.context import require_manager
 from staff_app.ui import ACCENT, Ctx, card, heading, text_field
@@ -58,11 +58,11 @@ def build(ctx: Ctx) -> ft.Control:
 def figures_grid(ctx: Ctx, board, explanation: ft.Text) -> ft.Control:
     def tap(figure) -> None:
         ctx.touch()
-        explanation.value = f"{ctx.raw(figure.name_key)}: {insights.explain(figure, ctx.lang)}"
+        explanation.value = f"{ctx.raw(figure.name_key)}: {figure_words.explain(figure, ctx.lang)}"
 
     tiles = [ft.Container(
         ft.Column([ft.Text(ctx.raw(f.name_key), size=14, color="#333333"),
-                   ft.Text(insights.figure_text(f, ctx.lang), size=26, weight=ft.FontWeight.BOLD, color=ACCENT)],
+                   ft.Text(figure_words.figure_text(f, ctx.lang), size=26, weight=ft.FontWeight.BOLD, color=ACCENT)],
                   spacing=4),
         width=228, height=96, padding=12, border_radius=10, bgcolor="#e8eff1", ink=True,
         tooltip=ctx.t("dash.explain", name=ctx.raw(f.name_key)), on_click=lambda e, f=f: tap(f))

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from babel import Locale
-from babel.numbers import format_percent
 
 from loyalty import clock, kpis, ledger, segments, tally
 from loyalty.errors import Refused
-from loyalty.i18n import fmt_money, fmt_number, t
+from loyalty.i18n import t
 from loyalty.services.context import current_program
 from loyalty.store import db
 from loyalty.store.fields import UtcDateTimeField, as_utc
@@ -37,8 +35,7 @@ RECALL_OVERDUE_DAYS = 30       # recalls missed by up to this many days still sh
 REVENUE_KINDS = (ledger.PURCHASE, ledger.TREATMENT, ledger.REFUND)
 
 __all__ = ["Dashboard", "Figure", "ListRow", "Rebooking", "WeekPoint", "at_risk", "birthdays_this_month", "dashboard",
-           "explain", "figure_text", "members_in_segment", "negative_balances", "recall_due", "segment_counts",
-           "to_csv"]
+           "members_in_segment", "negative_balances", "recall_due", "segment_counts", "to_csv"]
 
 _UNDONE = ("SELECT u.ref FROM ledger_entry u JOIN ledger_entry o ON o.id = u.ref AND o.member_id = u.member_id "
            "WHERE u.kind = 'undo'")
@@ -220,34 +217,6 @@ def _rebooking(homes: list[str], period: tally.Period) -> dict[str, tuple[int, i
         {"lo": _ts(lo), "hi": _ts(hi), "grace": kpis.REBOOK_GRACE_DAYS, "homes": json.dumps(homes),
          "closed_before": _ts(kpis.local_midnight(period.today, tz) - grace)})
     return {code: (int(n), int(k)) for code, n, k in rows}
-
-
-# --- texts for figures -------------------------------------------------------------------------
-
-def figure_text(figure: Figure, lang: str) -> str:
-    """The figure's value as a manager reads it: "42 %", "123,40 €", "3,5", "–" for nothing to measure."""
-    value = figure.value
-    if value is None:
-        return "–"
-    if figure.unit == "rate":
-        pattern = Locale.parse(_locale(lang)).percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
-        return format_percent(value, pattern, locale=_locale(lang))
-    if figure.unit == "cents":
-        return fmt_money(int(value), lang)
-    if figure.unit in ("per_week", "score"):
-        return fmt_number(round(value, 1), lang)
-    return fmt_number(value, lang)
-
-
-def explain(figure: Figure, lang: str) -> str:
-    """The formula in words with this figure's own counts filled in (shown when a figure is tapped)."""
-    params = {name: fmt_money(v, lang) if name.endswith("_cents") else fmt_number(v, lang)
-              for name, v in figure.parts.items()}
-    return t(figure.formula_key, lang, **params)
-
-
-def _locale(lang: str) -> str:
-    return {"de": "de_DE", "en": "en_GB"}.get(lang, "en_GB")
 
 
 # --- lists -------------------------------------------------------------------------------------

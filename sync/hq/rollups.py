@@ -63,10 +63,15 @@ def zone() -> str:
     return state.timezone if state else group_zone()
 
 
+def group_config() -> Config | None:
+    """The newest program published to every location."""
+    targeted = ReleaseLocation.select().where(ReleaseLocation.version == Config.version)
+    return Config.select().where(~pw.fn.EXISTS(targeted)).order_by(Config.version.desc()).first()
+
+
 def group_zone() -> str:
     """The time zone of the newest program published to every location, else the HQ's default."""
-    targeted = ReleaseLocation.select().where(ReleaseLocation.version == Config.version)
-    config = Config.select().where(~pw.fn.EXISTS(targeted)).order_by(Config.version.desc()).first()
+    config = group_config()
     if config is None:
         return DEFAULT_ZONE
     try:
