@@ -235,18 +235,30 @@ def cohorts(t: Tally, period: Period) -> list[kpis.Cohort]:
 # --- counting ----------------------------------------------------------------------------------
 
 class _Days:
-    """Set operations over a location's days."""
+    """Set arithmetic over a location's days as boolean masks indexed by member number: counting a
+    member's days is np.bincount, a union a mask, an intersection `&` (linear, no sorting)."""
 
-    def __init__(self, days: dict[int, Day]):
+    def __init__(self, days: dict[int, Day], erased: np.ndarray = EMPTY):
         self.days = days
+        self.size = 1 + max([int(a.max()) for day in days.values() for a in (day.visitors, day.firsts, day.enrolled)
+                             if len(a)] + [int(erased.max()) if len(erased) else 0])
 
     def members(self, kind: str, lo: int, hi: int) -> np.ndarray:
         """Every member in the `kind` sets of days lo <= d < hi, with repeats (one per day)."""
         parts = [getattr(day, kind) for d, day in self.days.items() if lo <= d < hi and len(getattr(day, kind))]
         return np.concatenate(parts) if parts else EMPTY
 
-    def union(self, kind: str, lo: int, hi: int) -> np.ndarray:
-        return np.unique(self.members(kind, lo, hi))
+    def counts(self, kind: str, lo: int, hi: int) -> np.ndarray:
+        """Member number -> on how many of the days lo <= d < hi they are in the `kind` set."""
+        return np.bincount(self.members(kind, lo, hi), minlength=self.size)
+
+    def mask(self, kind: str, lo: int, hi: int) -> np.ndarray:
+        return self.counts(kind, lo, hi) > 0
+
+    def of(self, members: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[members] = True
+        return mask
 
     def total(self, name: str, lo: int, hi: int) -> int:
         return sum(day.sums.get(name, 0) for d, day in self.days.items() if lo <= d < hi)
@@ -255,7 +267,7 @@ class _Days:
 def measure(period: Period, place: Location, thresholds: segments.Thresholds = segments.DEFAULT) -> Tally:
     """One location's tally for the period."""
     lo, hi, today = period.lo, period.hi, period.today.toordinal()
-    days = _Days(place.days)
+    days = _Days(place.days, place.erased)
     t = Tally()
     for name in ("enrolments", "revenue_cents", "paid", "redemptions", "redeemed_points", "redeemed_value_cents",
                  "earned_points", "responses", "promoters", "detractors"):
@@ -265,18 +277,21 @@ def measure(period: Period, place: Location, thresholds: segments.Thresholds = s
     t.held_points = place.held_points
     t.rebooking = dict(place.rebooking)
 
-    at_start = days.union("visitors", lo - kpis.ACTIVE_DAYS, lo)
-    at_end = days.union("visitors", hi - kpis.ACTIVE_DAYS, hi)
-    t.active_start, t.active_end = len(at_start), len(at_end)
-    t.both = len(np.intersect1d(at_start, at_end, assume_unique=True))
-    visitors, visit_days = np.unique(days.members("visitors", lo, hi), return_counts=True)
-    t.visitors, t.repeat = len(visitors), int((visit_days >= 2).sum())
+    at_start = days.mask("visitors", lo - kpis.ACTIVE_DAYS, lo)
+    at_end = days.mask("visitors", hi - kpis.ACTIVE_DAYS, hi)
+    t.active_start, t.active_end = int(at_start.sum()), int(at_end.sum())
+    t.both = int((at_start & at_end).sum())
+    visit_days = days.counts("visitors", lo, hi)
+    t.visitors, t.repeat = int((visit_days > 0).sum()), int((visit_days >= 2).sum())
 
-    first_members, first_days = _with_days(place.days, "firsts", lo, hi)
-    returned = _returned(place.days, first_members, first_days, today)
-    t.returned = len(returned)
-    t.first_timers = int((np.isin(first_members, returned) | ((today - first_days) >= kpis.RETURN_DAYS)).sum())
-    t.cohort_sizes, t.cohort_active = _cohorts(period, days, first_members, first_days)
+    first = np.full(days.size, -1, dtype=np.int64)      # member -> first visit day, for first visits in the period
+    for d, day in place.days.items():
+        if lo <= d < hi and len(day.firsts):
+            first[day.firsts] = d
+    back = _returned(place.days, first, today)
+    t.returned = int(back.sum())
+    t.first_timers = int((back | ((first >= 0) & (today - first >= kpis.RETURN_DAYS))).sum())
+    t.cohort_sizes, t.cohort_active = _cohorts(period, days, first)
     t.weekly = _weekly(period, days)
     t.segments = {name: len(members) for name, members in
                   segment_members(place.days, period.today, place.erased, thresholds).items()}
@@ -284,48 +299,33 @@ def measure(period: Period, place: Location, thresholds: segments.Thresholds = s
     return t
 
 
-def _with_days(days: dict[int, Day], kind: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Members of the `kind` sets of days lo <= d < hi, and each one's day (parallel arrays)."""
-    members, when = [], []
+def _returned(days: dict[int, Day], first: np.ndarray, today: int) -> np.ndarray:
+    """Mask of the first-time patients with a visit on a later day within RETURN_DAYS of their first."""
+    back = np.zeros(len(first), dtype=bool)
+    counted = first >= 0
+    if not counted.any():
+        return back
+    lo, hi = int(first[counted].min()) + 1, min(int(first.max()) + kpis.RETURN_DAYS, today) + 1
     for d, day in days.items():
-        if lo <= d < hi and len(getattr(day, kind)):
-            members.append(getattr(day, kind))
-            when.append(np.full(len(getattr(day, kind)), d, dtype=np.int32))
-    if not members:
-        return EMPTY, EMPTY
-    return np.concatenate(members), np.concatenate(when)
+        if lo <= d < hi and len(day.visitors):
+            gap = d - first[day.visitors]
+            back[day.visitors[(first[day.visitors] >= 0) & (gap > 0) & (gap <= kpis.RETURN_DAYS)]] = True
+    return back
 
 
-def _returned(days: dict[int, Day], members: np.ndarray, first: np.ndarray, today: int) -> np.ndarray:
-    """The first-time patients with a visit on a later day within RETURN_DAYS of their first."""
-    if not len(members):
-        return EMPTY
-    lo, hi = int(first.min()) + 1, min(int(first.max()) + kpis.RETURN_DAYS, today) + 1
-    visitors, when = _with_days(days, "visitors", lo, hi)
-    order = np.argsort(members)
-    sorted_members, sorted_first = members[order], first[order]
-    at = np.searchsorted(sorted_members, visitors)
-    known = at < len(sorted_members)
-    known[known] &= sorted_members[at[known]] == visitors[known]
-    gap = when[known] - sorted_first[at[known]]
-    back = visitors[known][(gap > 0) & (gap <= kpis.RETURN_DAYS)]
-    return np.unique(back)
-
-
-def _cohorts(period: Period, days: _Days, members: np.ndarray, first: np.ndarray
-             ) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
+def _cohorts(period: Period, days: _Days, first: np.ndarray) -> tuple[dict[date, int], dict[tuple[date, int], int]]:
     """Members by month of first visit (first visits in the period), and how many of each month's
     first-timers visited in each later month of the period."""
     months = kpis.month_buckets(period.start, period.end)
     bounds = [m.toordinal() for m in months] + [kpis.add_months(months[-1], 1).toordinal()]
-    index = np.searchsorted(np.array(bounds[1:], dtype=np.int64), first, side="right")
     sizes, active = {}, {}
-    cohorts = {i: np.unique(members[index == i]) for i in range(len(months)) if (index == i).any()}
-    later = {j: days.union("visitors", bounds[j], bounds[j + 1]) for j in range(1, len(months))} if cohorts else {}
+    cohorts = {i: np.flatnonzero((first >= bounds[i]) & (first < bounds[i + 1])) for i in range(len(months))}
+    cohorts = {i: members for i, members in cohorts.items() if len(members)}
+    later = {j: days.mask("visitors", bounds[j], bounds[j + 1]) for j in range(1, len(months))} if cohorts else {}
     for i, cohort in cohorts.items():
         sizes[months[i]] = len(cohort)
         for j in range(i + 1, len(months)):
-            seen = len(np.intersect1d(cohort, later[j], assume_unique=True))
+            seen = int(later[j][cohort].sum())
             if seen:
                 active[(months[i], j - i)] = seen
     return sizes, active
@@ -348,27 +348,24 @@ def segment_members(days: dict[int, Day], today: date, erased: np.ndarray,
     (+1) days; new: joined in the last new_days days; loyal: recent, not new, and visits on
     loyal_visits days of the last 365."""
     t = today.toordinal()
-    d = _Days(days)
+    d = _Days(days, erased)
+    kept = ~d.of(erased)
 
     def touched(since: int) -> np.ndarray:
-        both = np.concatenate([d.members("visitors", since, t + 1), d.members("enrolled", since, t + 1)])
-        return np.setdiff1d(both, erased)
+        return (d.mask("visitors", since, t + 1) | d.mask("enrolled", since, t + 1)) & kept
 
     recent = touched(t - thresholds.at_risk_days + 1)
     seen = touched(t - thresholds.lost_days)
-    new = np.intersect1d(np.setdiff1d(d.union("enrolled", t - thresholds.new_days, t + 1), erased), recent,
-                         assume_unique=True)
-    counted, visit_days = np.unique(d.members("visitors", t - YEAR_DAYS + 1, t + 1), return_counts=True)
-    frequent = counted[visit_days >= thresholds.loyal_visits]
-    loyal = np.intersect1d(np.setdiff1d(recent, new, assume_unique=True), frequent, assume_unique=True)
-    return {segments.NEW: new, segments.LOYAL: loyal,
-            segments.REGULAR: np.setdiff1d(np.setdiff1d(recent, new, assume_unique=True), loyal, assume_unique=True),
-            segments.AT_RISK: np.setdiff1d(seen, recent, assume_unique=True)}
+    new = d.mask("enrolled", t - thresholds.new_days, t + 1) & recent
+    frequent = d.counts("visitors", t - YEAR_DAYS + 1, t + 1) >= thresholds.loyal_visits
+    loyal = recent & ~new & frequent
+    return {segments.NEW: np.flatnonzero(new), segments.LOYAL: np.flatnonzero(loyal),
+            segments.REGULAR: np.flatnonzero(recent & ~new & ~loyal), segments.AT_RISK: np.flatnonzero(seen & ~recent)}
 
 
 def visit_days_in_year(days: dict[int, Day], today: date) -> dict[int, int]:
     """Member number -> days with a visit in the 365 days up to today (the loyal rule's count)."""
     t = today.toordinal()
-    counted, visit_days = np.unique(_Days(days).members("visitors", t - YEAR_DAYS + 1, t + 1), return_counts=True)
-    return dict(zip(counted.tolist(), visit_days.tolist()))
-
+    counts = _Days(days).counts("visitors", t - YEAR_DAYS + 1, t + 1)
+    members = np.flatnonzero(counts)
+    return dict(zip(members.tolist(), counts[members].tolist()))

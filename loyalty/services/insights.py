@@ -155,7 +155,7 @@ def _location(period: tally.Period, homes: list[str] | None = None) -> tally.Loc
     return tally.Location(days=_days(where, params, period.first_day_needed(), period.last_day_needed()),
                           to_end={"enrolments": int(enrolled), "revenue_cents": int(revenue)},
                           held_points=_held_points(where, params, hi), erased=erased, live_members=live,
-                          rebooking=_rebooking(params, period))
+                          rebooking=_rebooking(where, params, period))
 
 
 _DAY_SUMS = [n for n in tally.SUMS if n != "held_delta"]
@@ -186,36 +186,22 @@ def _erased(where: str, params: list[str]) -> np.ndarray:
 def _held_points(where: str, params: list[str], hi: int) -> int:
     """Positive balances at the end of day hi - 1: each member's balance now less their points of
     later days (none, for a period that ends today); erased members hold nothing."""
+    later = ""
+    if _one("SELECT EXISTS (SELECT 1 FROM member_day WHERE day >= ?)", (hi,))[0]:
+        later = "- COALESCE((SELECT SUM(d.points) FROM member_day d WHERE d.n = r.n AND d.day >= ?), 0)"
     row = _one(f"""
-        SELECT COALESCE(SUM(MAX(s.balance - COALESCE(a.later, 0), 0)), 0)
+        SELECT COALESCE(SUM(MAX(s.balance {later}, 0)), 0)
         FROM member_rollup r JOIN member_summary s ON s.member_id = r.member_id
-        LEFT JOIN (SELECT n, SUM(points) AS later FROM member_day WHERE day >= ? GROUP BY n) a ON a.n = r.n
-        WHERE r.{where} AND NOT r.erased""", (hi, *params))
+        WHERE r.{where} AND NOT r.erased""", ((hi,) if later else ()) + tuple(params))
     return int(row[0])
 
 
-def _rebooking(homes: list[str], period: tally.Period) -> dict[str, tuple[int, int]]:
+def _rebooking(where: str, params: list[str], period: tally.Period) -> dict[str, tuple[int, int]]:
     """Per item: treatments with a recall date performed in the period, counted once rebooked or once
     the last day to rebook (recall date plus the grace days) has passed, and those rebooked on time."""
-    undone = _undone_ids()
-    tz = current_program().timezone
-    lo, hi = kpis.local_midnight(period.start, tz), kpis.local_midnight(period.end + timedelta(days=1), tz)
-    grace = timedelta(days=kpis.REBOOK_GRACE_DAYS)
-    rows = _rows(f"""
-        WITH done AS MATERIALIZED (
-          SELECT t.item_code,
-                 EXISTS (SELECT 1 FROM treatment n WHERE n.member_id = t.member_id AND n.item_code = t.item_code
-                         AND n.performed_at > t.performed_at
-                         AND julianday(n.performed_at) <= julianday(t.recall_due) + :grace
-                         {_skip("n.entry", undone)}) AS rebooked,
-                 t.recall_due < :closed_before AS closed
-          FROM treatment t JOIN member_rollup r ON r.member_id = t.member_id
-          WHERE t.performed_at >= :lo AND t.performed_at < :hi AND t.recall_due IS NOT NULL
-            AND r.home IN (SELECT value FROM json_each(:homes)) {_skip("t.entry", undone)})
-        SELECT item_code, COALESCE(SUM(rebooked OR closed), 0), COALESCE(SUM(rebooked), 0)
-        FROM done GROUP BY item_code""",
-        {"lo": _ts(lo), "hi": _ts(hi), "grace": kpis.REBOOK_GRACE_DAYS, "homes": json.dumps(homes),
-         "closed_before": _ts(kpis.local_midnight(period.today, tz) - grace)})
+    rows = _rows(f"SELECT item_code, SUM(rebooked OR close_day < ?), SUM(rebooked) FROM treatment_recall "
+                 f"WHERE {where} AND day >= ? AND day < ? GROUP BY item_code",
+                 (period.today.toordinal(), *params, period.lo, period.hi))
     return {code: (int(n), int(k)) for code, n, k in rows}
 
 

@@ -123,7 +123,7 @@ def _stored_zone(database: pw.SqliteDatabase) -> str:
     return DEFAULT_ZONE
 
 
-ROLLUPS = ("member_rollup", "member_day", "location_day")
+ROLLUPS = ("member_rollup", "member_day", "location_day", "treatment_recall")
 # Members first (numbered in the order they joined), then their days, then first and last visit days
 # from those days, then the homes' days; the views *_fresh are the definitions.
 FILL = (
@@ -134,6 +134,7 @@ FILL = (
     'UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last FROM (SELECT n, MIN(day) AS first, '
     'MAX(day) AS last FROM "member_day" WHERE visits > 0 GROUP BY n) v WHERE "member_rollup"."n" = v.n',
     'INSERT INTO "location_day" SELECT * FROM "location_day_fresh"',
+    'INSERT INTO "treatment_recall" SELECT * FROM "treatment_recall_fresh"',
 )
 
 
@@ -197,9 +198,10 @@ def refill_summaries(database: pw.SqliteDatabase) -> None:
 
 def refill_rollups(database: pw.SqliteDatabase) -> None:
     """The day rollups from scratch, set by set: their own triggers are set aside meanwhile, so the
-    refill costs three grouped queries, not a trigger per row."""
+    refill costs a few grouped queries, not a trigger per row."""
+    marks = ", ".join("?" for _ in ROLLUPS)
     triggers = list(database.execute_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?, ?)", ROLLUPS))
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", ROLLUPS))
     for name, _ in triggers:
         database.execute_sql(f'DROP TRIGGER "{name}"')
     for table in reversed(ROLLUPS):

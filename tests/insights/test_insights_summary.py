@@ -17,7 +17,7 @@ from loyalty import activity, kpis, ledger
 from loyalty import clock as clock_module
 from loyalty.errors import Refused
 from loyalty.services import award_purchase, check_in, enroll, erase_member, record_treatment, redeem, refund, undo
-from loyalty.store import Feedback, LedgerEntry, Member, db, refill_summaries, rezone, rollup_zone
+from loyalty.store import Feedback, LedgerEntry, Member, Treatment, db, refill_summaries, rezone, rollup_zone
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.outbox import new_id
 from loyalty.tally import SETS, SUMS, unpack
@@ -61,7 +61,9 @@ def shares() -> dict[str, activity.Share]:
             tuple(activity.Entry(e.id, e.kind, e.points, e.amount_cents, e.ref, e.created_at)
                   for e in LedgerEntry.select().where(LedgerEntry.member == m.id)),
             tuple((f.at, f.score) for f in Feedback.select().where((Feedback.member == m.id)
-                                                                  & Feedback.score.is_null(False)))),
+                                                                  & Feedback.score.is_null(False))),
+            tuple(activity.Treatment(t.item_code, t.performed_at, t.recall_due, t.entry)
+                  for t in Treatment.select().where(Treatment.member == m.id))),
             rollup_zone())
     return out
 
@@ -102,6 +104,14 @@ def assert_rollups_exact() -> None:
         assert found == {key: sorted(members) for key, members in sets.items()}, query
     assert (db.execute_sql("SELECT * FROM member_day ORDER BY n, day").fetchall()
             == db.execute_sql("SELECT * FROM member_day_fresh ORDER BY n, day").fetchall())
+    recalls: dict[tuple, int] = {}
+    for s in expected.values():
+        for key, count in s.recalls.items():
+            recalls[(s.home, *key)] = recalls.get((s.home, *key), 0) + count
+    for table in ("treatment_recall", "treatment_recall_fresh"):
+        found = db.execute_sql(f"SELECT home, item_code, day, close_day, rebooked, COUNT(*) FROM {table} "
+                               "GROUP BY 1, 2, 3, 4, 5").fetchall()
+        assert {row[:4] + (bool(row[4]),): row[5] for row in found} == recalls, table
 
 
 def _erased_flags(expected: dict[str, activity.Share]) -> list[bool]:

@@ -10,6 +10,9 @@
 --   location_day: per home and local day, the sums of member_day and the day's enrolments, and the sets
 --     of members who visited, first visited and joined that day (member numbers packed as
 --     loyalty.tally.pack does, kept by the SQL functions set_with and set_without).
+--   treatment_recall: per treatment with a recall date that was not undone, its home, the day it was
+--     performed, the last day to rebook it (recall date plus 14 grace days, kpis.REBOOK_GRACE_DAYS) and
+--     whether the same treatment followed by then, for the rebooking figure.
 -- Days are local calendar days of the program's time zone as ordinals (date.toordinal()), from the SQL
 -- function local_day() (loyalty/store/db.py); a program in another time zone refills them.
 CREATE TABLE "member_rollup" ("n" INTEGER PRIMARY KEY, "member_id" TEXT NOT NULL UNIQUE, "home" TEXT NOT NULL, "created_day" INTEGER NOT NULL, "first_day" INTEGER, "last_day" INTEGER, "erased" INTEGER NOT NULL);
@@ -67,6 +70,21 @@ FROM (SELECT home, day, 0 AS enrolments, visits, paid, revenue_cents, redemption
       SELECT home, first_day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, n, NULL FROM member_rollup WHERE first_day IS NOT NULL)
 GROUP BY home, day;
 
+CREATE TABLE "treatment_recall" ("treatment_id" TEXT NOT NULL PRIMARY KEY, "member_id" TEXT NOT NULL, "home" TEXT NOT NULL, "item_code" TEXT NOT NULL, "day" INTEGER NOT NULL, "close_day" INTEGER NOT NULL, "rebooked" INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX "treatment_recall_home_day" ON "treatment_recall" ("home", "day", "item_code", "close_day", "rebooked");
+CREATE INDEX "treatment_recall_member" ON "treatment_recall" ("member_id", "item_code");
+CREATE INDEX "treatment_entry" ON "treatment" ("entry");
+CREATE VIEW "treatment_live" AS
+SELECT t.* FROM treatment t
+WHERE t.entry IS NULL OR NOT EXISTS (SELECT 1 FROM ledger_entry u WHERE u.ref = t.entry AND u.kind = 'undo' AND u.member_id = t.member_id);
+CREATE VIEW "treatment_recall_fresh" AS
+SELECT t.id AS treatment_id, t.member_id AS member_id, r.home AS home, t.item_code AS item_code,
+       local_day(t.performed_at) AS day, local_day(strftime('%Y-%m-%dT%H:%M', t.recall_due, '+14 days')) AS close_day,
+       EXISTS (SELECT 1 FROM treatment_live n WHERE n.member_id = t.member_id AND n.item_code = t.item_code
+               AND n.performed_at > t.performed_at AND julianday(n.performed_at) <= julianday(t.recall_due) + 14) AS rebooked
+FROM treatment_live t JOIN member_rollup r ON r.member_id = t.member_id
+WHERE t.recall_due IS NOT NULL;
+
 INSERT INTO "member_rollup" ("member_id", "home", "created_day", "first_day", "last_day", "erased")
 SELECT id, COALESCE(home_location, 'device:' || created_device), local_day(created_at), NULL, NULL, erased_at IS NOT NULL
 FROM "member" ORDER BY created_at, id;
@@ -75,6 +93,7 @@ UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last
 FROM (SELECT n, MIN(day) AS first, MAX(day) AS last FROM "member_day" WHERE visits > 0 GROUP BY n) v
 WHERE "member_rollup"."n" = v.n;
 INSERT INTO "location_day" SELECT * FROM "location_day_fresh";
+INSERT INTO "treatment_recall" SELECT * FROM "treatment_recall_fresh";
 
 -- Members: a number, and a row at their home on the day they joined; a move takes their days along.
 CREATE TRIGGER "member_rollup_member_insert" AFTER INSERT ON "member" BEGIN
@@ -102,6 +121,7 @@ WHEN OLD.home IS NOT NEW.home OR OLD.created_day IS NOT NEW.created_day BEGIN
   INSERT INTO "location_day" ("home", "day", "enrolments", "enrolled") VALUES (NEW.home, NEW.created_day, 1, set_with(NULL, NEW.n))
   ON CONFLICT ("home", "day") DO UPDATE SET "enrolments" = "enrolments" + 1, "enrolled" = set_with("enrolled", NEW.n);
   UPDATE "member_day" SET "home" = NEW.home WHERE "n" = NEW.n AND "home" IS NOT NEW.home;
+  UPDATE "treatment_recall" SET "home" = NEW.home WHERE "member_id" = NEW.member_id AND "home" IS NOT NEW.home;
 END;
 CREATE TRIGGER "location_day_first_moved" AFTER UPDATE OF "home", "first_day" ON "member_rollup"
 WHEN OLD.home IS NOT NEW.home OR OLD.first_day IS NOT NEW.first_day BEGIN
@@ -156,6 +176,28 @@ CREATE TRIGGER "member_day_feedback_insert" AFTER INSERT ON "feedback" WHEN NEW.
   WHERE r.member_id = NEW.member_id
   ON CONFLICT ("n", "day") DO UPDATE SET "responses" = "responses" + 1, "promoters" = "promoters" + excluded.promoters,
     "detractors" = "detractors" + excluded.detractors;
+END;
+
+-- Treatments: a new one with a recall date counts; any new, erased or undone one may decide whether the
+-- member's earlier treatments of the same kind were rebooked on time, so those are looked at again.
+CREATE TRIGGER "treatment_recall_insert" AFTER INSERT ON "treatment" BEGIN
+  INSERT INTO "treatment_recall" SELECT * FROM "treatment_recall_fresh" WHERE treatment_id = NEW.id;
+  UPDATE "treatment_recall" SET "rebooked" = (SELECT f.rebooked FROM "treatment_recall_fresh" f
+                                              WHERE f.treatment_id = "treatment_recall"."treatment_id")
+  WHERE "member_id" = NEW.member_id AND "item_code" = NEW.item_code;
+END;
+CREATE TRIGGER "treatment_recall_delete" AFTER DELETE ON "treatment" BEGIN
+  DELETE FROM "treatment_recall" WHERE "treatment_id" = OLD.id;
+  UPDATE "treatment_recall" SET "rebooked" = (SELECT f.rebooked FROM "treatment_recall_fresh" f
+                                              WHERE f.treatment_id = "treatment_recall"."treatment_id")
+  WHERE "member_id" = OLD.member_id AND "item_code" = OLD.item_code;
+END;
+CREATE TRIGGER "treatment_recall_undo" AFTER INSERT ON "ledger_entry" WHEN NEW.kind = 'undo' AND NEW.ref IS NOT NULL BEGIN
+  DELETE FROM "treatment_recall" WHERE "treatment_id" IN (SELECT id FROM treatment WHERE entry = NEW.ref AND member_id = NEW.member_id);
+  UPDATE "treatment_recall" SET "rebooked" = (SELECT f.rebooked FROM "treatment_recall_fresh" f
+                                              WHERE f.treatment_id = "treatment_recall"."treatment_id")
+  WHERE "member_id" = NEW.member_id
+    AND "item_code" IN (SELECT item_code FROM treatment WHERE entry = NEW.ref AND member_id = NEW.member_id);
 END;
 
 -- A member's days add to their home's; the first and last visit day follow the days with a visit.
