@@ -38,12 +38,13 @@ EMPTY = np.zeros(0, dtype=np.int32)
 # --- member sets as bytes ------------------------------------------------------------------------
 
 def pack(members: np.ndarray) -> bytes:
-    """A set of member numbers as stored: sorted, unique, 4-byte little-endian integers."""
-    return np.asarray(members, dtype="<i4").tobytes()
+    """A set of member numbers as stored: sorted, unique, 4-byte big-endian integers (as PostgreSQL's
+    int4send writes them, so HQ can build a set in SQL)."""
+    return np.asarray(members, dtype=">i4").tobytes()
 
 
 def unpack(blob: bytes | memoryview | None) -> np.ndarray:
-    return np.frombuffer(bytes(blob), dtype="<i4").astype(np.int32) if blob else EMPTY
+    return np.frombuffer(bytes(blob), dtype=">i4").astype(np.int32) if blob else EMPTY
 
 
 def with_member(blob: bytes | None, n: int) -> bytes:

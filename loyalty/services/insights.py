@@ -186,14 +186,13 @@ def _erased(where: str, params: list[str]) -> np.ndarray:
 def _held_points(where: str, params: list[str], hi: int) -> int:
     """Positive balances at the end of day hi - 1: each member's balance now less their points of
     later days (none, for a period that ends today); erased members hold nothing."""
-    later = ""
-    if _one("SELECT EXISTS (SELECT 1 FROM member_day WHERE day >= ?)", (hi,))[0]:
-        later = "- COALESCE((SELECT SUM(d.points) FROM member_day d WHERE d.n = r.n AND d.day >= ?), 0)"
-    row = _one(f"""
-        SELECT COALESCE(SUM(MAX(s.balance {later}, 0)), 0)
-        FROM member_rollup r JOIN member_summary s ON s.member_id = r.member_id
-        WHERE r.{where} AND NOT r.erased""", ((hi,) if later else ()) + tuple(params))
-    return int(row[0])
+    if not _one("SELECT EXISTS (SELECT 1 FROM member_day WHERE day >= ?)", (hi,))[0]:
+        return int(_one(f"SELECT COALESCE(SUM(balance), 0) FROM member_rollup WHERE {where} AND NOT erased "
+                        f"AND balance > 0", params)[0])
+    return int(_one(f"""
+        SELECT COALESCE(SUM(MAX(r.balance - COALESCE((SELECT SUM(d.points) FROM member_day d
+                                                       WHERE d.n = r.n AND d.day >= ?), 0), 0)), 0)
+        FROM member_rollup r WHERE r.{where} AND NOT r.erased""", (hi, *params))[0])
 
 
 def _rebooking(where: str, params: list[str], period: tally.Period) -> dict[str, tuple[int, int]]:

@@ -131,8 +131,9 @@ FILL = (
     "SELECT id, COALESCE(home_location, 'device:' || created_device), local_day(created_at), NULL, NULL, "
     'erased_at IS NOT NULL FROM "member" ORDER BY created_at, id',
     'INSERT INTO "member_day" SELECT * FROM "member_day_fresh"',
-    'UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last FROM (SELECT n, MIN(day) AS first, '
-    'MAX(day) AS last FROM "member_day" WHERE visits > 0 GROUP BY n) v WHERE "member_rollup"."n" = v.n',
+    'UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last, "balance" = v.balance FROM (SELECT n, '
+    'MIN(CASE WHEN visits > 0 THEN day END) AS first, MAX(CASE WHEN visits > 0 THEN day END) AS last, '
+    'SUM(points) AS balance FROM "member_day" GROUP BY n) v WHERE "member_rollup"."n" = v.n',
     'INSERT INTO "location_day" SELECT * FROM "location_day_fresh"',
     'INSERT INTO "treatment_recall" SELECT * FROM "treatment_recall_fresh"',
 )

@@ -19,7 +19,7 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,7 +44,6 @@ from sync.hq.db import (
 TABLES = ("member", "ledger_entry", "feedback", "treatment")
 OWNED = TABLES[1:]
 DEFAULT_ZONE = os.environ.get("LOYALTY_HQ_TIMEZONE", "Europe/Berlin")
-_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def members_of(events) -> set[str]:
@@ -156,7 +155,7 @@ def _numbers(homes: dict[str, str]) -> dict[str, int]:
 
 
 def _moment(text: str | None) -> datetime | None:
-    return datetime.strptime(text, _STAMP).replace(tzinfo=timezone.utc) if text else None
+    return datetime.fromisoformat(text) if text else None
 
 
 def _share(member_id: str, rows: dict[str, dict[str, dict]] | None, numbers: dict[str, int], homes, tz: str
@@ -221,11 +220,16 @@ def _apply(changes: activity.Changes) -> None:
 def rebuild(tz: str | None = None, chunk: int = 2000) -> int:
     """Every rollup from the merged rows, in `tz` (default: the group's program's); returns the
     members counted. For a new or upgraded HQ and a change of the group's time zone; call inside a
-    transaction."""
+    transaction. On PostgreSQL in a few set-wise statements (_REBUILD_SQL, ten million entries in
+    minutes, where the member-by-member pass would take an hour); elsewhere member by member."""
     tz = tz or group_zone()
     for model in (LocationDay, RecallCount, MemberRollup, RollupState):
         model.delete().execute()
     RollupState.insert(id=1, timezone=tz, built_at=now()).execute()
+    if is_postgres():
+        for statement in _REBUILD_SQL:
+            hq_db.execute_sql(statement, {"tz": tz})
+        return MemberRollup.select().count()
     members = [m for (m,) in hq_db.execute_sql("SELECT record_id FROM hq_row WHERE tbl = 'member' "
                                                 "ORDER BY record_id").fetchall()]
     days: dict[tuple[str, int], dict] = {}
@@ -243,6 +247,91 @@ def rebuild(tz: str | None = None, chunk: int = 2000) -> int:
                 _collect(share, days, recalls)
     _insert_days(days, recalls)
     return len(members)
+
+
+# The same rollups as loyalty.activity.share, set-wise on PostgreSQL: local days from AT TIME ZONE, the
+# grace period as 336 hours (Python adds 14 x 24 hours, not calendar days), sets by int4send.
+
+
+def _day(moment: str) -> str:
+    """SQL for the date ordinal (date.toordinal()) of a timestamptz in the rollups' time zone."""
+    return f"(({moment} AT TIME ZONE %(tz)s)::date - DATE '0001-01-01' + 1)"
+
+
+_CREATED = _day("x.created_at")
+_ENTERED = _day("e.created_at")
+_RATED = _day("f.at")
+_PERFORMED = _day("performed")
+_CLOSES = _day("(due + interval '336 hours')")
+_REBUILD_SQL = [
+    "INSERT INTO hq_member_rollup (member_id, home, erased) "
+    "SELECT r.record_id, COALESCE(NULLIF(x.home_location, ''), d.location_id, ''), COALESCE(x.erased_at, '') <> '' "
+    "FROM hq_row r CROSS JOIN LATERAL json_to_record(r.data::json) AS x(home_location text, created_device text, "
+    "erased_at text) LEFT JOIN hq_device d ON d.id = x.created_device WHERE r.tbl = 'member' ORDER BY r.record_id",
+    "CREATE TEMPORARY TABLE rb_member ON COMMIT DROP AS "
+    f"SELECT m.n, m.home, m.erased, {_CREATED} AS created_day FROM hq_member_rollup m "
+    "JOIN hq_row r ON r.tbl = 'member' AND r.record_id = m.member_id "
+    "CROSS JOIN LATERAL json_to_record(r.data::json) AS x(created_at timestamptz)",
+    "CREATE TEMPORARY TABLE rb_entry ON COMMIT DROP AS SELECT m.n, m.home, m.erased, e.id, e.kind, "
+    f"COALESCE(e.points, 0) AS points, COALESCE(e.amount_cents, 0) AS amount, e.ref, {_ENTERED} AS day "
+    "FROM hq_row r CROSS JOIN LATERAL json_to_record(r.data::json) AS e(id text, member text, kind text, "
+    "points bigint, amount_cents bigint, ref text, created_at timestamptz) "
+    "JOIN hq_member_rollup m ON m.member_id = e.member WHERE r.tbl = 'ledger_entry' AND e.created_at IS NOT NULL",
+    "ANALYZE rb_member, rb_entry",
+    "CREATE TEMPORARY TABLE rb_live ON COMMIT DROP AS SELECT e.* FROM rb_entry e WHERE NOT EXISTS "
+    "(SELECT 1 FROM rb_entry u WHERE u.kind = 'undo' AND u.n = e.n AND u.ref = e.id)",
+    "CREATE TEMPORARY TABLE rb_part ON COMMIT DROP AS "
+    "SELECT home, day, 0 AS enrolments, (kind = 'visit')::int AS visits, "
+    "(kind IN ('purchase', 'treatment'))::int AS paid, "
+    "CASE WHEN kind IN ('purchase', 'treatment', 'refund') THEN amount ELSE 0 END AS revenue_cents, "
+    "(kind = 'redeem')::int AS redemptions, CASE WHEN kind = 'redeem' THEN -points ELSE 0 END AS redeemed_points, "
+    "CASE WHEN kind = 'redeem' THEN amount ELSE 0 END AS redeemed_value_cents, "
+    "CASE WHEN kind IN ('signup', 'visit', 'purchase', 'treatment', 'referral', 'birthday', 'refund') "
+    "THEN points ELSE 0 END AS earned_points, 0 AS responses, 0 AS promoters, 0 AS detractors, 0 AS held_delta "
+    "FROM rb_live "
+    "UNION ALL SELECT home, created_day, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM rb_member "
+    f"UNION ALL SELECT m.home, {_RATED}, 0, 0, 0, 0, 0, 0, 0, 0, 1, (f.score >= 9)::int, (f.score <= 6)::int, 0 "
+    "FROM hq_row r CROSS JOIN LATERAL json_to_record(r.data::json) AS f(member text, score int, at timestamptz) "
+    "JOIN hq_member_rollup m ON m.member_id = f.member "
+    "WHERE r.tbl = 'feedback' AND f.score IS NOT NULL AND f.at IS NOT NULL "
+    "UNION ALL SELECT home, day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, held FROM ("
+    "  SELECT home, day, GREATEST(balance, 0) - GREATEST(balance - points, 0) AS held FROM ("
+    "    SELECT home, day, points, SUM(points) OVER (PARTITION BY n ORDER BY day) AS balance FROM ("
+    "      SELECT n, home, day, SUM(points) AS points FROM rb_entry WHERE NOT erased GROUP BY n, home, day) p) c) h "
+    "WHERE held <> 0",
+    "CREATE TEMPORARY TABLE rb_visit ON COMMIT DROP AS SELECT DISTINCT n, home, day FROM rb_live WHERE kind = 'visit'",
+    "ANALYZE rb_live, rb_part, rb_visit",
+    "INSERT INTO hq_location_day (home, day, enrolments, visits, paid, revenue_cents, redemptions, redeemed_points, "
+    "redeemed_value_cents, earned_points, responses, promoters, detractors, held_delta, visitors, firsts, enrolled) "
+    "SELECT k.home, k.day, COALESCE(s.enrolments, 0), COALESCE(s.visits, 0), COALESCE(s.paid, 0), "
+    "COALESCE(s.revenue_cents, 0), COALESCE(s.redemptions, 0), COALESCE(s.redeemed_points, 0), "
+    "COALESCE(s.redeemed_value_cents, 0), COALESCE(s.earned_points, 0), COALESCE(s.responses, 0), "
+    "COALESCE(s.promoters, 0), COALESCE(s.detractors, 0), COALESCE(s.held_delta, 0), v.members, f.members, e.members "
+    "FROM (SELECT home, day FROM rb_part UNION SELECT home, day FROM rb_visit) k "
+    "LEFT JOIN (SELECT home, day, SUM(enrolments) AS enrolments, SUM(visits) AS visits, SUM(paid) AS paid, "
+    "  SUM(revenue_cents) AS revenue_cents, SUM(redemptions) AS redemptions, SUM(redeemed_points) AS redeemed_points, "
+    "  SUM(redeemed_value_cents) AS redeemed_value_cents, SUM(earned_points) AS earned_points, "
+    "  SUM(responses) AS responses, SUM(promoters) AS promoters, SUM(detractors) AS detractors, "
+    "  SUM(held_delta) AS held_delta FROM rb_part GROUP BY home, day) s ON s.home = k.home AND s.day = k.day "
+    "LEFT JOIN (SELECT home, day, string_agg(int4send(n), ''::bytea ORDER BY n) AS members FROM rb_visit "
+    "  GROUP BY home, day) v ON v.home = k.home AND v.day = k.day "
+    "LEFT JOIN (SELECT home, day, string_agg(int4send(n), ''::bytea ORDER BY n) AS members FROM "
+    "  (SELECT n, home, MIN(day) AS day FROM rb_visit GROUP BY n, home) x GROUP BY home, day) f "
+    "  ON f.home = k.home AND f.day = k.day "
+    "LEFT JOIN (SELECT home, created_day AS day, string_agg(int4send(n), ''::bytea ORDER BY n) AS members "
+    "  FROM rb_member GROUP BY home, created_day) e ON e.home = k.home AND e.day = k.day",
+    "INSERT INTO hq_recall_count (home, item_code, day, close_day, rebooked, count) "
+    "WITH t AS (SELECT m.home, x.recall_due AS due, x.performed_at AS performed, COALESCE(x.item_code, '') AS item, "
+    "  MIN(x.performed_at) OVER (PARTITION BY m.n, COALESCE(x.item_code, '') ORDER BY x.performed_at "
+    "    RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next "
+    "  FROM hq_row r CROSS JOIN LATERAL json_to_record(r.data::json) AS x(member text, item_code text, "
+    "    performed_at timestamptz, recall_due timestamptz, entry text) "
+    "  JOIN hq_member_rollup m ON m.member_id = x.member "
+    "  WHERE r.tbl = 'treatment' AND NOT m.erased AND x.performed_at IS NOT NULL AND NOT EXISTS "
+    "  (SELECT 1 FROM rb_entry u WHERE u.kind = 'undo' AND u.n = m.n AND u.ref = x.entry)) "
+    f"SELECT home, item, {_PERFORMED}, {_CLOSES}, COALESCE(next <= due + interval '336 hours', false), COUNT(*) "
+    "FROM t WHERE due IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+]
 
 
 def _collect(share: activity.Share, days: dict, recalls: dict) -> None:

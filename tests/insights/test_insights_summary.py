@@ -70,12 +70,13 @@ def shares() -> dict[str, activity.Share]:
 
 def assert_rollups_exact() -> None:
     expected = shares()
-    members = db.execute_sql("SELECT member_id, home, created_day, first_day, last_day, erased FROM member_rollup "
-                             "ORDER BY member_id").fetchall()
-    assert members == [(mid, s.home, s.created_day, s.first_day, max(s.visit_days, default=None), int(erased))
+    columns = "member_id, home, created_day, first_day, last_day, erased, balance"
+    members = db.execute_sql(f"SELECT {columns} FROM member_rollup ORDER BY member_id").fetchall()
+    balances = dict(db.execute_sql("SELECT member_id, SUM(points) FROM ledger_entry GROUP BY 1").fetchall())
+    assert members == [(mid, s.home, s.created_day, s.first_day, max(s.visit_days, default=None), int(erased),
+                        balances.get(mid, 0))
                        for (mid, s), erased in zip(sorted(expected.items()), _erased_flags(expected))]
-    assert db.execute_sql("SELECT member_id, home, created_day, first_day, last_day, erased FROM member_rollup_fresh "
-                          "ORDER BY member_id").fetchall() == members
+    assert db.execute_sql(f"SELECT {columns} FROM member_rollup_fresh ORDER BY member_id").fetchall() == members
     totals: dict[tuple[str, int], dict[str, int]] = {}
     for s in expected.values():
         for day, row in s.sums.items():

@@ -3,7 +3,7 @@
 -- location's figures at HQ are the station's own. Defined by loyalty/activity.py; the views *_fresh
 -- compute them from scratch (refill and tests).
 --   member_rollup: a number per member (for the day sets), their home, the local days they joined,
---     first and last visited, and whether they were erased. home is the HQ location they belong to,
+--     first and last visited, whether they were erased, and their balance (for the points liability). home is the HQ location they belong to,
 --     or 'device:<id>' of the station that enrolled them before it joined HQ.
 --   member_day: per member and local day, what counts in the figures (entries an undo of the same
 --     member refers to count nowhere) and the day's points (all entries: the balance).
@@ -15,7 +15,8 @@
 --     whether the same treatment followed by then, for the rebooking figure.
 -- Days are local calendar days of the program's time zone as ordinals (date.toordinal()), from the SQL
 -- function local_day() (loyalty/store/db.py); a program in another time zone refills them.
-CREATE TABLE "member_rollup" ("n" INTEGER PRIMARY KEY, "member_id" TEXT NOT NULL UNIQUE, "home" TEXT NOT NULL, "created_day" INTEGER NOT NULL, "first_day" INTEGER, "last_day" INTEGER, "erased" INTEGER NOT NULL);
+CREATE TABLE "member_rollup" ("n" INTEGER PRIMARY KEY, "member_id" TEXT NOT NULL UNIQUE, "home" TEXT NOT NULL, "created_day" INTEGER NOT NULL, "first_day" INTEGER, "last_day" INTEGER, "erased" INTEGER NOT NULL, "balance" INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX "member_rollup_home_balance" ON "member_rollup" ("home", "erased", "balance");
 CREATE INDEX "member_rollup_home_first_day" ON "member_rollup" ("home", "first_day", "n");
 CREATE INDEX "member_rollup_home_created_day" ON "member_rollup" ("home", "created_day", "n");
 CREATE INDEX "member_rollup_erased" ON "member_rollup" ("home", "n") WHERE "erased";
@@ -30,7 +31,8 @@ SELECT m.id AS member_id, COALESCE(m.home_location, 'device:' || m.created_devic
         AND NOT EXISTS (SELECT 1 FROM ledger_entry u WHERE u.ref = v.id AND u.kind = 'undo' AND u.member_id = v.member_id)) AS first_day,
        (SELECT MAX(local_day(v.created_at)) FROM ledger_entry v WHERE v.member_id = m.id AND v.kind = 'visit'
         AND NOT EXISTS (SELECT 1 FROM ledger_entry u WHERE u.ref = v.id AND u.kind = 'undo' AND u.member_id = v.member_id)) AS last_day,
-       m.erased_at IS NOT NULL AS erased
+       m.erased_at IS NOT NULL AS erased,
+       (SELECT COALESCE(SUM(e.points), 0) FROM ledger_entry e WHERE e.member_id = m.id) AS balance
 FROM member m;
 CREATE VIEW "member_day_fresh" AS
 WITH counted AS (
@@ -89,8 +91,9 @@ INSERT INTO "member_rollup" ("member_id", "home", "created_day", "first_day", "l
 SELECT id, COALESCE(home_location, 'device:' || created_device), local_day(created_at), NULL, NULL, erased_at IS NOT NULL
 FROM "member" ORDER BY created_at, id;
 INSERT INTO "member_day" SELECT * FROM "member_day_fresh";
-UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last
-FROM (SELECT n, MIN(day) AS first, MAX(day) AS last FROM "member_day" WHERE visits > 0 GROUP BY n) v
+UPDATE "member_rollup" SET "first_day" = v.first, "last_day" = v.last, "balance" = v.balance
+FROM (SELECT n, MIN(CASE WHEN visits > 0 THEN day END) AS first, MAX(CASE WHEN visits > 0 THEN day END) AS last,
+             SUM(points) AS balance FROM "member_day" GROUP BY n) v
 WHERE "member_rollup"."n" = v.n;
 INSERT INTO "location_day" SELECT * FROM "location_day_fresh";
 INSERT INTO "treatment_recall" SELECT * FROM "treatment_recall_fresh";
@@ -217,6 +220,7 @@ CREATE TRIGGER "location_day_day_insert" AFTER INSERT ON "member_day" BEGIN
   UPDATE "member_rollup" SET "first_day" = MIN(COALESCE("first_day", NEW.day), NEW.day),
                              "last_day" = MAX(COALESCE("last_day", NEW.day), NEW.day)
   WHERE "n" = NEW.n AND NEW.visits > 0;
+  UPDATE "member_rollup" SET "balance" = "balance" + NEW.points WHERE "n" = NEW.n AND NEW.points <> 0;
 END;
 CREATE TRIGGER "location_day_day_update" AFTER UPDATE ON "member_day" BEGIN
   UPDATE "location_day" SET "visits" = "visits" - OLD.visits, "paid" = "paid" - OLD.paid,
@@ -243,6 +247,7 @@ CREATE TRIGGER "location_day_day_update" AFTER UPDATE ON "member_day" BEGIN
   UPDATE "member_rollup" SET "first_day" = (SELECT MIN("day") FROM "member_day" WHERE "n" = NEW.n AND "visits" > 0),
                              "last_day" = (SELECT MAX("day") FROM "member_day" WHERE "n" = NEW.n AND "visits" > 0)
   WHERE "n" = NEW.n AND (OLD.visits > 0) <> (NEW.visits > 0);
+  UPDATE "member_rollup" SET "balance" = "balance" + NEW.points - OLD.points WHERE "n" = NEW.n AND NEW.points <> OLD.points;
 END;
 CREATE TRIGGER "location_day_day_delete" AFTER DELETE ON "member_day" BEGIN
   UPDATE "location_day" SET "visits" = "visits" - OLD.visits, "paid" = "paid" - OLD.paid,
@@ -253,6 +258,7 @@ CREATE TRIGGER "location_day_day_delete" AFTER DELETE ON "member_day" BEGIN
     "promoters" = "promoters" - OLD.promoters, "detractors" = "detractors" - OLD.detractors,
     "visitors" = CASE WHEN OLD.visits > 0 THEN set_without("visitors", OLD.n) ELSE "visitors" END
   WHERE "home" = OLD.home AND "day" = OLD.day;
+  UPDATE "member_rollup" SET "balance" = "balance" - OLD.points WHERE "n" = OLD.n AND OLD.points <> 0;
 END;
 
 -- The dashboard reads these instead of the quarter-hour totals of migration 0007, which go.
