@@ -15,10 +15,10 @@ from loyalty.store import Feedback
 from loyalty.store.outbox import new_id, record
 from loyalty.store.settings import HOME_LOCATION, get_setting
 from sync.hq import rollups, service
-from sync.hq.db import LocationDay, MemberRollup, RecallCount, Row, hq_db, transaction
+from sync.hq.db import LocationDay, MemberRollup, RecallCount, Row, close_hq, hq_db, transaction
 from sync.station import sync_round
 
-from hq_harness import Fault, FaultyAdapter, jump
+from hq_harness import Fault, FaultyAdapter, Hq, Template, jump
 
 DAY_COLUMNS = ["home", "day", *tally.SUMS, *tally.SETS]
 
@@ -211,3 +211,38 @@ def test_erasure_leaves_figures_but_not_segments_or_liability(hq, template, tmp_
 def _member_ids():
     with hq_db.connection_context():
         return list(MemberRollup.select(MemberRollup.member_id).where(~MemberRollup.erased).tuples())
+
+
+def test_on_sqlite_the_member_by_member_rebuild_equals_the_pushes(tmp_path):
+    """HQ embedded on SQLite rebuilds member by member (PostgreSQL set-wise): the same rollups."""
+    hq = Hq(f"sqlite:///{tmp_path / 'hq.db'}", tmp_path)
+    try:
+        template = Template.build(tmp_path / "template")
+        begin = _real_now() - timedelta(days=40)
+        mitte = template.node(tmp_path, "mitte", hq, start=begin)
+        anna, ben = _join(mitte, "Anna"), _join(mitte, "Ben")
+        for week in range(5):
+            mitte.use()
+            check_in(anna.card_token, mitte.receptionist)
+            bought = award_purchase(anna.member_id, 3000 + week * 1000, mitte.receptionist, item_code="serum")
+            if week == 2:
+                mitte.clock.advance(seconds=10)
+                undo(bought.entry_id, mitte.receptionist)
+            record_treatment(ben.member_id, "microneedling", mitte.receptionist)
+            if week in (0, 3):
+                record_treatment(anna.member_id, "botox", mitte.receptionist)
+            _feedback(mitte, ben.member_id, 9 - week)
+            mitte.sync()
+            jump(mitte, 24 * 7)
+        erase_member(ben.member_id, mitte.manager)
+        mitte.sync()
+        kept = _snapshot()
+        assert kept[0] and kept[1], "no day rows or recall counts were kept"
+        assert kept == _rebuilt()
+        start = (_real_now() - timedelta(days=60)).date()
+        with hq_db.connection_context():
+            measured = rollups.measure(start, _real_now().date())
+        assert measured.tallies[_home_of(mitte)] == _live(mitte, start).tally
+    finally:
+        hq.stop()
+        close_hq()
