@@ -17,7 +17,6 @@ starts it), else scripts/postgres.sh is run here; a database of its own, `loyalt
 """
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from datetime import timedelta
@@ -25,6 +24,7 @@ from datetime import timedelta
 import psycopg
 import pyotp
 
+from bench.insights import median_ms
 from bench.sync import _pg_url
 
 LOCATIONS = 10
@@ -134,16 +134,6 @@ def rebuild(url: str) -> tuple[float, int]:
     return time.perf_counter() - began, counted
 
 
-def _median_ms(call, runs: int) -> tuple[float, float]:
-    wall, cpu = [], []
-    for _ in range(runs):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        call()
-        wall.append((time.perf_counter() - began) * 1000)
-        cpu.append((time.process_time() - began_cpu) * 1000)
-    return statistics.median(wall), statistics.median(cpu)
-
-
 def timings(url: str, runs: int) -> list[tuple[str, int, float, float]]:
     from sync.hq import admins, overview, rollups
     from sync.hq.db import hq_db
@@ -158,7 +148,7 @@ def timings(url: str, runs: int) -> list[tuple[str, int, float, float]]:
             with hq_db.connection_context():
                 return overview.overview(token, today - timedelta(days=days - 1), today)
         board = call()
-        wall, cpu = _median_ms(call, runs)
+        wall, cpu = median_ms(call, runs)
         out.append((label, sum(c.tally.active_end for c in board.locations), wall, cpu))
     return out
 

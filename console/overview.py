@@ -101,10 +101,6 @@ def _wide(control: ft.Control) -> ft.Control:
     return ft.Row([control], scroll=ft.ScrollMode.AUTO)
 
 
-def _columns(board: overview.Overview) -> list[overview.Column]:
-    return [*board.locations, board.total]
-
-
 def column_name(ctx: Ctx, column: overview.Column) -> str:
     if column.location_id is None:
         return ctx.t("overview.total")
@@ -112,51 +108,44 @@ def column_name(ctx: Ctx, column: overview.Column) -> str:
 
 
 def figures_table(ctx: Ctx, board: overview.Overview, explanation: ft.Text) -> ft.DataTable:
-    """A row per figure, a column per location and the group; each value says what it is to a screen reader."""
-    columns = _columns(board)
-
+    """A row per figure, a column per location and the group; tap a value for its formula."""
     def tap(column: overview.Column, key: str) -> None:
         figure = column.figures[key]
         explanation.value = (f"{ctx.raw(figure.name_key)} · {column_name(ctx, column)}: "
                              f"{figure_words.explain(figure, ctx.lang)}")
         explanation.update()
 
-    rows = []
-    for key in board.total.figures:
-        name = ctx.raw(board.total.figures[key].name_key)
-        cells = [ft.DataCell(ft.Text(name, size=16, weight=ft.FontWeight.W_500))]
-        for column in columns:
-            text = figure_words.figure_text(column.figures[key], ctx.lang)
-            bold = ft.FontWeight.BOLD if column.location_id is None else None
-            cells.append(ft.DataCell(ft.Text(text, size=16, weight=bold,
-                                             semantics_label=f"{name} · {column_name(ctx, column)}: {text}"),
-                                     on_tap=lambda e, c=column, k=key: tap(c, k)))
-        rows.append(ft.DataRow(cells=cells))
-    return ft.DataTable(
-        columns=[ft.DataColumn(ft.Text(ctx.t("overview.figure"), size=16, weight=ft.FontWeight.BOLD))]
-        + [ft.DataColumn(ft.Text(column_name(ctx, c), size=16, weight=ft.FontWeight.BOLD), numeric=True)
-           for c in columns],
-        rows=rows, data_row_min_height=44, column_spacing=28)
+    return _grid(ctx, board, ctx.t("overview.figure"),
+                 [(ctx.raw(board.total.figures[key].name_key), None,
+                   lambda c, k=key: figure_words.figure_text(c.figures[k], ctx.lang),
+                   lambda c, k=key: tap(c, k)) for key in board.total.figures])
 
 
 def segments_table(ctx: Ctx, board: overview.Overview) -> ft.DataTable:
-    columns = _columns(board)
-    rows = []
-    for segment in segments.SEGMENTS:
-        name = ctx.raw(f"insights.segment.{segment}.name")
-        cells = [ft.DataCell(ft.Text(name, size=16, weight=ft.FontWeight.W_500,
-                                     tooltip=ctx.raw(f"insights.segment.{segment}.help")))]
+    return _grid(ctx, board, ctx.t("overview.segment"),
+                 [(ctx.raw(f"insights.segment.{s}.name"), ctx.raw(f"insights.segment.{s}.help"),
+                   lambda c, s=s: ctx.num(c.tally.segments.get(s, 0)), None) for s in segments.SEGMENTS])
+
+
+def _grid(ctx: Ctx, board: overview.Overview, first: str, rows: list[tuple]) -> ft.DataTable:
+    """Rows of (name, help, value of a column, tap on a column's value) by location and for the group;
+    each value says what it is to a screen reader ("Aktive Mitglieder · Praxis Mitte: 412")."""
+    columns = [*board.locations, board.total]
+    table_rows = []
+    for name, help_text, value, on_tap in rows:
+        cells = [ft.DataCell(ft.Text(name, size=16, weight=ft.FontWeight.W_500, tooltip=help_text))]
         for column in columns:
-            text = ctx.num(column.tally.segments.get(segment, 0))
-            label = f"{name} · {column_name(ctx, column)}: {text}"
-            cells.append(ft.DataCell(ft.Text(text, size=16, semantics_label=label,
-                                             weight=ft.FontWeight.BOLD if column.location_id is None else None)))
-        rows.append(ft.DataRow(cells=cells))
+            text = value(column)
+            cells.append(ft.DataCell(
+                ft.Text(text, size=16, semantics_label=f"{name} · {column_name(ctx, column)}: {text}",
+                        weight=ft.FontWeight.BOLD if column.location_id is None else None),
+                on_tap=(lambda e, c=column, tap=on_tap: tap(c)) if on_tap else None))
+        table_rows.append(ft.DataRow(cells=cells))
     return ft.DataTable(
-        columns=[ft.DataColumn(ft.Text(ctx.t("overview.segment"), size=16, weight=ft.FontWeight.BOLD))]
+        columns=[ft.DataColumn(ft.Text(first, size=16, weight=ft.FontWeight.BOLD))]
         + [ft.DataColumn(ft.Text(column_name(ctx, c), size=16, weight=ft.FontWeight.BOLD), numeric=True)
            for c in columns],
-        rows=rows, data_row_min_height=44, column_spacing=28)
+        rows=table_rows, data_row_min_height=44, column_spacing=28)
 
 
 def location_bars(ctx: Ctx, board: overview.Overview) -> ft.Control:

@@ -145,6 +145,66 @@ def recalls(member: Records, undone: set[str], zone: str) -> dict[RecallKey, int
     return out
 
 
+@dataclass(frozen=True)
+class Tail:
+    """What entries appended to a member's history need of it: a new visit or entry on or after the
+    member's last day changes only that day, so HQ applies it without reading the history."""
+    n: int
+    home: str | None
+    erased: bool
+    first_day: int | None             # first visit day
+    last_visit_day: int | None
+    last_day: int | None              # the latest day with any entry
+    balance: int
+    undos: int                        # undo entries: with any, an arriving entry may be one already undone
+
+
+def tail(member: Records, zone: str) -> Tail:
+    visits = share(member, zone).visit_days
+    return Tail(member.n, member.home, member.erased, min(visits, default=None), max(visits, default=None),
+                max((local_day(e.at, zone) for e in member.entries), default=None),
+                sum(e.points for e in member.entries), sum(1 for e in member.entries if e.kind == ledger.UNDO))
+
+
+def extends(before: Tail, entries: list[Entry], zone: str) -> bool:
+    """Whether these new entries only add to the end of the member's history (see Tail)."""
+    if before.erased or before.undos:
+        return False
+    for e in entries:
+        day = local_day(e.at, zone)
+        if e.kind == ledger.UNDO or (before.last_day is not None and day < before.last_day):
+            return False
+    return True
+
+
+def append(before: Tail, entries: list[Entry], scores: list[tuple[datetime, int]], zone: str, out: "Changes") -> Tail:
+    """What new entries and ratings at the end of a member's history add, into `out`; the new tail."""
+    first, last_visit, last, balance = before.first_day, before.last_visit_day, before.last_day, before.balance
+    for e in sorted(entries, key=lambda e: e.at):
+        day = local_day(e.at, zone)
+        row = {"visits": int(e.kind == ledger.VISIT), "paid": int(e.kind in PAID_KINDS),
+               "revenue_cents": e.amount_cents if e.kind in REVENUE_KINDS else 0,
+               "redemptions": int(e.kind == ledger.REDEEM),
+               "redeemed_points": -e.points if e.kind == ledger.REDEEM else 0,
+               "redeemed_value_cents": e.amount_cents if e.kind == ledger.REDEEM else 0,
+               "earned_points": e.points if e.kind in EARNING_KINDS else 0,
+               "held_delta": max(balance + e.points, 0) - max(balance, 0)}
+        out.add_sums(before.home, day, row, 1)
+        balance += e.points
+        last = day if last is None else max(last, day)
+        if e.kind == ledger.VISIT:
+            if last_visit is None or day > last_visit:
+                out.move(before.home, day, "visitors", before.n, into=True)
+                last_visit = day
+            if first is None:
+                out.move(before.home, day, "firsts", before.n, into=True)
+                first = day
+    for at, score in scores:
+        out.add_sums(before.home, local_day(at, zone),
+                     {"responses": 1, "promoters": int(score >= 9), "detractors": int(score <= 6)}, 1)
+    return Tail(before.n, before.home, before.erased, first, last_visit, last, balance, before.undos)
+
+
 @dataclass
 class Changes:
     """What to add to the location rollups: sums per (home, day), members in and out of the day

@@ -300,11 +300,17 @@ class Download(HqModel):
 
 
 class MemberRollup(HqModel):
-    """A member as the rollups know them (`sync.hq.rollups`): their number in the day sets, home, erasure."""
+    """A member as the rollups know them (`sync.hq.rollups`): their number in the day sets, home, erasure,
+    and the end of their history."""
     n = pw.AutoField()
     member_id = pw.TextField(unique=True)
     home = pw.TextField()                       # location id; "" when HQ cannot tell
     erased = pw.BooleanField(default=False)
+    first_day = pw.IntegerField(null=True)      # loyalty.activity.Tail: what appended entries need
+    last_visit_day = pw.IntegerField(null=True)
+    last_day = pw.IntegerField(null=True)
+    balance = pw.BigIntegerField(default=0)
+    undos = pw.IntegerField(default=0)
 
     class Meta:
         table_name = "hq_member_rollup"

@@ -83,31 +83,69 @@ def group_zone() -> str:
 
 def keep(changed: dict[tuple[str, str], dict]) -> None:
     """Apply a batch: `changed` maps (table, record id) to the record's merged row after the batch.
-    Call inside the push transaction, holding the members' locks, before anything is written."""
-    members = {m for (table, record_id), data in changed.items() if table in TABLES
-               for m in [owner(table, record_id, data)] if m}
-    if not members:
+    Call inside the push transaction, holding the members' locks, before anything is written.
+
+    A member whose new records are only ledger entries and ratings at the end of their history (the
+    usual push) is applied from the end of their history alone (`loyalty.activity.append`); any
+    other change (a new or edited member, a treatment, an undo, an entry dated back) recomputes the
+    member's share from all their records, before and after."""
+    mine: dict[str, list[tuple[str, str, dict]]] = {}
+    for (table, record_id), data in changed.items():
+        member = owner(table, record_id, data) if table in TABLES else None
+        if member:
+            mine.setdefault(member, []).append((table, record_id, data))
+    if not mine:
         return
+    tz = zone()
+    tails = {row.member_id: row for row in MemberRollup.select().where(MemberRollup.member_id.in_(sorted(mine)))}
+    out, ends = activity.Changes(), {}
+    for m, records in sorted(mine.items()):
+        row = tails.get(m)
+        if row is None or any(table not in ("ledger_entry", "feedback") for table, _, _ in records):
+            continue
+        before = activity.Tail(row.n, row.home, row.erased, row.first_day, row.last_visit_day, row.last_day,
+                               row.balance, row.undos)
+        entries = [_entry(data) for table, _, data in records if table == "ledger_entry" and data.get("created_at")]
+        if activity.extends(before, entries, tz):
+            ends[m] = activity.append(before, entries, [_score(d) for t, _, d in records if t == "feedback"
+                                                        and d.get("score") is not None and d.get("at")], tz, out)
+    slow = sorted(set(mine) - set(ends))
+    if slow:
+        _recompute(set(slow), changed, tz, out, ends)
+    _apply(out.tidy())
+    for m, end in ends.items():
+        (MemberRollup.update(home=end.home or "", erased=end.erased, first_day=end.first_day,
+                             last_visit_day=end.last_visit_day, last_day=end.last_day, balance=end.balance,
+                             undos=end.undos).where(MemberRollup.member_id == m).execute())
+
+
+def _recompute(members: set[str], changed: dict[tuple[str, str], dict], tz: str, out: activity.Changes,
+               ends: dict[str, activity.Tail]) -> None:
+    """The members' shares from all their records before and after the batch, the difference into `out`."""
     before = _records(members)
     after = {m: {table: dict(rows) for table, rows in tables.items()} for m, tables in before.items()}
     for (table, record_id), data in changed.items():
         member = owner(table, record_id, data) if table in TABLES else None
-        if member:
+        if member in members:
             after.setdefault(member, {}).setdefault(table, {})[record_id] = data
-    tz = zone()
     homes = _homes([rows.get("member", {}).get(m) for m, rows in after.items()])
     numbers = _numbers({m: homes(rows["member"][m]) for m, rows in after.items() if m in rows.get("member", {})})
     pairs = []
     for m in sorted(members):
-        old = _share(m, before.get(m), numbers, homes, tz)
-        new = _share(m, after.get(m), numbers, homes, tz)
-        pairs.append((old, new))
-    _apply(activity.changes(pairs))
-    for m in sorted(members):
-        data = after.get(m, {}).get("member", {}).get(m)
-        if data is not None:
-            (MemberRollup.update(home=homes(data), erased=bool(data.get("erased_at")))
-             .where(MemberRollup.member_id == m).execute())
+        old, new = _member(m, before.get(m), numbers, homes), _member(m, after.get(m), numbers, homes)
+        pairs.append((activity.share(old, tz) if old else None, activity.share(new, tz) if new else None))
+        if new is not None:
+            ends[m] = activity.tail(new, tz)
+    found = activity.changes(pairs)
+    for key, row in found.sums.items():
+        out.add_sums(*key, row, 1)
+    for (home, day, kind), (added, removed) in found.sets.items():
+        for n in added:
+            out.move(home, day, kind, n, into=True)
+        for n in removed:
+            out.move(home, day, kind, n, into=False)
+    for key, count in found.recalls.items():
+        out.recalls[key] = out.recalls.get(key, 0) + count
 
 
 def _records(members: set[str]) -> dict[str, dict[str, dict[str, dict]]]:
@@ -158,21 +196,29 @@ def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _share(member_id: str, rows: dict[str, dict[str, dict]] | None, numbers: dict[str, int], homes, tz: str
-           ) -> activity.Share | None:
+def _entry(e: dict) -> activity.Entry:
+    return activity.Entry(str(e.get("id")), e.get("kind") or "", int(e.get("points") or 0),
+                          int(e.get("amount_cents") or 0), e.get("ref"), _moment(e.get("created_at")))
+
+
+def _score(f: dict) -> tuple[datetime, int]:
+    return _moment(f["at"]), int(f["score"])
+
+
+def _member(member_id: str, rows: dict[str, dict[str, dict]] | None, numbers: dict[str, int], homes
+            ) -> activity.Records | None:
+    """One member's merged rows as loyalty.activity reads them; None for a member HQ does not hold."""
     member = (rows or {}).get("member", {}).get(member_id)
     if member is None or member_id not in numbers:
         return None
-    entries = tuple(activity.Entry(str(e.get("id")), e.get("kind") or "", int(e.get("points") or 0),
-                                   int(e.get("amount_cents") or 0), e.get("ref"), _moment(e.get("created_at")))
-                    for e in rows.get("ledger_entry", {}).values() if e.get("created_at"))
-    scores = tuple((_moment(f["at"]), int(f["score"])) for f in rows.get("feedback", {}).values()
+    entries = tuple(_entry(e) for e in rows.get("ledger_entry", {}).values() if e.get("created_at"))
+    scores = tuple(_score(f) for f in rows.get("feedback", {}).values()
                    if f.get("score") is not None and f.get("at"))
     treatments = tuple(activity.Treatment(t.get("item_code") or "", _moment(t["performed_at"]),
                                           _moment(t.get("recall_due")), t.get("entry"))
                        for t in rows.get("treatment", {}).values() if t.get("performed_at"))
-    return activity.share(activity.Records(numbers[member_id], homes(member), _moment(member.get("created_at")),
-                                           bool(member.get("erased_at")), entries, scores, treatments), tz)
+    return activity.Records(numbers[member_id], homes(member), _moment(member.get("created_at")),
+                            bool(member.get("erased_at")), entries, scores, treatments)
 
 
 _SUMS = [n for n in tally.SUMS]
@@ -239,12 +285,14 @@ def rebuild(tz: str | None = None, chunk: int = 2000) -> int:
         homes = _homes([r.get("member", {}).get(m) for m, r in rows.items()])
         numbers = _numbers({m: homes(r["member"][m]) for m, r in rows.items() if m in r.get("member", {})})
         for m, r in rows.items():
-            data = r.get("member", {}).get(m)
-            if data is not None and data.get("erased_at"):
-                MemberRollup.update(erased=True).where(MemberRollup.member_id == m).execute()
-            share = _share(m, r, numbers, homes, tz)
-            if share is not None:
-                _collect(share, days, recalls)
+            member = _member(m, r, numbers, homes)
+            if member is None:
+                continue
+            end = activity.tail(member, tz)
+            (MemberRollup.update(erased=end.erased, first_day=end.first_day, last_visit_day=end.last_visit_day,
+                                 last_day=end.last_day, balance=end.balance, undos=end.undos)
+             .where(MemberRollup.member_id == m).execute())
+            _collect(activity.share(member, tz), days, recalls)
     _insert_days(days, recalls)
     return len(members)
 
@@ -264,8 +312,9 @@ _RATED = _day("f.at")
 _PERFORMED = _day("performed")
 _CLOSES = _day("(due + interval '336 hours')")
 _REBUILD_SQL = [
-    "INSERT INTO hq_member_rollup (member_id, home, erased) "
-    "SELECT r.record_id, COALESCE(NULLIF(x.home_location, ''), d.location_id, ''), COALESCE(x.erased_at, '') <> '' "
+    "INSERT INTO hq_member_rollup (member_id, home, erased, balance, undos) "
+    "SELECT r.record_id, COALESCE(NULLIF(x.home_location, ''), d.location_id, ''), COALESCE(x.erased_at, '') <> '', "
+    "0, 0 "
     "FROM hq_row r CROSS JOIN LATERAL json_to_record(r.data::json) AS x(home_location text, created_device text, "
     "erased_at text) LEFT JOIN hq_device d ON d.id = x.created_device WHERE r.tbl = 'member' ORDER BY r.record_id",
     "CREATE TEMPORARY TABLE rb_member ON COMMIT DROP AS "
@@ -301,6 +350,12 @@ _REBUILD_SQL = [
     "WHERE held <> 0",
     "CREATE TEMPORARY TABLE rb_visit ON COMMIT DROP AS SELECT DISTINCT n, home, day FROM rb_live WHERE kind = 'visit'",
     "ANALYZE rb_live, rb_part, rb_visit",
+    "UPDATE hq_member_rollup m SET first_day = t.first_day, last_visit_day = t.last_visit_day, "
+    "last_day = t.last_day, balance = t.balance, undos = t.undos FROM ("
+    "  SELECT e.n, v.first_day, v.last_visit_day, MAX(e.day) AS last_day, SUM(e.points) AS balance, "
+    "  COUNT(*) FILTER (WHERE e.kind = 'undo') AS undos FROM rb_entry e LEFT JOIN ("
+    "    SELECT n, MIN(day) AS first_day, MAX(day) AS last_visit_day FROM rb_visit GROUP BY n) v ON v.n = e.n "
+    "  GROUP BY e.n, v.first_day, v.last_visit_day) t WHERE m.n = t.n",
     "INSERT INTO hq_location_day (home, day, enrolments, visits, paid, revenue_cents, redemptions, redeemed_points, "
     "redeemed_value_cents, earned_points, responses, promoters, detractors, held_delta, visitors, firsts, enrolled) "
     "SELECT k.home, k.day, COALESCE(s.enrolments, 0), COALESCE(s.visits, 0), COALESCE(s.paid, 0), "

@@ -33,7 +33,10 @@ def _snapshot() -> tuple:
         recalls = sorted(r for r in RecallCount.select(RecallCount.home, RecallCount.item_code, RecallCount.day,
                                                        RecallCount.close_day, RecallCount.rebooked,
                                                        RecallCount.count).tuples() if r[-1])
-        members = sorted(MemberRollup.select(MemberRollup.member_id, MemberRollup.home, MemberRollup.erased).tuples())
+        members = sorted(MemberRollup.select(MemberRollup.member_id, MemberRollup.home, MemberRollup.erased,
+                                             MemberRollup.first_day, MemberRollup.last_visit_day,
+                                             MemberRollup.last_day, MemberRollup.balance, MemberRollup.undos)
+                         .tuples())
         numbers = dict(MemberRollup.select(MemberRollup.n, MemberRollup.member_id).tuples())
     # member numbers may differ after a rebuild: compare the sets by member id
     named = [row[:2 + len(tally.SUMS)] + tuple(sorted(numbers[n] for n in s) for s in row[2 + len(tally.SUMS):])
