@@ -4,7 +4,10 @@
    through the services), a second station pulls and applies them.
 2. Idle round cost as HQ's event store grows 10^4 -> 10^6: a station that is up to date does a
    full round (nothing to push, an empty pull). It must stay flat: cost follows what changed.
-3. Latency under load: S simulated stations (default 50) each sync every 10 s for a minute, as the
+3. Pruning pushed batches (`hq_batch`): the one-off start-up delete of an old HQ's backlog of
+   batches past the replay window, and the per-push delete of one device's old batches with the
+   table holding a million other rows. The push path must stay in the low milliseconds.
+4. Latency under load: S simulated stations (default 50) each sync every 10 s for a minute, as the
    issue asks, and then with time compressed 20x (every 0.5 s) as a stress line; p50/p95/p99 per
    request. The load stations run as threads of this process, so on a small machine their own
    client work is part of what the stress line measures. The
@@ -107,6 +110,49 @@ def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -
     return results
 
 
+def batch_pruning(old_rows: int = 1_000_000, own_batches: tuple[int, ...] = (0, 300, 3000),
+                  rounds: int = 50) -> tuple[float, list[tuple[int, float, float]]]:
+    """(start-up prune of `old_rows` batches in s, [(the device's recent batches, median ms, p95 ms)])."""
+    import time as clock_time
+
+    from sync.hq import service
+    from sync.hq.db import hq_db, now, transaction
+
+    def fill(device: str, count: int, at: float, prefix: str) -> None:
+        hq_db.execute_sql("INSERT INTO hq_batch (device_id, batch_id, digest, receipts, at) "
+                          "SELECT %s || (g %% 500), %s || g, 'd', '[]', %s FROM generate_series(1, %s) g",
+                          (device, prefix, at, count))
+
+    old = now() - 3600
+    with hq_db.connection_context():
+        hq_db.execute_sql("DELETE FROM hq_batch")
+        with transaction():
+            fill("old-device-", old_rows, old, "old-")
+        hq_db.execute_sql("ANALYZE hq_batch")
+        started = clock_time.perf_counter()
+        with transaction():
+            assert service.prune_batches() == old_rows
+        startup_s = clock_time.perf_counter() - started
+        with transaction():
+            fill("other-device-", old_rows, now(), "recent-")     # a busy HQ: many devices' batches in the window
+        results = []
+        for count in own_batches:
+            hq_db.execute_sql("DELETE FROM hq_batch WHERE device_id = 'bench-device'")
+            hq_db.execute_sql("INSERT INTO hq_batch (device_id, batch_id, digest, receipts, at) "
+                              "SELECT 'bench-device', 'b' || g, 'd', '[]', %s FROM generate_series(1, %s) g",
+                              (now(), count))
+            hq_db.execute_sql("ANALYZE hq_batch")
+            times = []
+            for _ in range(rounds):
+                started = clock_time.perf_counter()
+                with transaction():
+                    service.prune_batches("bench-device")
+                times.append((clock_time.perf_counter() - started) * 1000)
+            results.append((count, statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]))
+        hq_db.execute_sql("DELETE FROM hq_batch")
+    return startup_s, results
+
+
 def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "load",
          own_members: bool = False) -> tuple[dict[str, tuple], int]:
     """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval.
@@ -200,6 +246,7 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
             push_s, pull_s = throughput(hq, template, folder, records)
             clock.set_source(None)
             idle = idle_round(hq, template, folder, list(sizes))
+            startup_prune_s, prunes = batch_pruning()
             latencies = [(compression, own, *load(hq, stations, 10.0 / compression, seconds,
                                                   f"load{compression:g}x{'own' if own else ''}", own))
                          for compression, seconds, own in runs]
@@ -214,6 +261,9 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
     print(f"{f'push + pull {records} records (s)':<52} {push_s + pull_s:>12.2f}  < 5 s")
     for size, median, p95 in idle:
         print(f"{f'idle round, HQ holds {size:,} events: median / p95 (ms)':<52} {median:>6.1f} /{p95:>5.1f}  < 20 ms")
+    print(f"{'start-up prune of 1,000,000 old batches (s)':<52} {startup_prune_s:>12.2f}")
+    for count, median, p95 in prunes:
+        print(f"{f'prune on push, device holds {count:,} batches: med/p95 (ms)':<52} {median:>6.2f} /{p95:>5.2f}")
     for compression, own, latency, errors in latencies:
         pace = "every 10 s" if compression == 1 else f"every {10 / compression:g} s (stress, {compression:g}x)"
         whose = "each its own 10 members" if own else "all to one member"

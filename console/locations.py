@@ -114,6 +114,8 @@ def station_card(ctx: Ctx, s: StationView, revoke) -> ft.Control:
                               weight=ft.FontWeight.BOLD))
             lines += [line(f"{r.table} {r.record_id[:13]}… · {r.reason} · {ctx.when(r.at)}", FAIL_COLOUR, 14)
                       for r in s.refused]
+        if s.set_aside:
+            lines.append(line(ctx.t("locations.set_aside", count=ctx.num(s.set_aside)), WAIT_COLOUR))
     lines.append(line(ctx.t("locations.device", device=s.device_id), QUIET_COLOUR, 14))
     return card(ft.Row([line(title, weight=ft.FontWeight.BOLD, expand=True),
                         ft.TextButton(ctx.t("locations.revoke"), icon=ft.Icons.BLOCK, on_click=lambda e: revoke(s),

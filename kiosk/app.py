@@ -27,6 +27,7 @@ from kiosk.screens import (
     WARM,
     TopBar,
     card_screen,
+    delivery_line,
     idle_screen,
     notice_screen,
     placeholder_jpeg,
@@ -34,6 +35,7 @@ from kiosk.screens import (
     welcome_screen,
 )
 from kiosk.session import CARD, IDLE, JOIN, NOTICE, WELCOME, KioskSession, Timing
+from loyalty.adapters.channels import channels_from_config
 from loyalty.adapters.printer import PrinterConfig, print_card
 from loyalty.adapters.wedge import WedgeBuffer
 from loyalty.config import Config
@@ -42,6 +44,7 @@ from loyalty.i18n import t
 from loyalty.services import Actor, CheckInResult, check_in, current_program, device_id, enroll, find_card, qr_png
 from loyalty.services.checkin import ALREADY, CHECKED_IN
 from loyalty.services.feedback import feedback_prompt, submit_feedback
+from loyalty.services.messages import WelcomeDelivery, welcome_delivery
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +60,24 @@ DESIGN_W, DESIGN_H = 1200, 720   # the 1280x800 window less the page padding
 def make_kiosk(config: Config) -> Callable[[ft.Page], None]:
     hub = CameraHub(config.camera)
     timing = Timing.from_config(config.kiosk)
+    channels = tuple(channels_from_config(config))   # how a new member's card can reach them
 
     async def main(page: ft.Page) -> None:
-        KioskPage(page, config, hub, timing).start()
+        KioskPage(page, config, hub, timing, channels).start()
     return main
 
 
 class KioskPage:
     """One open kiosk page: renders the session's screen and turns events into service calls."""
 
-    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing) -> None:
+    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing,
+                 channels: tuple[str, ...] = ()) -> None:
         self.page = page
         self.config = config
         self.hub = hub
         self.session = KioskSession(config.language, timing)
         self.printer = PrinterConfig.from_config(config.printer)
+        self.channels = channels
         self.wedge = WedgeBuffer(max_gap_s=WEDGE_GAP_S)
         self.typing = False
         self.form: JoinForm | None = None
@@ -195,7 +201,7 @@ class KioskPage:
             if self.feedback_visit is not None:
                 panel = FeedbackPanel(lang, self._send_feedback, on_typing=self._set_typing,
                                       on_touch=lambda: self.session.touch(time.monotonic())).control
-            return welcome_screen(lang, data, self._reward_names(data, lang), self._to_idle, feedback=panel)
+            return welcome_screen(lang, data, current_program().rewards, self._to_idle, feedback=panel)
         if screen == NOTICE:
             return notice_screen(lang, data, self._to_idle)
         if screen == JOIN and self.form is not None:
@@ -213,11 +219,6 @@ class KioskPage:
     def _camera_text(self, lang: str) -> str:
         key = CAMERA_LINES.get(self.camera_state or "")
         return t(key, lang) if key else ""
-
-    @staticmethod
-    def _reward_names(result: CheckInResult, lang: str) -> list[str]:
-        rewards = current_program().rewards
-        return [rewards[code].name.get(lang) or code for code in result.member.rewards_ready if code in rewards]
 
     # --- events ------------------------------------------------------------------------------
 
@@ -320,7 +321,8 @@ class KioskPage:
         try:
             result = await asyncio.to_thread(
                 enroll, values.first_name, self._actor(), email=values.email or None, phone=values.phone or None,
-                consent_program=values.consent_program, consent_marketing=values.consent_marketing,
+                consent_program=values.consent_program, consent_care=values.consent_care,
+                consent_marketing=values.consent_marketing,
                 age_confirmed=values.age_confirmed, birthday_day=values.birthday_day,
                 birthday_month=values.birthday_month, referrer_token=values.referrer_token,
                 locale=self.session.language, source="kiosk")
@@ -332,13 +334,15 @@ class KioskPage:
             form.show_message("kiosk.join.already_member")
             self.page.update()
             return
-        self._show_card(result, values.email)
+        delivery = await asyncio.to_thread(welcome_delivery, result.member_id, self.channels)
+        self._show_card(result, delivery)
 
-    def _show_card(self, result, email: str) -> None:
+    def _show_card(self, result, delivery: WelcomeDelivery | None) -> None:
         lang = self.session.language
         self.card_lines = []
-        if self.config.smtp and email:
-            self.card_lines.append(text(t("kiosk.card.emailed", lang, email=email.strip()), SMALL + 2, color=TEAL))
+        if delivery is not None:
+            self.card_lines.append(text(delivery_line(delivery, lang, current_program().timezone), SMALL + 2,
+                                        color=TEAL))
         self.form = None
         self.typing = False
         self.session.show(CARD, result, time.monotonic())

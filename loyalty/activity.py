@@ -2,7 +2,7 @@
 
 This is the definition the rollups are kept to. HQ recomputes a member's share from their records
 whenever a push touches them and applies the difference to the old share (`changes`); the
-station's triggers (migration 0011) keep the same sums entry by entry, and the tests compare both
+station's triggers (migration 0015) keep the same sums entry by entry, and the tests compare both
 with this.
 
 A ledger entry that an undo of the same member refers to counts nowhere, except in the balance

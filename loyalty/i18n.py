@@ -74,6 +74,37 @@ def fmt_ago(delta: timedelta, lang: str) -> str:
     return format_timedelta(-delta, add_direction=True, format="short", locale=_LOCALES.get(lang, "en_GB"))
 
 
+def say(key: str | None, value, lang: str) -> str:
+    """One value for people, by what it is: a `*_cents` key is money, `category` a catalogue
+    category, a name in both languages ({"de": .., "en": ..}) is said in `lang`, numbers and dates
+    in the locale, yes/no for a flag, a list one item after the other, nothing as a dash."""
+    if value is None:
+        return t("value.none", lang)
+    if key == "category" and isinstance(value, str):
+        return t(f"category.{value}", lang)
+    if isinstance(value, bool):
+        return t("value.yes" if value else "value.no", lang)
+    if key and key.endswith("_cents") and isinstance(value, int):
+        return fmt_money(value, lang)
+    if isinstance(value, (int, float)):
+        return fmt_number(value, lang)
+    if isinstance(value, (date, datetime)):
+        return fmt_date(value, lang, "long")
+    if isinstance(value, dict):
+        if set(value) & set(LANGUAGES) and all(isinstance(v, str) for v in value.values()):
+            return str(value.get(lang) or value.get("en") or "")
+        return ", ".join(f"{k}: {say(k, v, lang)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(say(key, v, lang) for v in value) or t("value.none", lang)
+    return str(value)
+
+
+def labelled_lines(record: dict, lang: str, labels: str = "field") -> list[str]:
+    """A record as "label: value" lines for a terminal; labels come from `<labels>.<key>`."""
+    return [f"{t(f'{labels}.{key}', lang) if f'{labels}.{key}' in catalogue('en') else key}: "
+            f"{say(key, value, lang)}" for key, value in record.items()]
+
+
 def _tz(name: str):
     from zoneinfo import ZoneInfo
     return ZoneInfo(name)

@@ -11,7 +11,7 @@ from datetime import date
 
 from loyalty.i18n import fmt_date, fmt_number, t
 
-TEMPLATES = ("welcome", "card", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
+TEMPLATES = ("welcome", "card", "birthday", "birthday_gift", "expiry", "reward_ready", "win_back", "tier", "recall",
              "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session")
 
 
@@ -24,7 +24,10 @@ class Rendered:
 
 
 def template_for(trigger: str, step: str | None) -> str:
-    return f"aftercare_{step}" if trigger == "aftercare" else trigger
+    """Aftercare has one template per touch point; a birthday with the bonus due says so ("gift")."""
+    if trigger == "aftercare":
+        return f"aftercare_{step}"
+    return f"{trigger}_{step}" if step else trigger
 
 
 def render(template: str, lang: str, *, first_name: str, program: str, points: int | None = None,

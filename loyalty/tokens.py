@@ -20,6 +20,15 @@ _TAG_CHARS = 12     # 60 bits
 _SHAPE = re.compile(rf"LY1:([A-Z2-7]{{{_ID_CHARS}}}):([A-Z2-7]{{{_TAG_CHARS}}})")
 
 
+def same_text(given: str, expected: str) -> bool:
+    """Constant-time comparison of a text that came from outside (any characters) with one we made.
+
+    As bytes: `hmac.compare_digest` raises TypeError on a non-ASCII str, which became a 500 for
+    `/unsubscribe/<id>.care.éé` and a non-ASCII `X-Signature`.
+    """
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
+
+
 class TokenError(ValueError):
     """reason: foreign (not one of ours), malformed (ours but broken), tampered (tag mismatch)."""
 

@@ -17,6 +17,7 @@ from loyalty.services import current_program, desk, device_id
 from staff_app import (
     care,
     dashboard,
+    devices,
     gdpr,
     imports,
     lists,
@@ -44,6 +45,7 @@ SECTIONS = [
     ("staff", ft.Icons.BADGE, staff_admin),
     ("gdpr", ft.Icons.PRIVACY_TIP, gdpr),
     ("import", ft.Icons.UPLOAD_FILE, imports),
+    ("devices", ft.Icons.TABLET_ANDROID, devices),
 ]
 
 
@@ -110,6 +112,7 @@ class StaffApp:
     def fill(self) -> None:
         """Only the screen area changes when moving between screens; rail and top bar stay."""
         keys = [key for key, _, _ in SECTIONS]
+        self.ctx.screen = self.screen
         self.live_refresh = None
         self.sync_details = None
         self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0
@@ -141,11 +144,14 @@ class StaffApp:
         self.sync_chip.redraw()
         return ft.Container(
             ft.Column([
-                ft.Row([ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
-                                expand=True),
-                        self.sync_chip, *who,
-                        ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
-                                      style=ft.ButtonStyle(color="white"))]),
+                ft.ResponsiveRow([   # side by side on a tablet, the buttons below the name on a phone
+                    ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
+                            col={"xs": 12, "md": 4}),
+                    ft.Row([self.sync_chip, *who,
+                            ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
+                                          style=ft.ButtonStyle(color="white"))],
+                           wrap=True, alignment=ft.MainAxisAlignment.END, col={"xs": 12, "md": 8})],
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
                 ft.Container(ft.Row([ctx.status, ctx.undo_slot], wrap=True), bgcolor="white",
                              padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=8),
             ], spacing=6),

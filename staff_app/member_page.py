@@ -109,6 +109,9 @@ class MemberPage:
             facts.append(ctx.t("member.next_tier", points=ctx.num(s.points_to_next_tier),
                                tier=ctx.name(s.next_tier_name)))
         extra = []
+        if s.perks:   # one discreet line: what the tier and the plan entitle them to, for the desk to honour
+            extra.append(ft.Text(ctx.t("member.perks", perks=" · ".join(ctx.reward_name(code) for code in s.perks)),
+                                 size=16, color=MUTED))
         if s.flagged:
             extra.append(ft.Text(ctx.t("member.flagged"), color="#b71c1c", weight=ft.FontWeight.BOLD))
         return ft.Container(ft.Column([
@@ -164,7 +167,8 @@ class MemberPage:
         ctx = self.ctx
         amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
         offered = earning_items()
-        item = Choice(ctx.t("member.item_optional"), self.items(offered))
+        needed = self.program.compliance.award_needs_item
+        item = Choice(ctx.t("member.item_required" if needed else "member.item_optional"), self.items(offered))
         hint = ([ft.Text(ctx.t("member.award_hint"), size=13, color=MUTED)]
                 if len(offered) < len(self.program.catalogue) else [])
 
@@ -234,7 +238,7 @@ class MemberPage:
         points = None
         if points_field is not None:
             text = (points_field.value or "").strip()
-            if not text.lstrip("-").isdigit():
+            if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):     # int() also reads '²'
                 ctx.fail(ctx.t("member.points_unreadable"))
                 return
             points = int(text)

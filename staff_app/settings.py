@@ -162,7 +162,9 @@ def compliance(ctx: Ctx) -> ft.Control:
         )
     columns = [ctx.t("settings.col.category"), ctx.t("settings.col.earns"),
                ctx.raw("kind.discount"), ctx.raw("kind.free_item"), ctx.t("settings.col.gift_cap")]
+    needs_item = ([ft.Text(ctx.t("settings.needs_item_note"), size=16)]
+                  if current_program().compliance.award_needs_item else [])
     return ft.Column([
         ft.DataTable(columns=[ft.DataColumn(ft.Text(c, weight=ft.FontWeight.BOLD)) for c in columns], rows=rows),
-        ft.Text(ctx.t("settings.perks_note"), size=13),
+        *needs_item, ft.Text(ctx.t("settings.perks_note"), size=13),
     ])

@@ -81,7 +81,8 @@ class SyncChip(ft.Container):
 
 
 class SyncDetails(ft.Column):
-    """The manager's view: last success, last error, queue, refused entries, HQ address, device id."""
+    """The manager's view: last success, last error, queue, refused and set-aside entries, HQ address,
+    device id."""
 
     def __init__(self, ctx: Ctx, state: SyncState | None):
         super().__init__(spacing=12, expand=True, scroll=ft.ScrollMode.AUTO)
@@ -109,8 +110,10 @@ class SyncDetails(ft.Column):
                  line(last), line(queue)]
         if state.rejected:
             lines.append(line(ctx.raw("sync.rejected", count=ctx.num(state.rejected)), FAIL_COLOUR))
+        if state.set_aside:
+            lines += set_aside_lines(ctx, state)
         if state.offline:
-            lines.append(line(ctx.raw("sync.offline"), "#8a4b00"))
+            lines.append(line(ctx.raw("sync.offline"), WAIT_COLOUR))
         if not state.last_error:
             lines.append(line(ctx.raw("sync.last_error_none")))
         elif state.offline:   # the line above says it in words; the raw reason is for whoever fixes the network
@@ -122,6 +125,27 @@ class SyncDetails(ft.Column):
         lines += [line(f"{ctx.raw('sync.hq_url')}: {state.hq_url}"),
                   line(f"{ctx.raw('sync.device')}: {state.device_id or '–'}")]
         self.body.controls = lines
+
+
+def set_aside_lines(ctx: Ctx, state: SyncState) -> list[ft.Control]:
+    """How many entries from other locations could not be applied here, and the newest few: what,
+    from which device, when, why in plain words, and the reason's code for the administrator."""
+    count = state.set_aside
+    lines: list[ft.Control] = [line(ctx.raw("sync.set_aside_one") if count == 1
+                                    else ctx.raw("sync.set_aside_other", count=ctx.num(count)), WAIT_COLOUR)]
+    for entry in state.set_aside_latest:
+        lines.append(ft.Text(ctx.raw("sync.set_aside_item", what=_known(ctx, "sync.record", entry.table),
+                                     device=entry.device_id[-6:], when=ctx.when(entry.at),
+                                     why=_known(ctx, "sync.why", entry.reason.split(":")[0]), code=entry.reason),
+                             size=16, color="#222222"))
+    if count > len(state.set_aside_latest):
+        lines.append(line(ctx.raw("sync.set_aside_more", count=ctx.num(count - len(state.set_aside_latest)))))
+    return lines
+
+
+def _known(ctx: Ctx, group: str, code: str) -> str:
+    """The words for a code, or the group's general words for a code this version does not know."""
+    return i18n.catalogue(ctx.lang).get(f"{group}.{code}") or ctx.raw(f"{group}.other")
 
 
 def line(text: str, colour: str = "#222222") -> ft.Text:

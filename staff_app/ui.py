@@ -7,6 +7,7 @@ shows a traceback and a refused action changes nothing.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from typing import Any, Callable
@@ -36,6 +37,7 @@ class Ctx:
         self.undo_slot = ft.Row([], spacing=8)
         self.rebuild: Callable[[], None] = lambda: None
         self.show: Callable[[str, Any], None] = lambda screen, arg=None: None
+        self.screen = "desk"       # the screen on show, for work that finishes later
 
     # --- texts -------------------------------------------------------------------------
     def t(self, key: str, **params) -> str:
@@ -145,17 +147,18 @@ def card(*controls: ft.Control, width: float | None = None, expand: bool | int =
 
 
 def euros_to_cents(text: str) -> int | None:
-    """'49,90', '49.90', '1.234,50' or '50' to cents; None when it is not an amount."""
+    """'49,90', '49.90', '1.234,50' or '50' to cents; None when it is not an amount (the service
+    refuses one that is too large)."""
     value = (text or "").strip().replace("€", "").replace("EUR", "").strip()
     if not value:
         return None
     if "," in value or re.fullmatch(r"\d{1,3}(\.\d{3})+", value):   # German: 1.234,50 or 1.200
         value = value.replace(".", "").replace(",", ".")
     try:
-        cents = round(float(value) * 100)
+        amount = float(value)
     except ValueError:
         return None
-    return cents
+    return round(amount * 100) if math.isfinite(amount) else None      # round() raises on "inf" and "nan"
 
 
 class Choice(ft.Column):

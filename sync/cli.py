@@ -1,7 +1,9 @@
 """`loyalty hq ...`: run the HQ server and administer it; link this station to an HQ.
 
 HQ commands take `--db URL` (or LOYALTY_HQ_DB): `postgresql://...` in production, else the
-embedded SQLite default `sqlite:///$LOYALTY_HOME/hq.db`.
+embedded SQLite default `sqlite:///$LOYALTY_HOME/hq.db`. What they print for people follows
+`loyalty hq --lang` (else LOYALTY_LANG, else the station's language); HQ's refusals are said by
+their code where the catalogue has a text for it.
 """
 from __future__ import annotations
 
@@ -11,8 +13,21 @@ import os
 import sys
 from dataclasses import asdict
 
+from loyalty.errors import CommandError
+from loyalty.i18n import catalogue, labelled_lines, t
+
 DONE, REFUSED, USAGE, FAILED = 0, 1, 2, 3
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)   # HQ server processes: one per core, at most 4
+
+
+def whole(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high` in ASCII digits (`int()` also reads '²')."""
+    def parse(text: str) -> int:
+        digits = text.strip().removeprefix("-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 20 and low <= int(text) <= high):
+            raise argparse.ArgumentTypeError(f"not a whole number from {low} to {high}: {text!r}")
+        return int(text)
+    return parse
 
 
 def default_db() -> str:
@@ -35,8 +50,8 @@ def add_hq_commands(parser: argparse.ArgumentParser) -> None:
     p = command("serve", cmd_serve, "run the HQ server (OpenAPI at /docs and /openapi.json)")
     database(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8600)
-    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+    p.add_argument("--port", type=whole(1, 65535), default=8600)
+    p.add_argument("--workers", type=whole(1, 64), default=DEFAULT_WORKERS,
                    help="server processes on one database (default: one per core, at most 4)")
 
     p = command("create-location", cmd_create_location, "add a location (clinic or shop)")
@@ -94,42 +109,59 @@ def run(args) -> int:
     from loyalty.errors import Refused
     from sync.client import HqError
     from sync.hq.errors import ApiError
+    lang = args.lang
     try:
         return args.hq_func(args)
     except Refused as exc:
         print(f"loyalty hq: {exc.message('en')}", file=sys.stderr)
         return REFUSED
     except ApiError as exc:
-        print(f"loyalty hq: {exc.message}", file=sys.stderr)
+        print(f"loyalty hq: {_refusal(exc.code, exc.message, lang)}", file=sys.stderr)
         return REFUSED
     except HqError as exc:
-        print(f"loyalty hq: HQ answered {exc.status} {exc.code}: {exc.message}", file=sys.stderr)
+        if exc.status == 0:
+            text = t("cli.problem.hq_unreachable", lang, detail=exc.message)
+        elif f"cli.hq.{exc.code}" in catalogue("en"):
+            text = t(f"cli.hq.{exc.code}", lang)
+        else:
+            text = t("cli.problem.hq_answered", lang, status=exc.status, code=exc.code, message=exc.message)
+        print(f"loyalty hq: {text}", file=sys.stderr)
         return FAILED if exc.status in (0, 502, 503) else REFUSED
-    except ValueError as exc:
+    except CommandError as exc:
+        print(f"loyalty hq: {exc.text(lang)}", file=sys.stderr)
+        return USAGE if exc.usage else FAILED
+    except ValueError as exc:   # a value HQ's own code refuses (its text is English)
         print(f"loyalty hq: {exc}", file=sys.stderr)
         return USAGE
 
 
+def _refusal(code: str, message: str, lang: str) -> str:
+    """HQ's refusal by its code in the command's language; HQ's own words for a code we have no text for."""
+    return t(f"cli.hq.{code}", lang) if f"cli.hq.{code}" in catalogue("en") else message
+
+
 def _open(args) -> None:
     from sync.hq.db import open_hq
-    open_hq(args.db or default_db())
+    url = args.db or default_db()
+    try:
+        open_hq(url)
+    except ValueError:
+        raise CommandError("hq_database", usage=True, url=url) from None
 
 
 def _print(args, value) -> None:
     if getattr(args, "json", False):
         print(json.dumps(value, default=str))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            print(f"{key}: {item}")
-    else:
-        print(value)
+        return
+    for line in labelled_lines(value, args.lang, "cli.field"):
+        print(line)
 
 
 def cmd_serve(args) -> int:
     import uvicorn
     url = args.db or default_db()
     os.environ["LOYALTY_HQ_DB"] = url
-    print(f"HQ: http://{args.host}:{args.port}/  (OpenAPI: /openapi.json)", flush=True)
+    print(t("cli.hq_at", args.lang, url=f"http://{args.host}:{args.port}/"), flush=True)
     uvicorn.run("hq.main:app", host=args.host, port=args.port, workers=args.workers, log_level="warning")
     return DONE
 
@@ -159,9 +191,12 @@ def cmd_revoke_device(args) -> int:
 def cmd_publish_config(args) -> int:
     from pathlib import Path
 
+    from loyalty.program import parse_program
     from sync.hq import service
     _open(args)
-    _print(args, {"version": service.publish_config(Path(args.file).read_text(encoding="utf-8"))})
+    text = Path(args.file).read_text(encoding="utf-8")
+    parse_program(text, source=Path(args.file).name)   # its problems in the command's language first
+    _print(args, {"version": service.publish_config(text)})
     return DONE
 
 
@@ -172,10 +207,11 @@ def cmd_status(args) -> int:
     if getattr(args, "json", False):
         _print(args, asdict(state))
         return DONE
-    print(f"locations: {state.locations}  events: {state.events}  position: {state.position}  "
-          f"epoch: {state.epoch}  program version: {state.config_version}")
+    print(t("cli.hq.status", args.lang, locations=state.locations, events=state.events, position=state.position,
+            epoch=state.epoch, version=state.config_version))
     for d in state.devices:
-        print(f"  {d.device_id}  {d.location:<20} {d.name:<16} {d.status:<8} events {d.events}")
+        print(t("cli.hq.device", args.lang, device_id=d.device_id, location=d.location, name=d.name,
+                status=d.status, events=d.events))
     return DONE
 
 
@@ -237,7 +273,7 @@ def _station():
     config = load_config()
     open_database(config.db_path)
     if not is_initialised():
-        raise ValueError(f"no station at {config.db_path}: run `loyalty init` first")
+        raise CommandError("no_station", path=config.db_path)
     return config
 
 
@@ -250,7 +286,8 @@ def cmd_join(args) -> int:
         raise ValueError("give the enrolment code, or the console's join text (loyalty-join:...)")
     _station()
     location = enrol_station(HqClient(url), code, args.name)
-    _print(args, {"joined": url, "location": location})
+    _print(args, {"joined": url, "location": location,
+                  "sync": "background sync is on: a running station starts within seconds, else at `loyalty run`"})
     return DONE
 
 
@@ -259,6 +296,6 @@ def cmd_sync(args) -> int:
     config = _station()
     client = client_for_station(config.hq.get("url"))
     if client is None:
-        raise ValueError("this station is not linked to an HQ: run `loyalty hq join URL CODE`")
+        raise CommandError("not_linked", usage=True)
     _print(args, asdict(sync_round(client)))
     return DONE

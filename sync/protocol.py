@@ -17,13 +17,19 @@ MAX_PAGE = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_PAYLOAD_KEYS = 64
 MAX_REFUSED = 20   # refused records a station report lists (the newest); the count covers all
+MAX_BIGINT = 2 ** 63 - 1      # PostgreSQL's bigint and SQLite's INTEGER: one more and the database raises
+MAX_INT = 2 ** 31 - 1         # PostgreSQL's integer, the column of counts in a station report
+SECONDS = dict(ge=0, le=1e11, allow_inf_nan=False)   # a moment as seconds since 1970, before the year 5000
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]   # PostgreSQL text cannot hold NUL
 Scalar = str | int | float | bool | None
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 STORED = (ACCEPTED, DUPLICATE)
+CLOCK_AHEAD = "clock_ahead"     # the one rejection a station answers by sending the event again, newly stamped
+HQ_DEVICE = "hq"                # the device id on records HQ writes itself; no station may enrol under it
 
 
 class Strict(BaseModel):
@@ -34,11 +40,11 @@ class Event(Strict):
     """One local write: `payload` is the whole row (field name -> stored value)."""
     id: Ident
     device_id: Ident
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_BIGINT)
     table: Name
-    record_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    record_id: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
     op: Literal["upsert", "erase"]
-    hlc: int = Field(ge=0, lt=2 ** 63)
+    hlc: int = Field(ge=0, le=MAX_BIGINT)
     fields: list[Name] | None = Field(default=None, max_length=MAX_PAYLOAD_KEYS)
     payload: dict[Name, Annotated[Scalar, Field(union_mode="left_to_right")]] = Field(max_length=MAX_PAYLOAD_KEYS)
 
@@ -70,7 +76,7 @@ class RefusedRecord(Strict):
     table: Annotated[str, StringConstraints(max_length=40)]
     record_id: Annotated[str, StringConstraints(max_length=64)]
     reason: Annotated[str, StringConstraints(max_length=200)]
-    at: float
+    at: float = Field(**SECONDS)
 
 
 class StationReport(Strict):
@@ -80,20 +86,21 @@ class StationReport(Strict):
     leaves it out after HQ refuses it once (`sync.station`).
     """
     software: Annotated[str, StringConstraints(max_length=40)]
-    program_version: int = Field(ge=0)           # the HQ program version it took last (0: none yet)
+    program_version: int = Field(ge=0, le=MAX_INT)   # the HQ program version it took last (0: none yet)
     program_digest: Annotated[str, StringConstraints(max_length=64)]   # SHA-256 of the program it runs
     program_problem: Annotated[str, StringConstraints(max_length=500)] | None = None   # a version it refused
-    queue_length: int = Field(ge=0)              # writes waiting to be sent when the round began
-    rejected: int = Field(ge=0)                  # writes HQ refused, kept at the station
+    queue_length: int = Field(ge=0, le=MAX_INT)  # writes waiting to be sent when the round began
+    rejected: int = Field(ge=0, le=MAX_INT)      # writes HQ refused, kept at the station
+    set_aside: int = Field(default=0, ge=0, le=MAX_INT)   # pulled records the station could not apply
     refused: list[RefusedRecord] = Field(default_factory=list, max_length=MAX_REFUSED)
-    station_time: float                          # the station's clock (seconds since 1970) as it sent this
+    station_time: float = Field(**SECONDS)       # the station's clock (seconds since 1970) as it sent this
 
 
 class PullRequest(Strict):
     protocol: Literal[1] = PROTOCOL
     cursor: Annotated[str, StringConstraints(max_length=100)] = ""
     limit: int = Field(default=500, ge=1, le=MAX_PAGE)
-    config_version: int = Field(default=0, ge=0)
+    config_version: int = Field(default=0, ge=0, le=MAX_BIGINT)
     report: StationReport | None = None
 
 
@@ -114,7 +121,7 @@ class PullResponse(Strict):
 class EnrolRequest(Strict):
     code: Annotated[str, StringConstraints(min_length=8, max_length=64)]
     device_id: Ident
-    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    name: Annotated[Text, StringConstraints(max_length=100)] = ""
 
 
 class EnrolResponse(Strict):
@@ -137,10 +144,13 @@ def make_cursor(epoch: str, position: int) -> str:
 
 
 def parse_cursor(cursor: str) -> tuple[str | None, int]:
-    """(epoch, position); an empty or unreadable cursor starts from the beginning."""
-    epoch, _, position = cursor.rpartition(":")
-    if not epoch or not position.isdigit():
+    """(epoch, position); an empty cursor starts from the beginning. Raises ValueError for a cursor
+    HQ never handed out (only ASCII digits, at most MAX_BIGINT: `int()` reads '²' and '٣' too)."""
+    if not cursor:
         return None, 0
+    epoch, _, position = cursor.rpartition(":")
+    if not epoch or not (position.isascii() and position.isdigit()) or int(position) > MAX_BIGINT:
+        raise ValueError(f"not a cursor: {cursor!r}")
     return epoch, int(position)
 
 

@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import secrets
 
+from loyalty.tokens import same_text
+
 WINDOW_SECONDS = 300
 HEADERS = ("X-Device", "X-Timestamp", "X-Nonce", "X-Signature")
 
@@ -29,7 +31,7 @@ def sign(device_id: str, secret: str, method: str, path: str, body: bytes, now: 
 
 
 def verify(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes, sig: str) -> bool:
-    return hmac.compare_digest(signature(secret, method, path, timestamp, nonce, body), sig)
+    return same_text(sig, signature(secret, method, path, timestamp, nonce, body))
 
 
 def fresh(timestamp: str, now: float) -> bool:

@@ -65,20 +65,40 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
 
 
 @contextmanager
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
+def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """A headless Debian Chromium: launched from the given Playwright (the test session's one, see
+    `playwright` in conftest.py) or from one of its own; `env` gives it its own HOME, for example."""
+    if playwright is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as own, chromium(own, args, env) as browser:
             yield browser
-        finally:
-            browser.close()
+        return
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args], env=env)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
     """A new page with the Flet app loaded and its accessibility tree on."""
-    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's)
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.goto(url)
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.locator("flt-semantics-placeholder").dispatch_event("click")
     return page
+
+
+def settled_screenshot(page, path) -> None:
+    """A screenshot once the canvas has caught up with the accessibility tree a test just read: on a
+    busy machine Flutter's picture lags it by several frames, so wait until two pictures a frame
+    apart are the same."""
+    last = None
+    for _attempt in range(40):
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        picture = page.screenshot()
+        if picture == last:
+            break
+        last = picture
+    Path(path).write_bytes(picture)

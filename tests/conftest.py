@@ -63,8 +63,26 @@ def artefacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run: Playwright's sync API allows one instance per thread."""
-    from tests.browser import chromium
-    with chromium() as instance:
+def playwright():
+    """One Playwright for the run: its sync API allows one per thread, and every browser of the
+    run is launched from it (the shared `browser`, and each tablet's own in tests/lan.py)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """One headless Chromium for the whole run, trusting nothing but the public roots."""
+    from tests.browser import chromium
+    with chromium(playwright) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def lan_address() -> str:
+    """This machine's own non-loopback address (the default route's); a virtual network card for
+    the run when it has none."""
+    from tests.lan import machine_address
+    with machine_address() as address:
+        yield address

@@ -25,6 +25,7 @@ class CheckInResult:
     bonus_points: int = 0
     card_completed: bool = False
     refusal: str | None = None       # cooldown | daily_limit when status is ALREADY
+    first_visit: bool = False        # no visit before today: "Welcome", not "Welcome back"
 
 
 def find_card(card_code: str) -> tuple[Card | None, str | None]:
@@ -56,8 +57,9 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
         before = build_status(program, member, summary)
         refusal = visit_refusal(summary.last_visit, summary.visits_today, now, program.cooldown_hours,
                                 program.daily_limit)
+        first_visit = summary.first_visit is None or summary.first_visit >= day_start
         if refusal:
-            return CheckInResult(status=ALREADY, member=before, refusal=refusal)
+            return CheckInResult(status=ALREADY, member=before, refusal=refusal, first_visit=first_visit)
         add_entry(member_id, ledger.VISIT, actor, stamps=1, reason="check-in", config_version=version)
         bonus = 0
         if program.birthday_bonus and birthday_bonus_due(now, program.timezone, member.birthday_day,
@@ -72,7 +74,7 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
                                                       stamps=summary.stamps + 1),
                              flagged=before.flagged or busy)
     result = CheckInResult(status=CHECKED_IN, member=after, stamps_added=1, bonus_points=bonus,
-                           card_completed=after.full_cards > before.full_cards)
+                           card_completed=after.full_cards > before.full_cards, first_visit=first_visit)
     events.publish(events.Event("checked_in", {"member_id": member_id, "first_name": after.first_name,
                                                "last_name": after.last_name, "rewards_ready": after.rewards_ready,
                                                "device_id": actor.device_id}))

@@ -1,6 +1,6 @@
 """The manager's figures and lists: counted from the day rollups, turned into KPIs by loyalty.tally.
 
-The dashboard reads the rollups of migration 0011, which triggers keep as entries arrive:
+The dashboard reads the rollups of migration 0015, which triggers keep as entries arrive:
 location_day (a home's sums per local day), member_day (a member's days, for the sets of who
 visited) and member_rollup (a member's number, home, and days of joining, first and last visit).
 loyalty.tally counts the figures from them, the same code HQ's overview runs on HQ's rollups, so
@@ -360,17 +360,20 @@ def to_csv(rows: list[ListRow], lang: str = "de") -> str:
 
 
 def _cell(row: ListRow, column: str, lang: str, program) -> str:
+    """Numbers as numbers; every text, whatever column it comes from, defused (OWASP CSV injection):
+    an item code synced from another station or a catalogue name can start with '=' as well as a name."""
     value = getattr(row, column)
     if value is None:
         return ""
-    if column == "when":
-        return value.isoformat()
-    if column == "item_code":
-        item = program.catalogue.get(value)
-        return item.name.get(lang, value) if item else value
-    if column == "segment":
-        return t(f"insights.segment.{value}.name", lang)
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    if column == "when":
+        text = value.isoformat()
+    elif column == "item_code":
+        item = program.catalogue.get(value)
+        text = item.name.get(lang, value) if item else value
+    elif column == "segment":
+        text = t(f"insights.segment.{value}.name", lang)
+    else:
+        text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text

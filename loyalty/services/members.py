@@ -1,24 +1,31 @@
 """Members: enrolment, status, search, GDPR export and erasure."""
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import peewee as pw
 
 from loyalty import clock, ledger
-from loyalty.contacts import fold, normalise_email, normalise_phone
+from loyalty.contacts import clean_name, fold, normalise_email, normalise_phone
 from loyalty.errors import Refused
 from loyalty.member_search import best_hits
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
-from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, personal, queries, write
+from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, checkpoint, personal, queries, write
 from loyalty.store.outbox import new_id, record
-from loyalty.store.registry import EXPORTED, MEMBER_FIELDS  # noqa: F401  (EXPORTED: the export's sections, for views)
+from loyalty.store.registry import (  # noqa: F401  (EXPORTED: the export's sections, for views)
+    CENTS,
+    EXPORTED,
+    MEMBER_FIELDS,
+    POINTS,
+)
 from loyalty.store.settings import HOME_LOCATION, get_setting
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
 
 CONSENT_PURPOSES = ("program", "marketing", "care")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class MemberStatus:
     rewards_ready: list[str]
     next_visit_due: datetime | None   # the earliest recall; views never name the treatment
     plan: str | None
+    perks: list[str]                  # reward codes the tier and the plan come with, for staff to honour
     flagged: bool
     erased: bool
     locale: str
@@ -65,9 +73,9 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
            last_name: str | None = None, consent_program: bool = False, consent_marketing: bool = False,
            consent_care: bool = False, age_confirmed: bool = False, birthday_day: int | None = None,
            birthday_month: int | None = None, referrer_token: str | None = None, locale: str = "de",
-           source: str = "kiosk") -> EnrollResult:
+           source: str = "kiosk", signup_bonus: bool = True) -> EnrollResult:
     program = current_program()
-    first_name = (first_name or "").strip()
+    first_name, last_name = clean_name(first_name), clean_name(last_name) or None
     if not first_name:
         raise Refused("first_name_required")
     if len(first_name) > 60 or (last_name and len(last_name) > 60):
@@ -86,12 +94,12 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
         raise Refused("invalid_birthday")
     now = clock.now()
     with write():
-        existing = _find_by_contact(email, phone)
+        existing = find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
         referrer = _referrer(referrer_token) if referrer_token else None
         member = record(Member(
-            id=new_id(), first_name=first_name, last_name=(last_name or "").strip() or None,
+            id=new_id(), first_name=first_name, last_name=last_name,
             name_key=fold(f"{first_name} {last_name or ''}"), last_key=fold(last_name) if last_name else None,
             email=email, phone=phone, phone_key=phone[1:] if phone else None,
             birthday_day=birthday_day, birthday_month=birthday_month,
@@ -104,7 +112,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
                                     device_id=actor.device_id, staff_id=actor.staff_id, source=source))
         token = issue_card(member.id)
         bonus = 0
-        if program.signup_bonus:
+        if program.signup_bonus and signup_bonus:
             bonus += program.signup_bonus
             add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
         if referrer and program.referral_bonus:
@@ -121,6 +129,8 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
 
 
 def _valid_birthday(day: int, month: int) -> bool:
+    if not (isinstance(day, int) and isinstance(month, int) and 1 <= day <= 31 and 1 <= month <= 12):
+        return False      # datetime() raises OverflowError, not ValueError, for a day of 10^20
     try:
         datetime(2000, month, day)   # a leap year, so 29 February is allowed
         return True
@@ -128,7 +138,7 @@ def _valid_birthday(day: int, month: int) -> bool:
         return False
 
 
-def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
+def find_by_contact(email: str | None, phone: str | None) -> Member | None:
     query = Member.select().where(Member.erased_at.is_null())
     if email and phone:
         query = query.where((Member.email == email) | (Member.phone == phone))
@@ -161,6 +171,10 @@ def add_entry(member_id: str, kind: str, actor: Actor, *, points: int = 0, stamp
               ref: str | None = None, reason: str = "", entry_id: str | None = None,
               at: datetime | None = None, config_version: int | None = None) -> LedgerEntry:
     from loyalty.services.context import program_version
+    if not (POINTS[0] <= points <= POINTS[1] and POINTS[0] <= stamps <= POINTS[1]):
+        raise Refused("points_too_many", limit=POINTS[1])
+    if not CENTS[0] <= amount_cents <= CENTS[1]:
+        raise Refused("amount_too_large", limit_cents=CENTS[1])
     return record(LedgerEntry(
         id=entry_id or new_id(), member=member_id, kind=kind, points=points, stamps=stamps,
         amount_cents=amount_cents, item_code=item_code, reward_code=reward_code, ref=ref,
@@ -207,6 +221,7 @@ class LedgerSummary:
     visits_today: int
     entries_today: int
     last_birthday_bonus: datetime | None
+    first_visit: datetime | None
 
 
 def ledger_summary(member_id: str, now: datetime, day_start: datetime) -> LedgerSummary:
@@ -239,8 +254,15 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
         next_tier_name=upcoming.name if upcoming else None,
         points_to_next_tier=(upcoming.threshold - earned) if upcoming else None,
         rewards_ready=ready, next_visit_due=member.x_due, plan=member.x_plan,
+        perks=perks_of(program, tier, member.x_plan),
         flagged=bool(member.x_flags) if flagged is None else flagged,
         erased=member.erased_at is not None, locale=member.locale)
+
+
+def perks_of(program, tier, plan_code: str | None) -> list[str]:
+    """The tier's perks, then the plan's, each once (a program that no longer has the plan: none)."""
+    plan = program.plans.get(plan_code) if plan_code else None
+    return list(dict.fromkeys([*tier.perks, *(plan.perks if plan else ())]))
 
 
 def member_status(member_id: str) -> MemberStatus:
@@ -296,8 +318,13 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
         if "phone" in fields:
             fields["phone"] = normalise_phone(fields["phone"]) if fields["phone"] else None
             member.phone_key = fields["phone"][1:] if fields["phone"] else None
-        if "first_name" in fields and not (fields["first_name"] or "").strip():
+        for key in ("first_name", "last_name"):
+            if key in fields:
+                fields[key] = clean_name(fields[key]) or None
+        if "first_name" in fields and not fields["first_name"]:
             raise Refused("first_name_required")
+        if any(len(fields.get(key) or "") > 60 for key in ("first_name", "last_name")):
+            raise Refused("name_too_long")
         if "birthday_day" in fields or "birthday_month" in fields:
             day, month = (
                 fields.get("birthday_day", member.birthday_day),
@@ -333,6 +360,9 @@ def export_member(member_id: str, actor: Actor) -> dict:
 def erase_member(member_id: str, actor: Actor) -> None:
     """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id.
 
+    Committed, the WAL is checkpointed and emptied, so the erased values are gone from the files
+    on disk too (deleted content is zeroed: `secure_delete`), not only from the tables.
+
     What goes and what stays is each record type's rule in `loyalty.store.registry`. One event
     travels: the member's erasure, which HQ and every other station apply to their own copies
     (`forget_member`), so nothing of the person is left anywhere after sync; the cards are
@@ -353,6 +383,8 @@ def erase_member(member_id: str, actor: Actor) -> None:
             record(card, insert=False)
         forget_member(member_id)
         audit(actor, "erase", member_id)
+    if not checkpoint():
+        log.warning("erasure of %s: a reader kept the WAL from being emptied; SQLite reuses it later", member_id)
 
 
 def forget_member(member_id: str) -> None:

@@ -33,13 +33,16 @@ from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
 from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
 from loyalty.templates import render, template_for
+from loyalty.tokens import same_text
+from loyalty.visits import birthday_bonus_due
 
 log = logging.getLogger(__name__)
 
 # Which consent each trigger needs. Care (aftercare, recalls) and marketing are kept apart;
-# the welcome carries the card the member just asked for, under the program consent.
+# the welcome carries the card the member just asked for, and the warning that points expire is
+# part of the program they agreed to: both under the program consent.
 PURPOSE = {"welcome": "program", "recall": "care", "aftercare": "care", "birthday": "marketing",
-           "expiry": "marketing", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
+           "expiry": "program", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
 TRIGGERS = tuple(PURPOSE)
 RETURN_WINDOW = timedelta(days=30)      # a visit this soon after a message counts as a return from it
 LEASE = timedelta(minutes=5)            # longer than any channel timeout: `sending` older than this crashed
@@ -85,6 +88,14 @@ class MessageOutboxState:
     skipped: int
     last_sent_at: datetime | None
     next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WelcomeDelivery:
+    """Where and when a new member's card goes out: the screen that enrols tells them honestly."""
+    channel: str                  # "email" or "sms"
+    to: str                       # the address or number; a public screen masks it
+    not_before: datetime | None   # the quiet hours hold it until then; None: within a minute or so
 
 
 @dataclass(frozen=True)
@@ -176,16 +187,27 @@ def _welcome(now, program, policy):
 
 
 def _birthday(now, program, policy):
+    """Wishes on the birthday; the gift of points is promised only when a visit will give it
+    (loyalty.visits.birthday_bonus_due on the day: not for a birthday entered in the last 30 days,
+    once a year), so the message never promises what the check-in then refuses."""
     today = _local_day(now, policy.timezone)
     months = {today.month, (today + timedelta(days=1)).month}
-    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month).where(
+    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month, Member.birthday_set_at).where(
         Member.birthday_month.in_(list(months)) & Member.birthday_day.is_null(False))
-    for member_id, day, month in query.tuples():
+    rows = list(query.tuples())
+    last_bonus = dict(LedgerEntry.select(LedgerEntry.member, pw.fn.MAX(LedgerEntry.created_at))
+                      .where(LedgerEntry.member.in_([r[0] for r in rows]) & (LedgerEntry.kind == ledger.BIRTHDAY))
+                      .group_by(LedgerEntry.member).tuples()) if rows else {}
+    for member_id, day, month, set_at in rows:
         for year in {today.year, (today + timedelta(days=1)).year}:
             birthday = recall.birthday_on(year, day, month)
             if 0 <= (birthday - today).days <= 1:
-                yield {"member": member_id, "key": f"birthday:{member_id}:{year}",
-                       "due_at": recall.local_at(birthday, policy.send_time, policy.timezone),
+                due = recall.local_at(birthday, policy.send_time, policy.timezone)
+                gift = bool(program.birthday_bonus) and birthday_bonus_due(
+                    due, policy.timezone, day, month, as_utc(set_at), as_utc(last_bonus.get(member_id)))
+                yield {"member": member_id, "key": f"birthday:{member_id}:{year}", "due_at": due,
+                       "step": "gift" if gift else None,
+                       "params": {"points": program.birthday_bonus} if gift else {},
                        "expires_at": recall.local_at(birthday + timedelta(days=1), datetime.min.time(),
                                                      policy.timezone)}
 
@@ -327,6 +349,24 @@ def _aftercare(now, program, policy):
 
 def _send_time_today(now: datetime, policy: recall.MessagePolicy) -> datetime:
     return recall.local_at(_local_day(now, policy.timezone), policy.send_time, policy.timezone)
+
+
+def welcome_delivery(member_id: str, channels: tuple[str, ...], now: datetime | None = None) -> WelcomeDelivery | None:
+    """How the welcome with the card will reach this member, as `_send_one` will pick it, or None
+    when no configured channel reaches them. The scheduler plans it within a pass (a minute)."""
+    now = now or clock.now()
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None or member.erased_at is not None:
+        return None
+    if member.email and "email" in channels:
+        channel, to = "email", member.email
+    elif member.phone and "sms" in channels:
+        channel, to = "sms", member.phone
+    else:
+        return None
+    program = current_program()
+    policy = recall.message_policy(program.messages, program.timezone)
+    return WelcomeDelivery(channel, to, recall.quiet_until(now, policy) if recall.is_quiet(now, policy) else None)
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -503,7 +543,7 @@ def check_unsubscribe(token: str) -> UnsubscribeResult | None:
     if len(parts) != 3 or parts[1] not in ("care", "marketing"):
         return None
     member_id, purpose, signature = parts
-    if not any(hmac.compare_digest(signature, _signature(member_id, purpose, key)) for key in card_keys()):
+    if not any(same_text(signature, _signature(member_id, purpose, key)) for key in card_keys()):
         return None
     member = Member.get_or_none(Member.id == member_id)
     if member is None or member.erased_at is not None:

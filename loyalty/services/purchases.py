@@ -29,16 +29,25 @@ class PointsResult:
 
 def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code: str | None = None,
                    category: str = "retail") -> PointsResult:
-    """Points for a purchase at the member's tier multiplier; refused where the profile forbids earning."""
+    """Points for a purchase at the member's tier multiplier; refused where the profile forbids earning.
+
+    Under a profile whose awards need an item (de-clinic) the amount alone earns nothing: the desk
+    names what was bought, so a physician's fee is never counted as retail.
+    """
     require_staff(actor)
     program = current_program()
-    if not isinstance(amount_cents, int) or amount_cents <= 0 or amount_cents > MAX_PURCHASE_CENTS:
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise Refused("amount_invalid")
+    if amount_cents > MAX_PURCHASE_CENTS:
+        raise Refused("amount_too_large", limit_cents=MAX_PURCHASE_CENTS)
     if item_code is not None:
         item = program.catalogue.get(item_code)
         if item is None:
             raise Refused("item_unknown", item=item_code)
         category = item.category
+    elif program.compliance.award_needs_item:
+        raise Refused("award_needs_item", profile=program.compliance.code,
+                      items=[program.catalogue[code].name for code in earning_items()])
     if not program.compliance.earns_points(category):
         raise Refused("no_points_for_category", category=category, profile=program.compliance.code)
     with write():

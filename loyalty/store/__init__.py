@@ -1,6 +1,15 @@
 """Peewee models and database setup: the only layer that speaks SQL."""
 from loyalty.store import personal, queries, registry
-from loyalty.store.db import close_database, db, open_database, refill_summaries, rezone, rollup_zone, write
+from loyalty.store.db import (
+    checkpoint,
+    close_database,
+    db,
+    open_database,
+    refill_summaries,
+    rezone,
+    rollup_zone,
+    write,
+)
 from loyalty.store.models import (
     ALL_MODELS,
     AuditLog,
@@ -14,16 +23,20 @@ from loyalty.store.models import (
     Member,
     Membership,
     Outbox,
+    PairedDevice,
+    PairingOffer,
     ProgramVersion,
     RowClock,
+    SetAside,
     Setting,
     Staff,
     Treatment,
 )
 
 __all__ = [
-    "db", "open_database", "close_database", "refill_summaries", "rezone", "rollup_zone", "write", "personal",
-    "queries", "registry",
+    "checkpoint", "db", "open_database", "close_database", "refill_summaries", "rezone", "rollup_zone", "write",
+    "personal", "queries", "registry",
     "ALL_MODELS", "AuditLog", "BenefitUse", "Card", "ConsentEvent", "Feedback", "Flag", "FollowUp", "LedgerEntry",
-    "Member", "Membership", "Outbox", "ProgramVersion", "RowClock", "Setting", "Staff", "Treatment",
+    "Member", "Membership", "Outbox", "PairedDevice", "PairingOffer", "ProgramVersion", "RowClock", "SetAside",
+    "Setting", "Staff", "Treatment",
 ]

@@ -12,9 +12,10 @@ import peewee as pw
 
 from loyalty import tally
 from loyalty.contacts import fold
+from loyalty.private_files import private_database, private_dir
 
 db = pw.SqliteDatabase(None)
-ZONE_SETTING = "rollups.timezone"        # the time zone of the day rollups (migration 0011)
+ZONE_SETTING = "rollups.timezone"        # the time zone of the day rollups (migration 0015)
 DEFAULT_ZONE = "Europe/Berlin"
 _zone = [DEFAULT_ZONE]
 
@@ -27,7 +28,7 @@ def _sql_fold(text: str | None) -> str | None:
 
 @db.func("local_day", 1)
 def _sql_local_day(stamp: str | None) -> int | None:
-    """A stored UTC time's calendar day in the rollups' time zone, as a date ordinal (migration 0011)."""
+    """A stored UTC time's calendar day in the rollups' time zone, as a date ordinal (migration 0015)."""
     return None if stamp is None else _local_day(stamp[:16], _zone[0])
 
 
@@ -40,7 +41,7 @@ def _local_day(minute: str, zone: str) -> int:
 
 @db.func("set_with", 2)
 def _sql_set_with(blob: bytes | None, n: int) -> bytes:
-    """A day's member set (loyalty.tally.pack) with member n in it (migration 0011)."""
+    """A day's member set (loyalty.tally.pack) with member n in it (migration 0015)."""
     return tally.with_member(blob, n)
 
 
@@ -51,7 +52,7 @@ def _sql_set_without(blob: bytes | None, n: int) -> bytes | None:
 
 @db.aggregate("member_set")
 class _MemberSet:
-    """The members of a group as one packed set, NULLs left out (the refill of migration 0011)."""
+    """The members of a group as one packed set, NULLs left out (the refill of migration 0015)."""
 
     def __init__(self):
         self.members: list[int] = []
@@ -73,6 +74,8 @@ PRAGMAS = {
     "synchronous": "full",   # an acknowledged stamp survives a power cut (WAL + NORMAL may not)
     "busy_timeout": 10000,   # a writer waits for the sync thread's page (well under a second) instead of failing
     "cache_size": -32000,
+    "secure_delete": 1,      # deleted and overwritten values are zeroed on disk (an erasure must not stay in free
+                             # pages); Debian compiles SQLite with it on, stock SQLite does not
 }
 
 
@@ -95,8 +98,10 @@ def write():
 
 
 def open_database(path: str | Path) -> pw.SqliteDatabase:
+    """The station's database, private to its owner (it holds members, PIN hashes and the keys)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    private_database(path)
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
@@ -190,7 +195,7 @@ def _statements(sql: str) -> list[str]:
 
 
 def refill_summaries(database: pw.SqliteDatabase) -> None:
-    """Recompute member_summary (migration 0007) and the day rollups (0011) from the ledger, for a
+    """Recompute member_summary (migration 0007) and the day rollups (0015) from the ledger, for a
     bulk load that ran with their triggers dropped; the caller holds the transaction."""
     database.execute_sql('DELETE FROM "member_summary"')
     database.execute_sql('INSERT INTO "member_summary" SELECT * FROM "member_summary_fresh"')
@@ -211,6 +216,16 @@ def refill_rollups(database: pw.SqliteDatabase) -> None:
         database.execute_sql(statement)
     for _, sql in triggers:
         database.execute_sql(sql)
+
+
+def checkpoint() -> bool:
+    """Copy the WAL into the database file and empty it; True when no reader kept it from finishing.
+
+    After an erasure: the WAL still holds earlier versions of the erased rows (the name, the
+    e-mail) until it is reused, and it stays on disk while any connection is open.
+    """
+    busy, _, _ = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def close_database() -> None:

@@ -240,6 +240,22 @@ class RecallOverride(Base):
     set_by = pw.TextField(null=True)
 
 
+class SetAside(Base):
+    """A pulled event this station could not apply (a record no column holds, a clock far ahead).
+
+    Kept whole for whoever investigates, counted in the staff app's sync details; the pull moves
+    on, and a later event for the same record still applies.
+    """
+    event_id = pw.TextField(primary_key=True)
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    device_id = pw.TextField()                     # the device that wrote it, as HQ relayed it
+    member = pw.TextField(null=True, index=True)   # whose record it is, so an erasure takes it too
+    reason = pw.TextField()                        # a stable code, as HQ's receipts use: out_of_range:points
+    event = pw.TextField()                         # the event as pulled (JSON)
+    at = UtcDateTimeField(index=True)
+
+
 class RowClock(Base):
     """Per-field clocks of a mutable synced row: {field: [hlc, device, event]}, for last-writer-wins."""
     tbl = pw.TextField()
@@ -250,6 +266,30 @@ class RowClock(Base):
         primary_key = pw.CompositeKey("tbl", "record_id")
 
 
+class PairedDevice(Base):
+    """A tablet paired with this station: kiosk or desk. Only the hash of its secret is kept."""
+    id = pw.TextField(primary_key=True)
+    name = pw.TextField()
+    role = pw.TextField()                  # kiosk | desk
+    secret_hash = pw.TextField()
+    paired_at = UtcDateTimeField()
+    paired_by = pw.TextField(null=True)    # staff id of the manager who offered the pairing
+    last_seen_at = UtcDateTimeField(null=True)
+    revoked_at = UtcDateTimeField(null=True)
+    revoked_by = pw.TextField(null=True)
+
+
+class PairingOffer(Base):
+    """A one-time pairing code (hashed) with the role and name the device will get."""
+    code_hash = pw.TextField(primary_key=True)
+    role = pw.TextField()
+    name = pw.TextField()
+    created_at = UtcDateTimeField()
+    created_by = pw.TextField(null=True)
+    expires_at = UtcDateTimeField()
+    device = pw.TextField(null=True)       # the paired device it became, once used
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
               Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride,
-              RowClock]
+              SetAside, RowClock, PairedDevice, PairingOffer]

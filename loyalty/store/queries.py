@@ -31,10 +31,12 @@ def card(card_id: str) -> Card | None:
 
 
 def member_with_extras(member_id: str, recall_since: datetime) -> Member | None:
-    """The member row with x_due (earliest recall since), x_plan (active plan) and x_flags (open flags)."""
+    """The member row with x_due (earliest recall since, of treatments not had again later: a
+    treatment repeated replaces its recall), x_plan (active plan) and x_flags (open flags)."""
     sql = ('SELECT m.*, '
-           '(SELECT MIN(t."recall_due") FROM "treatment" t WHERE t."member_id" = m."id" AND t."recall_due" >= ?) '
-           'AS x_due, '
+           '(SELECT MIN(t."recall_due") FROM "treatment" t WHERE t."member_id" = m."id" AND t."recall_due" >= ? '
+           ' AND NOT EXISTS (SELECT 1 FROM "treatment" a WHERE a."member_id" = t."member_id" '
+           '  AND a."item_code" = t."item_code" AND a."performed_at" > t."performed_at")) AS x_due, '
            '(SELECT s."plan_code" FROM "membership" s WHERE s."member_id" = m."id" AND s."status" = \'active\' '
            'ORDER BY s."started_at" DESC LIMIT 1) AS x_plan, '
            '(SELECT COUNT(*) FROM "flag" f WHERE f."member_id" = m."id" AND f."resolved_at" IS NULL) AS x_flags '
@@ -47,19 +49,21 @@ def member_with_extras(member_id: str, recall_since: datetime) -> Member | None:
 
 def ledger_summary(member_id: str, tier_kinds: tuple[str, ...], tier_since: datetime, day_start: datetime,
                    visit: str, birthday: str) -> tuple:
-    """points, stamps, tier points, last visit, visits today, entries today, last birthday bonus."""
+    """points, stamps, tier points, last visit, visits today, entries today, last birthday bonus, first visit."""
     kinds = ", ".join("?" for _ in tier_kinds)
     sql = ('SELECT COALESCE(SUM("points"), 0), COALESCE(SUM("stamps"), 0), '
            f'COALESCE(SUM(CASE WHEN "kind" IN ({kinds}) AND "created_at" >= ? THEN "points" ELSE 0 END), 0), '
            'MAX(CASE WHEN "kind" = ? THEN "created_at" END), '
            'COALESCE(SUM(CASE WHEN "kind" = ? AND "created_at" >= ? THEN 1 ELSE 0 END), 0), '
            'COALESCE(SUM(CASE WHEN "created_at" >= ? THEN 1 ELSE 0 END), 0), '
-           'MAX(CASE WHEN "kind" = ? THEN "created_at" END) '
+           'MAX(CASE WHEN "kind" = ? THEN "created_at" END), '
+           'MIN(CASE WHEN "kind" = ? THEN "created_at" END) '
            'FROM "ledger_entry" WHERE "member_id" = ?')
     today = _stamp(day_start)
-    row = db.execute_sql(sql, (*tier_kinds, _stamp(tier_since), visit, visit, today, today, birthday,
+    row = db.execute_sql(sql, (*tier_kinds, _stamp(tier_since), visit, visit, today, today, birthday, visit,
                                member_id)).fetchone()
-    return int(row[0]), int(row[1]), int(row[2]), as_utc(row[3]), int(row[4]), int(row[5]), as_utc(row[6])
+    return (int(row[0]), int(row[1]), int(row[2]), as_utc(row[3]), int(row[4]), int(row[5]), as_utc(row[6]),
+            as_utc(row[7]))
 
 
 class SearchRow(NamedTuple):

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+from pathlib import Path
 
 import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase
+
+from loyalty.private_files import private_database, private_dir
 
 hq_db = pw.DatabaseProxy()
 
@@ -23,7 +26,10 @@ def database_for(url: str) -> pw.Database:
         return PooledPostgresqlDatabase(url.replace("postgres://", "postgresql://", 1),
                                         max_connections=32, stale_timeout=300, timeout=10)
     if url.startswith("sqlite:///"):
-        return pw.SqliteDatabase(url[len("sqlite:///"):], check_same_thread=False,
+        path = Path(url[len("sqlite:///"):])
+        private_dir(path.parent)
+        private_database(path)       # device keys and members' data: owner only
+        return pw.SqliteDatabase(str(path), check_same_thread=False,
                                  pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10000,
                                           "foreign_keys": 1})
     raise ValueError(f"HQ database must be postgresql://... or sqlite:///..., not {url!r}")
@@ -55,6 +61,12 @@ def lock_records(keys: set[tuple[str, str]]) -> None:
     hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s::int, h) FROM (SELECT DISTINCT hashtext(k) AS h "
                       "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered",
                       (RECORD_LOCKS, [f"{table}/{record_id}" for table, record_id in keys]))
+
+
+def lock_exclusive(key: int) -> None:
+    """Hold a lock named by `key` until the transaction ends; SQLite's writer lock already is one."""
+    if is_postgres():
+        hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 class HqModel(pw.Model):
@@ -231,6 +243,7 @@ class StationReport(HqModel):
     program_problem = pw.TextField(null=True)
     queue_length = pw.IntegerField()
     rejected = pw.IntegerField()
+    set_aside = pw.IntegerField(default=0)      # pulled records the station could not apply
     refused = pw.TextField(default="[]")        # the newest refused records: table, id, reason, when
 
     class Meta:
@@ -402,7 +415,7 @@ def _schema_lock():
     """Two server processes starting together must not race on CREATE TABLE."""
     if is_postgres():
         with hq_db.atomic():
-            hq_db.execute_sql("SELECT pg_advisory_xact_lock(4711)")
+            lock_exclusive(4711)
             yield
     else:
         yield

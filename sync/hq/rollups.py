@@ -3,7 +3,7 @@
 Per member (`hq_member_rollup`: number, home, erased), per location and local day
 (`hq_location_day`: the sums and member sets of `loyalty.tally`) and per location and treatment
 (`hq_recall_count`). They hold what `loyalty.activity.share` says each member adds to their home;
-the station's triggers keep the same (migration 0011), so `loyalty.tally.measure` gives a location
+the station's triggers keep the same (migration 0015), so `loyalty.tally.measure` gives a location
 the same figures at HQ as on its own dashboard.
 
 New entries at the end of a member's history (the usual push) are added from the member's tail

@@ -42,6 +42,7 @@ class StationView:
     program_problem: str | None
     queue_length: int | None
     rejected: int | None
+    set_aside: int | None           # pulled records it could not apply (shown in its sync details)
     refused: list[RefusedNote]
     clock_skew_s: float | None      # its clock minus HQ's when the report arrived
 
@@ -60,7 +61,8 @@ def note_report(device_id: str, report: WireReport) -> None:
     values = dict(received_at=moment, station_time=report.station_time, software=report.software,
                   program_version=report.program_version, program_digest=report.program_digest,
                   program_problem=report.program_problem, queue_length=report.queue_length,
-                  rejected=report.rejected, refused=json.dumps([r.model_dump() for r in report.refused]))
+                  rejected=report.rejected, set_aside=report.set_aside,
+                  refused=json.dumps([r.model_dump() for r in report.refused]))
     (StationReport.insert(device_id=device_id, **values)
      .on_conflict(conflict_target=[StationReport.device_id], update=values).execute())
 
@@ -81,7 +83,7 @@ def station_views(expected: dict[str, int | None]) -> list[StationView]:
             report.software if report else None, report.program_version if report else None,
             expected.get(device.location_id), bool(taken and program_digest(taken) != report.program_digest),
             report.program_problem if report else None, report.queue_length if report else None,
-            report.rejected if report else None,
+            report.rejected if report else None, report.set_aside if report else None,
             [RefusedNote(**r) for r in json.loads(report.refused)] if report else [],
             report.station_time - report.received_at if report else None))
     return views

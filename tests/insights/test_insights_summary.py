@@ -1,4 +1,4 @@
-"""The member summary (migration 0007) and the day rollups (0011) equal a from-scratch computation
+"""The member summary (migration 0007) and the day rollups (0015) equal a from-scratch computation
 over the ledger after any sequence of check-ins, purchases, refunds, redemptions, undos, treatments,
 erasures and entries applied by sync from another station (an undo may arrive before the entry it undoes).
 The day rollups' definition is loyalty.activity, the one HQ keeps its rollups to."""

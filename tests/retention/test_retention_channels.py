@@ -173,8 +173,8 @@ def test_sms_stop_reply_withdraws_care_and_marketing(station, clock, enrol, stat
     assert requests.post(hook, json={"from": "+491712345678", "text": "STOP"}, timeout=10).status_code == 401
     headers = {"Authorization": "Bearer hook-secret"}
     answer = requests.post(hook, json={"from": "+491712345678", "text": "Danke!"}, headers=headers, timeout=10)
-    assert answer.json() == {"unsubscribed": False} and consents(member)["care"] is True
+    assert answer.json() == {"received": True} and consents(member)["care"] is True
     answer = requests.post(hook, json={"from": "0171 2345678", "text": " stop "}, headers=headers, timeout=10)
-    assert answer.json() == {"unsubscribed": True}
+    assert answer.json() == {"received": True}
     assert consents(member) == {"program": True, "marketing": False, "care": False}
     assert requests.post(hook, data="nonsense", headers=headers, timeout=10).status_code == 400

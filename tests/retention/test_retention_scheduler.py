@@ -56,10 +56,14 @@ def test_scheduler_thread_sends_a_kiosk_welcome_and_stops(station, always_open, 
     assert not stopper._thread.is_alive()
 
 
-def test_scheduler_is_a_no_op_without_channels(station, tmp_path):
-    stopper = start_scheduler(Config(home=tmp_path, db_path=station.db_path))
-    stopper.stop()
-    assert stopper._thread is None
+def test_scheduler_sends_nothing_without_channels(station, enrol, tmp_path):
+    enrol("Anna", email="anna@example.org")
+    stopper = start_scheduler(Config(home=tmp_path, db_path=station.db_path), interval=0.05)
+    try:
+        assert wait_for(lambda: stopper.passes >= 3)     # it runs (points expiry), but plans no message
+    finally:
+        stopper.stop()
+    assert not stopper._thread.is_alive() and Message.select().count() == 0
 
 
 def cli(tmp_path, station, *args, **popen):

@@ -107,3 +107,31 @@ def type_in(page, label: str, text: str) -> None:
         except AssertionError:
             continue
     expect(box).to_have_value(text)
+
+
+@contextmanager
+def station_db(desk):
+    """The station's database, opened from the test process beside the running station."""
+    open_database(desk.home / "loyalty.db")
+    try:
+        yield
+    finally:
+        close_database()
+        context._parsed.cache_clear()
+
+
+def open_member(page, query: str, name: str) -> None:
+    """Search and open; the result list is redrawn as the search runs, so a tap can land on a list
+    that is just being replaced: tap again until the member page is there."""
+    page.get_by_role("button", name=re.compile("^Empfang Tab")).click()
+    expect(field(page, "Suche nach Name")).to_be_visible()
+    type_in(page, "Suche nach Name", query)
+    opened = page.get_by_text("Punkte für einen Einkauf")
+    for _ in range(3):
+        page.get_by_role("button", name=re.compile("^" + re.escape(name))).first.click()
+        try:
+            expect(opened).to_be_visible(timeout=3000)
+            return
+        except AssertionError:
+            continue
+    expect(opened).to_be_visible()

@@ -193,7 +193,8 @@ def test_import_preview_errors_then_all_rows(page, artefacts):
         page, "CSV-Text", "first_name,email,points,consent\nOtto,otto@example.org,120,yes\nPia,pia@example.org,80,ja"
     )
     page.get_by_role("button", name="Prüfen").click()
-    status(page, "2 Zeilen, insgesamt 200 Punkte, keine Fehler.")
+    status(page, "Der Import wird schreiben — Zeilen: 2 · neue Mitglieder: 2 · bestehende Mitglieder: 0 "
+                 "(unverändert: 0) · Punkte: +200 · Stempel: 0")
     page.get_by_role("button", name="Importieren").click()
-    status(page, "Importiert: 2 neue Mitglieder, 0 bestehende Mitglieder zugeordnet, 200 Punkte.")
+    status(page, "Importiert — Zeilen: 2 · neue Mitglieder: 2")
     page.screenshot(path=artefacts / "staff-import-done.png")

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import Actor, card_token, check_in, consents, context, device_id, store_program
-from loyalty.store import Member, close_database, open_database, queries
+from loyalty.services import Actor, card_token, check_in, consents, device_id, store_program
+from loyalty.store import Member, queries
 from tests.browser import station_process
 from tests.printer import PrinterServer
 from tests.retention.retention_smtp import SmtpSink
-from tests.staff.conftest import Desk, field, prepare_home, signed_in_page, type_in
+from tests.staff.conftest import Desk, open_member, prepare_home, signed_in_page, station_db, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,38 +48,10 @@ def desk(tmp_path_factory, mail, printer):
         yield Desk(base, home, tokens)
 
 
-@contextmanager
-def station_db(desk):
-    """The station's database, opened from the test process beside the running station."""
-    open_database(desk.home / "loyalty.db")
-    try:
-        yield
-    finally:
-        close_database()
-        context._parsed.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def page(browser, desk):
     with signed_in_page(browser, desk, "Empfang", "0000") as signed_in:
         yield signed_in
-
-
-def open_member(page, query: str, name: str) -> None:
-    """Search and open; the result list is redrawn as the search runs, so a tap can land on a list
-    that is just being replaced: tap again until the member page is there."""
-    page.get_by_role("button", name=re.compile("^Empfang Tab")).click()
-    expect(field(page, "Suche nach Name")).to_be_visible()
-    type_in(page, "Suche nach Name", query)
-    opened = page.get_by_text("Punkte für einen Einkauf")
-    for _ in range(3):
-        page.get_by_role("button", name=re.compile("^" + re.escape(name))).first.click()
-        try:
-            expect(opened).to_be_visible(timeout=3000)
-            return
-        except AssertionError:
-            continue
-    expect(opened).to_be_visible()
 
 
 def choose(page, option: str, nth: int = 0) -> None:
@@ -118,6 +89,7 @@ def test_award_points_confirms_in_words_and_undo_reverses(page, artefacts):
     page.screenshot(path=artefacts / "staff-award.png")
     page.get_by_role("button", name="Rückgängig").click()
     status(page, "Rückgängig gemacht: -49 Punkte, insgesamt 50.")
+    choose(page, "Sonnenschutz LSF 50 (Shop)")
     type_in(page, "Betrag", "1.200")
     page.get_by_role("button", name="Punkte gutschreiben").click()
     status(page, "+1.200 Punkte, insgesamt 1.250.")
@@ -216,6 +188,7 @@ def test_note_is_saved_with_a_confirmation(page, desk, artefacts):
 
 def test_refund_takes_points_back_in_part_and_in_full_and_refuses_more_than_was_bought(page, artefacts):
     open_member(page, "hanna", "Hanna Hoff")
+    choose(page, "Sonnenschutz LSF 50 (Shop)")
     type_in(page, "Betrag", "30")
     page.get_by_role("button", name="Punkte gutschreiben").click()
     status(page, "+30 Punkte, insgesamt 80.")

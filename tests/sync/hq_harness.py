@@ -58,13 +58,15 @@ class HqProcess:
 
     def start(self) -> None:
         env = dict(os.environ, LOYALTY_HOME=str(self.home))
-        self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
-                                      "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = self.home / "hq.log"   # a file: an unread pipe fills and blocks the server
+        with log.open("ab") as sink:
+            self.proc = subprocess.Popen([sys.executable, "-m", "station.cli", "hq", "serve", "--db", self.db_url,
+                                          "--port", str(self.port), "--workers", str(self.workers)], cwd=ROOT,
+                                         env=env, stdout=subprocess.DEVNULL, stderr=sink)
         deadline = time.monotonic() + 120   # a start takes 1.5 s of CPU, but a shared machine may take far longer
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"HQ exited: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"HQ exited: {log.read_text(errors='replace')[-2000:]}")
             try:
                 if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
                     return
@@ -256,6 +258,13 @@ class Template:
 
     def node(self, folder: Path, name: str, hq: Hq, adapter: FaultyAdapter | None = None,
              start: datetime | None = None, location: str = "Praxis Mitte") -> Node:
+        node = self.offline(folder, name, start)
+        node.adapter = adapter
+        enrol_station(HqClient(hq.url), hq.code(location), name)
+        return node
+
+    def offline(self, folder: Path, name: str, start: datetime | None = None) -> Node:
+        """A station of its own that has not joined an HQ (yet)."""
         clock = clock_module.MovableClock(start or datetime.now(timezone.utc))
         clock_module.set_source(clock)
         db_path = folder / name / "station.db"
@@ -268,10 +277,9 @@ class Template:
             set_setting("card_key", secrets.token_hex(32))
             Outbox.delete().execute()
             RowClock.delete().execute()
-        enrol_station(HqClient(hq.url), hq.code(location), name)
         return Node(name, db_path, Actor(device_id),
                     Actor(device_id, self.manager_id, "manager", "Maria Manager"),
-                    Actor(device_id, self.receptionist_id, "receptionist", "Rita Reception"), clock, adapter)
+                    Actor(device_id, self.receptionist_id, "receptionist", "Rita Reception"), clock)
 
 
 def jump(node: Node, hours: float) -> None:
