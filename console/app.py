@@ -13,17 +13,18 @@ from typing import Callable
 import flet as ft
 import peewee as pw
 
-from console import account, admins_screen, audit, locations, members, program, signin
+from console import account, admins_screen, audit, locations, members, overview, program, signin
 from console.ui import ACCENT, Ctx
 from loyalty.errors import Refused
 from sync.hq import admins
-from sync.hq.admins import ADMINS, AUDIT, LOCATIONS, MEMBERS, PROGRAM
+from sync.hq.admins import ADMINS, AUDIT, LOCATIONS, MEMBERS, OVERVIEW, PROGRAM
 from sync.hq.db import hq_db
 
 SESSION_POLL_SECONDS = 3.0
 
 # (screen key, icon, module, permission that opens it; None: every admin)
 SECTIONS = [
+    ("overview", ft.Icons.INSIGHTS, overview, OVERVIEW),
     ("program", ft.Icons.TUNE, program, PROGRAM),
     ("locations", ft.Icons.STORE, locations, LOCATIONS),
     ("members", ft.Icons.PEOPLE, members, MEMBERS),

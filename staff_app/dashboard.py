@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import flet as ft
 import flet_charts as fch
 
-from loyalty import clock, kpis
+from loyalty import clock, figure_words, kpis, segments
 from loyalty.services import current_program, insights
 from loyalty.services.context import require_manager
 from staff_app.ui import ACCENT, TEXT_SIZE, Ctx, card, heading, text_field
@@ -35,7 +35,8 @@ def build(ctx: Ctx) -> ft.Control:
         if board is None:
             return
         explanation.value = ctx.t("dash.tap_hint")
-        body.controls = [figures_grid(ctx, board, explanation), explanation, charts(ctx, board)]
+        body.controls = [figures_grid(ctx, board, explanation), explanation, segments_line(ctx, board),
+                         charts(ctx, board)]
         ctx.ok(ctx.t("dash.loaded", start=ctx.date(lo), end=ctx.date(hi)))
 
     def preset(days: int) -> None:
@@ -58,16 +59,24 @@ def build(ctx: Ctx) -> ft.Control:
 def figures_grid(ctx: Ctx, board, explanation: ft.Text) -> ft.Control:
     def tap(figure) -> None:
         ctx.touch()
-        explanation.value = f"{ctx.raw(figure.name_key)}: {insights.explain(figure, ctx.lang)}"
+        explanation.value = f"{ctx.raw(figure.name_key)}: {figure_words.explain(figure, ctx.lang)}"
 
     tiles = [ft.Container(
         ft.Column([ft.Text(ctx.raw(f.name_key), color="#333333"),
-                   ft.Text(insights.figure_text(f, ctx.lang), size=26, weight=ft.FontWeight.BOLD, color=ACCENT)],
+                   ft.Text(figure_words.figure_text(f, ctx.lang), size=26, weight=ft.FontWeight.BOLD, color=ACCENT)],
                   spacing=4),
         width=262, height=96, padding=12, border_radius=10, bgcolor="#e8eff1", ink=True,
         tooltip=ctx.t("dash.explain", name=ctx.raw(f.name_key)), on_click=lambda e, f=f: tap(f))
         for f in board.figures.values()]
     return ft.Row(tiles, wrap=True, spacing=10, run_spacing=10)
+
+
+def segments_line(ctx: Ctx, board) -> ft.Control:
+    """Today's segments of this location's members in one line, each with what it means as a tooltip."""
+    return ft.Row([ft.Text(ctx.t("dash.segments"), weight=ft.FontWeight.BOLD)]
+                  + [ft.Text(f"{ctx.raw(f'insights.segment.{name}.name')}: {ctx.num(board.tally.segments[name])}",
+                             tooltip=ctx.raw(f"insights.segment.{name}.help"))
+                     for name in segments.SEGMENTS], wrap=True, spacing=16)
 
 
 MAX_WEEK_LABELS = 5   # "14. Sep." at 16 px fits five times under a chart a third of a 1280-pixel screen wide

@@ -25,11 +25,11 @@ OWNER, OPERATIONS, DATA_PROTECTION = "owner", "operations", "data_protection"
 ROLES = (OWNER, OPERATIONS, DATA_PROTECTION)
 
 # What each role may do; the console shows only what a role may open, the use cases refuse the rest.
-PROGRAM, LOCATIONS, MEMBERS, MEMBER_DATA, AUDIT, ADMINS = (
-    "program", "locations", "members", "member_data", "audit", "admins")
+PROGRAM, LOCATIONS, MEMBERS, MEMBER_DATA, AUDIT, ADMINS, OVERVIEW = (
+    "program", "locations", "members", "member_data", "audit", "admins", "overview")
 PERMISSIONS = {
-    OWNER: frozenset({PROGRAM, LOCATIONS, MEMBERS, MEMBER_DATA, AUDIT, ADMINS}),
-    OPERATIONS: frozenset({PROGRAM, LOCATIONS, MEMBERS}),
+    OWNER: frozenset({OVERVIEW, PROGRAM, LOCATIONS, MEMBERS, MEMBER_DATA, AUDIT, ADMINS}),
+    OPERATIONS: frozenset({OVERVIEW, PROGRAM, LOCATIONS, MEMBERS}),
     DATA_PROTECTION: frozenset({MEMBERS, MEMBER_DATA, AUDIT}),
 }
 

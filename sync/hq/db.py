@@ -464,8 +464,78 @@ class AppPush(HqModel):
 APP_MODELS = [AppCode, AppFailure, AppLinkUse, AppSession, AppSecret, AppLocation, AppNotice, AppCursor, AppPhoto,
               AppPushKey, AppPush]
 APP_PERSONAL = [AppSession, AppCode, AppNotice, AppPhoto, AppPush]   # rows of one member (member_id): gone on erasure
+class MemberRollup(HqModel):
+    """A member as the rollups know them (`sync.hq.rollups`): their number in the day sets, home, erasure,
+    and the end of their history."""
+    n = pw.AutoField()
+    member_id = pw.TextField(unique=True)
+    home = pw.TextField()                       # location id; "" when HQ cannot tell
+    erased = pw.BooleanField(default=False)
+    first_day = pw.IntegerField(null=True)      # loyalty.activity.Tail: what appended entries need
+    last_visit_day = pw.IntegerField(null=True)
+    last_day = pw.IntegerField(null=True)
+    balance = pw.BigIntegerField(default=0)
+    undos = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_member_rollup"
+        indexes = ((("home", "n"), False),)
+
+
+class LocationDay(HqModel):
+    """A location's local day: the sums of `loyalty.tally.SUMS` and the day's member sets
+    (`loyalty.tally.pack`: who visited, first visited, joined)."""
+    home = pw.TextField()
+    day = pw.IntegerField()                     # date ordinal in the rollups' time zone
+    enrolments = pw.BigIntegerField(default=0)
+    visits = pw.BigIntegerField(default=0)
+    paid = pw.BigIntegerField(default=0)
+    revenue_cents = pw.BigIntegerField(default=0)
+    redemptions = pw.BigIntegerField(default=0)
+    redeemed_points = pw.BigIntegerField(default=0)
+    redeemed_value_cents = pw.BigIntegerField(default=0)
+    earned_points = pw.BigIntegerField(default=0)
+    responses = pw.BigIntegerField(default=0)
+    promoters = pw.BigIntegerField(default=0)
+    detractors = pw.BigIntegerField(default=0)
+    held_delta = pw.BigIntegerField(default=0)
+    visitors = pw.BlobField(null=True)
+    firsts = pw.BlobField(null=True)
+    enrolled = pw.BlobField(null=True)
+
+    class Meta:
+        table_name = "hq_location_day"
+        primary_key = pw.CompositeKey("home", "day")
+        indexes = ((("day", "home"), False),)
+
+
+class RecallCount(HqModel):
+    """Treatments with a recall date per location, item, day performed and last day to rebook."""
+    home = pw.TextField()
+    item_code = pw.TextField()
+    day = pw.IntegerField()
+    close_day = pw.IntegerField()
+    rebooked = pw.BooleanField()
+    count = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "hq_recall_count"
+        primary_key = pw.CompositeKey("home", "item_code", "day", "close_day", "rebooked")
+
+
+class RollupState(HqModel):
+    """One row: the time zone the rollups' days are counted in."""
+    id = pw.IntegerField(primary_key=True)
+    timezone = pw.TextField()
+    built_at = pw.DoubleField()
+
+    class Meta:
+        table_name = "hq_rollup_state"
+
+
 HQ_MODELS = [Location, Device, Enrolment, Nonce, Stream, Event, Row, Batch, Config, CardKey, Erasure, Release,
-             ReleaseLocation, StationReport, Admin, AdminSession, AdminAudit, Download, *APP_MODELS]
+             ReleaseLocation, StationReport, Admin, AdminSession, AdminAudit, Download, *APP_MODELS, MemberRollup,
+             LocationDay, RecallCount, RollupState]
 
 
 def open_hq(url: str) -> pw.Database:
@@ -489,6 +559,8 @@ def open_hq(url: str) -> pw.Database:
             CardKey.insert(id=1, secret=secrets.token_hex(32), created_at=now()).on_conflict_ignore().execute()
             AppSecret.insert(id=1, secret=secrets.token_hex(32)).on_conflict_ignore().execute()
             AppCursor.insert(id=1, position=Stream.get_by_id(1).position).on_conflict_ignore().execute()
+            from sync.hq.rollups import ensure_built  # the rollups stand on these models
+            ensure_built()
     return database
 
 

@@ -14,6 +14,7 @@ import peewee as pw
 from loyalty.errors import Refused
 from loyalty.program import ASSETS, Program
 from loyalty.program_edit import Change, check_program, differences, edit_program
+from sync.hq import rollups
 from sync.hq.admins import PROGRAM, audit, authorise
 from sync.hq.db import Config, Location, Release, ReleaseLocation, now, transaction
 
@@ -146,6 +147,8 @@ def _release(text: str, location_ids: list[str] | None, admin_email: str, note: 
     Release.create(version=version, admin_email=admin_email, note=note, repeats=repeats)
     for loc in chosen or ():
         ReleaseLocation.create(version=version, location_id=loc.id)
+    if chosen is None:
+        rollups.follow_zone(text)
     return version
 
 

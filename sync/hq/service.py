@@ -21,7 +21,7 @@ from loyalty.program import ProgramError, parse_program
 from loyalty.store import registry
 from loyalty.store.registry import RECORDS, Author
 from sync import merge, signing
-from sync.hq import erasure, programs, station_only, stations
+from sync.hq import erasure, programs, rollups, station_only, stations
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (
     Batch,
@@ -164,6 +164,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
         merged = _merge(device.id, events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
+        rollups.keep({key: data for key, (data, _, _) in merged.rows.items()})
         max_hlc = _write(merged)
         erasure.scrub_pushed(events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
@@ -184,6 +185,7 @@ def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) 
                         hlc=clock + i, fields=fields, payload=payload)
               for i, (table, record_id, op, payload, fields) in enumerate(changes)]
     merged = _merge(HQ_DEVICE, events)
+    rollups.keep({key: data for key, (data, _, _) in merged.rows.items()})
     _write(merged)
     erasure.scrub_pushed(events, merged.receipts)
     return merged.receipts
@@ -211,12 +213,13 @@ class _Merged:
 
 
 def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
-    """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
+    """Each event's receipt and its effect on its row, under the records' locks (and the members', for
+    their rollups); nothing written yet."""
     wall_ms = int(now() * 1000)
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
-    lock_records(targets)
+    lock_records(targets | {("member", m) for m in rollups.members_of(e for e in events if e.id not in stored)})
     keys = targets | {(target, str(e.payload.get(name))) for e in events
                       for name, target in _references(e.table).items() if e.payload.get(name) is not None}
     rows = _load_rows(keys)
@@ -440,6 +443,7 @@ def publish_config(toml_text: str) -> int:
     with transaction():
         version = (Config.select(pw.fn.MAX(Config.version)).scalar() or 0) + 1
         Config.create(version=version, toml=toml_text, created_at=now())
+        rollups.follow_zone(toml_text)
     return version
 
 
