@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from loyalty import ledger
 from loyalty.config import Config
+from loyalty.periods import add_months
 from loyalty.services import award_purchase, member_status, set_consent
 from loyalty.services.messages import plan_messages, send_due
-from loyalty.services.plans import add_months
 from loyalty.store import LedgerEntry
 from loyalty.store.models import Message
 from station.scheduler import start_scheduler
