@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 PROTOCOL = 1
 MAX_BATCH = 500
@@ -23,7 +23,20 @@ SECONDS = dict(ge=0, le=1e11, allow_inf_nan=False)   # a moment as seconds since
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]   # PostgreSQL text cannot hold NUL
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text holds no NUL, and a lone surrogate (JSON allows "\\ud800") cannot be encoded for it."""
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_storable)]
 Scalar = str | int | float | bool | None
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -73,9 +86,9 @@ class PushResponse(Strict):
 
 class RefusedRecord(Strict):
     """One of the station's writes that HQ refused (kept at the station with HQ's reason)."""
-    table: Annotated[str, StringConstraints(max_length=40)]
-    record_id: Annotated[str, StringConstraints(max_length=64)]
-    reason: Annotated[str, StringConstraints(max_length=200)]
+    table: Annotated[Text, StringConstraints(max_length=40)]
+    record_id: Annotated[Text, StringConstraints(max_length=64)]
+    reason: Annotated[Text, StringConstraints(max_length=200)]
     at: float = Field(**SECONDS)
 
 
@@ -85,10 +98,10 @@ class StationReport(Strict):
     Optional in the pull, so stations from before it still sync; a station whose HQ predates it
     leaves it out after HQ refuses it once (`sync.station`).
     """
-    software: Annotated[str, StringConstraints(max_length=40)]
+    software: Annotated[Text, StringConstraints(max_length=40)]
     program_version: int = Field(ge=0, le=MAX_INT)   # the HQ program version it took last (0: none yet)
-    program_digest: Annotated[str, StringConstraints(max_length=64)]   # SHA-256 of the program it runs
-    program_problem: Annotated[str, StringConstraints(max_length=500)] | None = None   # a version it refused
+    program_digest: Annotated[Text, StringConstraints(max_length=64)]   # SHA-256 of the program it runs
+    program_problem: Annotated[Text, StringConstraints(max_length=500)] | None = None   # a version it refused
     queue_length: int = Field(ge=0, le=MAX_INT)  # writes waiting to be sent when the round began
     rejected: int = Field(ge=0, le=MAX_INT)      # writes HQ refused, kept at the station
     set_aside: int = Field(default=0, ge=0, le=MAX_INT)   # pulled records the station could not apply
