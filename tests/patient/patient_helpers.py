@@ -22,7 +22,7 @@ from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
 from sync.station import enrol_station
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, type_in
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.staff.conftest import sign_in_as
 
 
@@ -227,3 +227,35 @@ def staff_page(browser, base: str, name: str = "Maria Manager", pin: str = "2468
     desk.locator("flt-semantics-placeholder").dispatch_event("click")
     sign_in_as(desk, name, pin)
     return desk
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type on a phone as a person does: keys go to the focused window, so the page comes to the
+    front first (two phones are two windows), and the field is checked to show the text. Keys, not
+    `fill`: the app's field on a window in the background did not take a filled value."""
+    box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+    page.bring_to_front()
+    for _ in range(3):
+        box.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(text)
+        try:
+            expect(box).to_have_value(text, timeout=5000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(text)
+
+
+def open_tab(page, name: str) -> None:
+    """Tap a tab of the app until it is the selected one: a tap while the screen redraws is lost."""
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(3):
+        tab.click()
+        try:
+            expect(tab).to_have_attribute("aria-selected", "true", timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    expect(tab).to_have_attribute("aria-selected", "true")

@@ -27,6 +27,7 @@ from patient_helpers import (
     linked_station,
     member_at,
     member_at_home,
+    open_tab,
     pulled_by_station,
     sign_in_by_mail,
     snap,
@@ -67,7 +68,7 @@ def test_sign_in_by_e_mailed_code_then_card_and_balance_after_the_station_check_
         expect(page.get_by_text("Besuch", exact=True)).to_be_visible()
         snap(page, artefacts / "patient-history-phone.png")
         page.set_viewport_size({"width": 1280, "height": 800})
-        page.get_by_role("tab", name="Karte").click()
+        open_tab(page, "Karte")
         expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
         snap(page, artefacts / "patient-card-tablet.png")
         page.context.close()
@@ -97,7 +98,7 @@ def test_wrong_expired_and_reused_codes_are_refused(browser, hq, smtp, tmp_path,
     type_in(page, "6-stelliger Code", code)
     page.get_by_role("button", name="Anmelden", exact=True).click()
     expect(page.get_by_text("Hallo Anna")).to_be_visible()
-    page.get_by_role("tab", name="Mehr").click()
+    open_tab(page, "Mehr")
     page.get_by_role("button", name="Abmelden", exact=True).click()
     expect(page.get_by_text("Sie sind abgemeldet.")).to_be_visible()
     type_in(page, "E-Mail-Adresse oder Handynummer", "anna@example.org")
@@ -171,7 +172,7 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         arrived_at_hq("member", anna)
         phone = app_page(browser, hq)
         sign_in_by_mail(phone, smtp, "anna@example.org")
-        phone.get_by_role("tab", name="Termine").click()
+        open_tab(phone, "Termine")
         phone.get_by_role("checkbox", name="Mo", exact=True).click()
         phone.get_by_role("checkbox", name="vormittags", exact=True).click()
         expect(phone.get_by_role("checkbox", name="vormittags", exact=True)).to_be_checked()
@@ -196,12 +197,12 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         answered_at_hq(requested, "confirmed")
         mail = wait_for_mail(smtp, "anna@example.org", 1)
         assert "Ihr Termin ist bestätigt" in mail.subject and "Sonntag, 7. Dezember 2031, 09:30" in mail.text
-        phone.get_by_role("tab", name="Karte").click()
-        phone.get_by_role("tab", name="Termine").click()
+        open_tab(phone, "Karte")
+        open_tab(phone, "Termine")
         expect(phone.get_by_text("Bestätigt: Sonntag, 7. Dezember 2031, 09:30")).to_be_visible()
         expect(phone.get_by_role("button", name="In den Kalender")).to_be_visible()
         snap(phone, artefacts / "patient-appointment-confirmed-phone.png")
-        phone.get_by_role("tab", name="Nachrichten").click()
+        open_tab(phone, "Nachrichten")
         expect(phone.get_by_text("Anna, Ihr Termin ist bestätigt")).to_be_visible()
         expect(phone.get_by_text(re.compile("Gesendet per E-Mail"))).to_be_visible()
         snap(phone, artefacts / "patient-inbox-phone.png")
@@ -219,7 +220,7 @@ def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasu
         arrived_at_hq("treatment", treatment)
         phone = app_page(browser, hq)
         sign_in_by_mail(phone, smtp, "anna@example.org")
-        phone.get_by_role("tab", name="Nachsorge").click()
+        open_tab(phone, "Nachsorge")
         expect(phone.get_by_text(re.compile(r"^Sind Sie mit dem Ergebnis Ihres Besuchs am .* zufrieden\?$"))
                ).to_be_visible()
         expect(phone.get_by_text(re.compile(r"^Wie geht es Ihnen nach Ihrem Besuch am"))).to_be_visible()
@@ -241,7 +242,7 @@ def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasu
         snap(desk, artefacts / "staff-aftercare-photo-tablet.png")
         desk.get_by_role("button", name="Schließen").click()
 
-        phone.get_by_role("tab", name="Mehr").click()
+        open_tab(phone, "Mehr")
         phone.get_by_role("button", name="Löschung meiner Daten beantragen").click()
         phone.get_by_role("button", name="Ja, Löschung beantragen").click()
         expect(phone.get_by_text(re.compile("^Ihre Löschanfrage ist am .* eingegangen"))).to_be_visible()

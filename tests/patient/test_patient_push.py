@@ -16,7 +16,7 @@ from loyalty.services import appointments as desk
 from sync.hq.db import AppNotice, AppPush, hq_db
 from sync.hq.patients import appointments, push, signin
 
-from patient_helpers import app_page, hq_call, member_at, sign_in_by_mail, snap, wait_for_mail
+from patient_helpers import app_page, hq_call, member_at, open_tab, sign_in_by_mail, snap, wait_for_mail
 from push_service import Phone, PushService, vapid_claims
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
@@ -119,7 +119,7 @@ def test_the_apps_service_worker_shows_a_push_message(browser, hq, smtp, tmp_pat
     page.context.grant_permissions(["notifications"], origin=hq.url)
     sign_in_by_mail(page, smtp, "anna@example.org")
     expect(page.get_by_text("Hallo Anna")).to_be_visible()
-    page.get_by_role("tab", name="Mehr").click()
+    open_tab(page, "Mehr")
     page.get_by_role("button", name="Mitteilungen einschalten").click()
     page.wait_for_url("**/app/push.html")
     page.get_by_role("button", name="Mitteilungen einschalten").click()
