@@ -100,10 +100,12 @@ class Console:
         other = "en" if ctx.lang == "de" else "de"
         return ft.Container(
             ft.Column([
-                ft.Row([ft.Text(ctx.t("title"), size=20, weight=ft.FontWeight.BOLD, color="white", expand=True),
-                        *who,
-                        ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
-                                      style=ft.ButtonStyle(color="white"))]),
+                ft.ResponsiveRow([   # side by side on a tablet; on a phone the buttons go below the title
+                    ft.Text(ctx.t("title"), size=20, weight=ft.FontWeight.BOLD, color="white", col={"xs": 12, "md": 4}),
+                    ft.Row([*who, ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
+                                                style=ft.ButtonStyle(color="white"))],
+                           wrap=True, alignment=ft.MainAxisAlignment.END, col={"xs": 12, "md": 8})],
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
                 ctx.status_box,
             ], spacing=6),
             bgcolor=ACCENT, padding=ft.Padding.symmetric(horizontal=16, vertical=8))
