@@ -41,5 +41,10 @@ def fresh(timestamp: str, now: float) -> bool:
         return False
 
 
+def token_hash(token: str) -> str:
+    """What HQ keeps of a one-time code, link or session token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def new_secret() -> str:
     return secrets.token_hex(32)

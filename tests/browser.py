@@ -43,6 +43,21 @@ def wait_http(url: str, timeout: float = 120) -> None:
 
 
 @contextmanager
+@contextmanager
+def station_database(home: Path):
+    """A station's database opened from the test process beside the running station, as a second
+    kiosk would write on it; parsed programs are forgotten after, since each station starts at version 1."""
+    from loyalty.services import context
+    from loyalty.store import close_database, open_database
+    open_database(home / "loyalty.db")
+    try:
+        yield
+    finally:
+        close_database()
+        context._parsed.cache_clear()
+
+
+@contextmanager
 def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = True,
                     apps: str = "kiosk,staff"):
     """`loyalty run --apps APPS` on a free port with its own LOYALTY_HOME; yields the base URL."""

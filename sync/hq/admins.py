@@ -7,7 +7,6 @@ the transaction that does it (a refused sign-in commits its count and its audit 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -20,6 +19,7 @@ from uuid6 import uuid7
 
 from loyalty.errors import Refused
 from sync.hq.db import Admin, AdminAudit, AdminSession, now, transaction
+from sync.signing import token_hash
 
 OWNER, OPERATIONS, DATA_PROTECTION = "owner", "operations", "data_protection"
 ROLES = (OWNER, OPERATIONS, DATA_PROTECTION)
@@ -148,7 +148,7 @@ def reset_admin(token: str | None, email: str) -> Invitation:
 def _invite(email: str) -> Invitation:
     code = secrets.token_urlsafe(12)
     expires = now() + INVITE_SECONDS
-    Admin.update(invite_hash=_hash(code), invite_expires_at=expires).where(Admin.email == email).execute()
+    Admin.update(invite_hash=token_hash(code), invite_expires_at=expires).where(Admin.email == email).execute()
     return Invitation(email, code, expires)
 
 
@@ -177,7 +177,8 @@ def accept_invitation(email: str, code: str, password: str, totp_code: str, clie
 
 def _invited(email: str, code: str) -> Admin:
     target = Admin.get_or_none(Admin.email == (email or "").strip().lower())
-    if (target is None or not target.invite_hash or not secrets.compare_digest(target.invite_hash, _hash(code or ""))
+    if (target is None or not target.invite_hash
+            or not secrets.compare_digest(target.invite_hash, token_hash(code or ""))
             or (target.invite_expires_at or 0) < now()):
         raise Refused("admin_invitation")
     return target
@@ -291,7 +292,7 @@ def _code_step(secret: str | None, code: str, last_step: int) -> int | None:
 def _new_session(admin: Admin, client: str) -> SignedIn:
     token = secrets.token_urlsafe(32)
     moment = now()
-    AdminSession.create(id=str(uuid7()), token_hash=_hash(token), admin=admin.id, client=(client or "")[:200],
+    AdminSession.create(id=str(uuid7()), token_hash=token_hash(token), admin=admin.id, client=(client or "")[:200],
                         created_at=moment, last_seen_at=moment)
     return SignedIn(token, _view(admin))
 
@@ -336,7 +337,7 @@ def _session_row(token: str | None) -> AdminSession | None:
     if not token:
         return None
     return (AdminSession.select(AdminSession, Admin).join(Admin)
-            .where(AdminSession.token_hash == _hash(token)).first())
+            .where(AdminSession.token_hash == token_hash(token)).first())
 
 
 def sessions(token: str) -> list[SessionView]:
@@ -347,7 +348,7 @@ def sessions(token: str) -> list[SessionView]:
              .order_by(AdminSession.last_seen_at.desc()))
     if not may(admin.role, ADMINS):
         query = query.where(AdminSession.admin == admin.id)
-    mine = _hash(token)
+    mine = token_hash(token)
     return [SessionView(s.id, s.admin.email, s.client, s.created_at, s.last_seen_at, s.token_hash == mine)
             for s in query]
 
@@ -428,9 +429,6 @@ def _check_password(password: str, email: str) -> None:
 def _uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _minutes(seconds: float) -> int:

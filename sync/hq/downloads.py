@@ -6,11 +6,11 @@ once and for ten minutes; the file is deleted when taken or found expired.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from sync.hq.db import Download, now, transaction
+from sync.signing import token_hash
 
 LIFETIME_S = 600.0
 PATH = "/v1/downloads/"
@@ -29,7 +29,7 @@ def offer(data: bytes, filename: str, media_type: str) -> str:
     moment = now()
     with transaction():
         Download.delete().where(Download.expires_at < moment).execute()
-        Download.create(token_hash=_hash(token), data=data, filename=filename, media_type=media_type,
+        Download.create(token_hash=token_hash(token), data=data, filename=filename, media_type=media_type,
                         expires_at=moment + LIFETIME_S)
     return PATH + token
 
@@ -37,7 +37,7 @@ def offer(data: bytes, filename: str, media_type: str) -> str:
 def take(token: str) -> Offered | None:
     """The file behind a token, once; None when unknown, used or expired."""
     with transaction():
-        row = Download.get_or_none(Download.token_hash == _hash(token))
+        row = Download.get_or_none(Download.token_hash == token_hash(token))
         if row is None:
             return None
         Download.delete().where(Download.token_hash == row.token_hash).execute()
@@ -45,6 +45,3 @@ def take(token: str) -> Offered | None:
         return None
     return Offered(bytes(row.data), row.filename, row.media_type)
 
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

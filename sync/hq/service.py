@@ -59,6 +59,7 @@ from sync.protocol import (
     parse_cursor,
 )
 from sync.protocol import Event as WireEvent
+from sync.signing import token_hash
 
 ENROLMENT_TTL = 15 * 60
 START_UP_LOCK = 4713          # advisory lock of `start_up` (4711: schema, 4712: records)
@@ -95,7 +96,8 @@ def create_enrolment(location: str) -> str:
             raise ApiError(404, "unknown_location", f"No location {location!r}.")
         code = secrets.token_urlsafe(16)
         moment = now()
-        Enrolment.create(code_hash=_hash(code), location=row.id, created_at=moment, expires_at=moment + ENROLMENT_TTL)
+        Enrolment.create(code_hash=token_hash(code), location=row.id, created_at=moment,
+                         expires_at=moment + ENROLMENT_TTL)
     return code
 
 
@@ -104,13 +106,13 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
     moment = now()
     with transaction():
         taken = (Enrolment.update(used_at=moment, device_id=request.device_id)
-                 .where((Enrolment.code_hash == _hash(request.code)) & Enrolment.used_at.is_null()
+                 .where((Enrolment.code_hash == token_hash(request.code)) & Enrolment.used_at.is_null()
                         & (Enrolment.expires_at > moment)).execute())
         if not taken:
             raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
         if request.device_id == HQ_DEVICE or Device.get_or_none(Device.id == request.device_id):
             raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
-        enrolment = Enrolment.get_by_id(_hash(request.code))
+        enrolment = Enrolment.get_by_id(token_hash(request.code))
         secret = signing.new_secret()
         Device.create(id=request.device_id, location=enrolment.location_id, name=request.name, secret=secret,
                       enrolled_at=moment)
@@ -125,9 +127,6 @@ def revoke_device(device_id: str) -> None:
         if not Device.update(status="revoked", revoked_at=now()).where(Device.id == device_id).execute():
             raise ApiError(404, "unknown_device", f"No device {device_id!r}.")
 
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 # --- push -----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import io
 import json
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +21,7 @@ from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
 from sync.station import enrol_station
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, station_database
 from tests.staff.conftest import sign_in_as
 
 
@@ -49,15 +48,9 @@ class LinkedStation:
     device: Actor
     manager: Actor
 
-    @contextmanager
     def opened(self):
         """Write on the station's database from outside its process, as a second kiosk would."""
-        open_database(self.home / "loyalty.db")
-        try:
-            yield
-        finally:
-            close_database()
-            context._parsed.cache_clear()
+        return station_database(self.home)
 
 
 def linked_station(folder: Path, hq, name: str = "Empfang") -> LinkedStation:

@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, device_id, enroll, init_station, load_demo, sign_in
-from loyalty.store import close_database, open_database
-from tests.browser import open_flet_page, station_process, type_in  # noqa: F401  (type_in: for the staff tests)
+from tests.browser import open_flet_page, station_database, station_process, type_in  # noqa: F401  (type_in: for the staff tests)
 
 
 @pytest.fixture(autouse=True)
@@ -47,15 +46,9 @@ class Desk:
     base: str
     home: Path
 
-    @contextmanager
     def db(self):
         """The station's database, opened from the test process beside the running station."""
-        open_database(self.home / "loyalty.db")
-        try:
-            yield
-        finally:
-            close_database()
-            context._parsed.cache_clear()
+        return station_database(self.home)
 
     def member(self, first: str, last: str, *, spent_cents: int = 0, **consents) -> Person:
         """A new member, enrolled as the kiosk does (50 welcome points), who spent `spent_cents` at
@@ -79,15 +72,11 @@ class Desk:
 def prepare_home(home: Path) -> None:
     """The demo station (Chef / 1234 and Empfang / 0000 among others) and a team member whose
     PIN the sign-in test gets wrong."""
-    open_database(home / "loyalty.db")
-    try:
+    with station_database(home):
         init_station(ASSETS / "programs" / "clinic-de.toml")
         load_demo()
         manager = sign_in("Chef", "1234", device_id())
         create_staff("Lena Locked", "receptionist", "1111", manager)
-    finally:
-        close_database()
-        context._parsed.cache_clear()
 
 
 @contextmanager

@@ -9,7 +9,6 @@ a client with 20 wrong codes or links in an hour waits. Only hashes are stored.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sync.hq import rows
 from sync.hq.db import AppCode, AppFailure, AppLinkUse, AppSession, CardKey, is_postgres, now, transaction
 from sync.hq.patients.postbox import Letter, Post
 from sync.hq.program import program_in_force
+from sync.signing import token_hash
 
 CODE_SECONDS = 10 * 60
 ATTEMPTS_PER_CODE = 5
@@ -72,7 +72,7 @@ def parse_address(text: str) -> tuple[str, str]:
 def request_code(address: str, client: str, app_url: str, post: Post, channels: frozenset[str]) -> None:
     """Write a code for the address and, when it is a member's and its channel is set up, post it."""
     kind, value = parse_address(address)
-    key, moment = _hash(value), now()
+    key, moment = token_hash(value), now()
     code, link = f"{secrets.randbelow(10 ** 6):06d}", secrets.token_urlsafe(32)
     with transaction():
         if AppCode.select().where((AppCode.address_key == key)
@@ -84,7 +84,7 @@ def request_code(address: str, client: str, app_url: str, post: Post, channels: 
         member = rows.member_by_contact(kind, value)
         row_id = str(uuid7())
         AppCode.create(id=row_id, address_key=key, member_id=member["id"] if member else None,
-                       code_hash=_hash(f"{row_id}:{code}"), link_hash=_hash(link), client=client[:100],
+                       code_hash=token_hash(f"{row_id}:{code}"), link_hash=token_hash(link), client=client[:100],
                        created_at=moment, expires_at=moment + CODE_SECONDS)
         program = program_in_force()
     channel = "email" if kind == "email" else "sms"
@@ -104,11 +104,11 @@ def verify_code(address: str, code: str, client: str, agent: str) -> SignedIn:
     moment = now()
     with transaction():
         _wait_after_failures(client, moment)
-        query = (AppCode.select().where((AppCode.address_key == _hash(value))
+        query = (AppCode.select().where((AppCode.address_key == token_hash(value))
                                         & (AppCode.created_at > moment - 24 * 3600))
                  .order_by(AppCode.created_at.desc()))
         candidates = list(query.for_update() if is_postgres() else query)
-        match = next((r for r in candidates if hmac.compare_digest(r.code_hash, _hash(f"{r.id}:{code}"))), None)
+        match = next((r for r in candidates if hmac.compare_digest(r.code_hash, token_hash(f"{r.id}:{code}"))), None)
         if match is None:
             live = next((r for r in candidates if r.used_at is None and r.expires_at > moment), None)
             if live is not None:
@@ -125,7 +125,7 @@ def verify_link(token: str, client: str, agent: str) -> SignedIn:
     moment = now()
     with transaction():
         _wait_after_failures(client, moment)
-        query = AppCode.select().where(AppCode.link_hash == _hash(token or ""))
+        query = AppCode.select().where(AppCode.link_hash == token_hash(token or ""))
         match = (query.for_update() if is_postgres() else query).first()
         refusal = _refusal(match, moment, link=True)
         if refusal is None:
@@ -142,7 +142,8 @@ def verify_welcome(token: str, client: str, agent: str) -> SignedIn:
         member_id = check_welcome_token(token or "", bytes.fromhex(CardKey.get_by_id(1).secret), moment)
         member = rows.row("member", member_id) if member_id else None
         taken = member is not None and not member.get("erased_at") and (
-            AppLinkUse.insert(token_hash=_hash(token), used_at=moment).on_conflict_ignore().as_rowcount().execute())
+            AppLinkUse.insert(token_hash=token_hash(token), used_at=moment)
+            .on_conflict_ignore().as_rowcount().execute())
         if taken:
             return _session_for(member, agent, moment)
         AppFailure.create(client=client[:100], at=moment)
@@ -154,7 +155,7 @@ def session(token: str | None) -> Session | None:
     if not token:
         return None
     moment = now()
-    found = AppSession.get_or_none((AppSession.token_hash == _hash(token)) & AppSession.revoked_at.is_null())
+    found = AppSession.get_or_none((AppSession.token_hash == token_hash(token)) & AppSession.revoked_at.is_null())
     if found is None or found.last_seen_at < moment - SESSION_IDLE:
         return None
     member = rows.row("member", found.member_id)
@@ -212,13 +213,10 @@ def _open_session(code: AppCode, agent: str, moment: float) -> SignedIn:
 
 def _session_for(member: dict, agent: str, moment: float) -> SignedIn:
     token, session_id = secrets.token_urlsafe(32), str(uuid7())
-    AppSession.create(id=session_id, token_hash=_hash(token), member_id=member["id"], agent=(agent or "")[:300],
+    AppSession.create(id=session_id, token_hash=token_hash(token), member_id=member["id"], agent=(agent or "")[:300],
                       created_at=moment, last_seen_at=moment)
     return SignedIn(token, session_id, member["id"], member.get("locale") or "de")
 
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _time(seconds: float) -> datetime:
