@@ -25,18 +25,22 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-def _storable(text: str) -> str:
+def storable(text: str) -> bool:
     """PostgreSQL text holds no NUL, and a lone surrogate (JSON allows "\\ud800") cannot be encoded for it."""
-    if "\x00" in text:
-        raise ValueError("text must not contain NUL")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode") from None
+        return False
+    return "\x00" not in text
+
+
+def _storable_text(text: str) -> str:
+    if not storable(text):
+        raise ValueError("text must be valid Unicode without NUL")
     return text
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(_storable_text)]
 Scalar = str | int | float | bool | None
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"

@@ -57,6 +57,7 @@ from sync.protocol import (
     Receipt,
     make_cursor,
     parse_cursor,
+    storable,
 )
 from sync.protocol import Event as WireEvent
 from sync.signing import token_hash
@@ -311,7 +312,7 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
     rows = {}
     by_table: dict[str, list[str]] = {}
     for table, record_id in keys:
-        if _storable(record_id):
+        if storable(record_id):
             by_table.setdefault(table, []).append(record_id)
     for table, record_ids in by_table.items():
         for start in range(0, len(record_ids), 500):
@@ -319,15 +320,6 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
             for row in Row.select().where((Row.tbl == table) & Row.record_id.in_(chunk)):
                 rows[(table, row.record_id)] = (json.loads(row.data), json.loads(row.clocks))
     return rows
-
-
-def _storable(text: str) -> bool:
-    """PostgreSQL text holds no NUL, and a lone surrogate cannot be encoded for it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _invalid(device_id: str, event: WireEvent, rows: dict, wall_ms: int) -> str | None:

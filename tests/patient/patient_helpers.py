@@ -185,20 +185,6 @@ def erased_at_hq(member_id: str, timeout: float = 30.0) -> None:
     raise TimeoutError(f"member {member_id} is not erased at HQ within {timeout} s")
 
 
-def snap(page, path) -> bytes:
-    """A screenshot once Flutter has painted what its accessibility tree already shows: the canvas
-    can lag a frame or two behind, so shots are taken until two in a row are the same."""
-    last = page.screenshot()
-    for _ in range(20):
-        page.wait_for_timeout(150)
-        shot = page.screenshot()
-        if shot == last:
-            break
-        last = shot
-    Path(path).write_bytes(last)
-    return last
-
-
 def hq_call(function, *args):
     """A use case at HQ, as the app calls it: with a database connection."""
     with hq_db.connection_context():

@@ -15,7 +15,7 @@ from loyalty.services import award_purchase, check_in
 from loyalty.store import Appointment, ErasureRequest, FollowUp, LedgerEntry
 from sync.hq.db import AppCode, AppPhoto, AppSession, hq_db
 from sync.hq.patients.home import home
-from tests.browser import station_process
+from tests.browser import shot, station_process
 
 from patient_helpers import (
     answered_at_hq,
@@ -30,7 +30,6 @@ from patient_helpers import (
     open_tab,
     pulled_by_station,
     sign_in_by_mail,
-    snap,
     staff_page,
     treated_days_ago,
     type_in,
@@ -47,13 +46,13 @@ def test_sign_in_by_e_mailed_code_then_card_and_balance_after_the_station_check_
     with station_process(station.home, demo=False, apps="kiosk"):
         arrived_at_hq("member", anna)
         page = app_page(browser, hq)
-        snap(page, artefacts / "patient-signin-phone.png")
+        shot(page, artefacts / "patient-signin-phone.png")
         sign_in_by_mail(page, smtp, "anna@example.org")
         expect(page.get_by_text("Hallo Anna")).to_be_visible()
         expect(page.get_by_text("50 Punkte", exact=True)).to_be_visible()
         expect(page.get_by_text("0 von 10 Stempeln")).to_be_visible()
         expect(page.get_by_role("img", name="Ihre Bonuskarte als QR-Code")).to_be_visible()
-        snap(page, artefacts / "patient-card-phone.png")
+        shot(page, artefacts / "patient-card-phone.png")
 
         with station.opened():                       # Anna holds her card up at the kiosk
             check_in(token, station.device)
@@ -66,11 +65,11 @@ def test_sign_in_by_e_mailed_code_then_card_and_balance_after_the_station_check_
         page.get_by_role("button", name="Ihre Besuche und Punkte").click()
         expect(page.get_by_text("Bisherige Besuche: 1")).to_be_visible()
         expect(page.get_by_text("Besuch", exact=True)).to_be_visible()
-        snap(page, artefacts / "patient-history-phone.png")
+        shot(page, artefacts / "patient-history-phone.png")
         page.set_viewport_size({"width": 1280, "height": 800})
         open_tab(page, "Karte")
         expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
-        snap(page, artefacts / "patient-card-tablet.png")
+        shot(page, artefacts / "patient-card-tablet.png")
         page.context.close()
 
 
@@ -127,12 +126,12 @@ def test_two_members_on_two_phones_see_only_their_own(browser, hq, smtp, tmp_pat
     phones["Ben"].get_by_role("tab", name="Mehr").click()
     expect(phones["Ben"].get_by_text("Dieses Gerät")).to_be_visible()
     expect(phones["Ben"].get_by_role("button", name=re.compile("abmelden$"))).to_have_count(0)   # no device of Anna's
-    snap(phones["Ben"], artefacts / "patient-more-phone.png")
+    shot(phones["Ben"], artefacts / "patient-more-phone.png")
     phones["Ben"].get_by_role("button", name="English").click()             # in the top bar, on every screen
     phones["Ben"].get_by_role("tab", name="Card").click()
     expect(phones["Ben"].get_by_text("Hello Ben")).to_be_visible()
     expect(phones["Ben"].get_by_text("50 points", exact=True)).to_be_visible()
-    snap(phones["Ben"], artefacts / "patient-card-english-phone.png")
+    shot(phones["Ben"], artefacts / "patient-card-english-phone.png")
     for page in phones.values():
         page.context.close()
 
@@ -156,11 +155,11 @@ def test_the_app_is_installable_and_shows_the_card_offline(browser, hq, smtp, tm
     page.reload()
     expect(page.get_by_text("Ihre Bonuskarte", exact=True)).to_be_visible()
     page.wait_for_function("document.getElementById('card').naturalWidth > 0")
-    snap(page, artefacts / "patient-card-offline-phone.png")
-    shot = Image.open(artefacts / "patient-card-offline-phone.png")
+    shot(page, artefacts / "patient-card-offline-phone.png")
+    picture = Image.open(artefacts / "patient-card-offline-phone.png")
     with hq_db.connection_context():
         token = home(anna).card_token
-    assert [r.text for r in zxingcpp.read_barcodes(shot)] == [token]
+    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [token]
     page.context.set_offline(False)
     page.context.close()
 
@@ -180,7 +179,7 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         phone.get_by_role("button", name="Anfrage senden").click()
         expect(phone.get_by_text("Vielen Dank: Ihre Anfrage wurde gesendet.", exact=False)).to_be_visible()
         expect(phone.get_by_text("Wartet auf die Antwort der Rezeption")).to_be_visible()
-        snap(phone, artefacts / "patient-appointment-requested-phone.png")
+        shot(phone, artefacts / "patient-appointment-requested-phone.png")
         requested = pulled_by_station(station, Appointment)
 
         desk = staff_page(browser, base)
@@ -189,7 +188,7 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         expect(desk.get_by_text("„Gern nach 9 Uhr“")).to_be_visible()
         type_in(desk, "Datum für Anna", "7.12.2031")
         type_in(desk, "Uhrzeit für Anna", "9:30")
-        snap(desk, artefacts / "staff-appointment-request-tablet.png")
+        shot(desk, artefacts / "staff-appointment-request-tablet.png")
         desk.get_by_role("button", name="Für Anna bestätigen").click()
         expect(desk.get_by_text("Termin für Anna bestätigt", exact=False)).to_be_visible()
         desk.close()
@@ -201,11 +200,11 @@ def test_an_appointment_request_confirmed_at_the_desk_is_seen_in_the_app(browser
         open_tab(phone, "Termine")
         expect(phone.get_by_text("Bestätigt: Sonntag, 7. Dezember 2031, 09:30")).to_be_visible()
         expect(phone.get_by_role("button", name="In den Kalender")).to_be_visible()
-        snap(phone, artefacts / "patient-appointment-confirmed-phone.png")
+        shot(phone, artefacts / "patient-appointment-confirmed-phone.png")
         open_tab(phone, "Nachrichten")
         expect(phone.get_by_text("Anna, Ihr Termin ist bestätigt")).to_be_visible()
         expect(phone.get_by_text(re.compile("Gesendet per E-Mail"))).to_be_visible()
-        snap(phone, artefacts / "patient-inbox-phone.png")
+        shot(phone, artefacts / "patient-inbox-phone.png")
         phone.context.close()
 
 
@@ -228,7 +227,7 @@ def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasu
             phone.get_by_role("button", name="Foto aufnehmen oder auswählen").click()
         chooser.value.set_files(picture)
         expect(phone.get_by_role("img", name="Ihr Foto 1")).to_be_visible(timeout=20_000)
-        snap(phone, artefacts / "patient-result-check-phone.png")
+        shot(phone, artefacts / "patient-result-check-phone.png")
         phone.get_by_role("checkbox", name="Gut").first.click()           # the result check comes first
         phone.get_by_role("button", name="Antwort senden").first.click()
         expect(phone.get_by_text("Vielen Dank für Ihre Antwort.")).to_be_visible()
@@ -239,18 +238,18 @@ def test_a_day_14_photo_reaches_the_clinicians_follow_up_and_is_gone_after_erasu
         expect(desk.get_by_text("Ergebniskontrolle mit Fotos aus der App", exact=False)).to_be_visible()
         desk.get_by_role("button", name="Fotos von Anna ansehen (1)").click()
         expect(desk.get_by_role("img", name="Foto 1 von Anna")).to_be_visible()
-        snap(desk, artefacts / "staff-aftercare-photo-tablet.png")
+        shot(desk, artefacts / "staff-aftercare-photo-tablet.png")
         desk.get_by_role("button", name="Schließen").click()
 
         open_tab(phone, "Mehr")
         phone.get_by_role("button", name="Löschung meiner Daten beantragen").click()
         phone.get_by_role("button", name="Ja, Löschung beantragen").click()
         expect(phone.get_by_text(re.compile("^Ihre Löschanfrage ist am .* eingegangen"))).to_be_visible()
-        snap(phone, artefacts / "patient-erasure-requested-phone.png")
+        shot(phone, artefacts / "patient-erasure-requested-phone.png")
         pulled_by_station(station, ErasureRequest)
         desk.get_by_role("button", name=re.compile("^Datenschutz Tab")).click()
         expect(desk.get_by_text("Löschanfragen aus der App")).to_be_visible()
-        snap(desk, artefacts / "staff-erasure-request-tablet.png")
+        shot(desk, artefacts / "staff-erasure-request-tablet.png")
         desk.get_by_role("button", name="Anna wie gewünscht löschen").click()
         desk.get_by_role("button", name="Endgültig löschen").click()
         expect(desk.get_by_text("Die personenbezogenen Daten des Mitglieds", exact=False)).to_be_visible()

@@ -15,8 +15,9 @@ from playwright.sync_api import expect
 from loyalty.services import appointments as desk
 from sync.hq.db import AppNotice, AppPush, hq_db
 from sync.hq.patients import appointments, push, signin
+from tests.browser import shot
 
-from patient_helpers import app_page, hq_call, member_at, open_tab, sign_in_by_mail, snap, wait_for_mail
+from patient_helpers import app_page, hq_call, member_at, open_tab, sign_in_by_mail, wait_for_mail
 from push_service import Phone, PushService, vapid_claims
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
@@ -126,7 +127,7 @@ def test_the_apps_service_worker_shows_a_push_message(browser, hq, smtp, tmp_pat
     outcome = page.locator("#result")
     expect(outcome).to_have_attribute("data-outcome", re_outcome())
     chosen = outcome.get_attribute("data-outcome")
-    snap(page, artefacts / f"patient-push-{chosen}-phone.png")
+    shot(page, artefacts / f"patient-push-{chosen}-phone.png")
     print(f"\nWeb Push subscribe in this Chromium: {chosen}: {page.locator('#detail').text_content()}")
     assert (chosen == "done") == hq_call(lambda: AppPush.select().exists())
 
