@@ -99,7 +99,10 @@ class KioskPage:
 
     @property
     def busy(self) -> bool:
-        return self.session.busy
+        """A result on screen within its time. Past it the page counts as free even if it never went
+        back to idle: a browser closed without a goodbye kept the camera paused for minutes."""
+        deadline = self.session.deadline
+        return self.session.busy and (deadline is None or time.monotonic() < deadline)
 
     @property
     def joining(self) -> bool:
@@ -179,7 +182,11 @@ class KioskPage:
             if self.session.tick(time.monotonic()):
                 self.form = None
                 self.typing = False
-                self.render()
+                try:
+                    self.render()
+                except Exception:   # the browser went away without a goodbye: stop listening to the camera
+                    log.info("kiosk page gone; it no longer takes scans")
+                    self._close()
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -188,11 +195,13 @@ class KioskPage:
         the body (the form relabels itself in place and keeps what was typed)."""
         lang = self.session.language
         self.top.set_language(lang)
-        if self._rendered != self.session.version or self.session.screen != JOIN:
-            self.body.content = self._body(lang)
-        self._rendered = self.session.version
-        self.page.update()
-        self.hub.update_pause()
+        try:
+            if self._rendered != self.session.version or self.session.screen != JOIN:
+                self.body.content = self._body(lang)
+            self._rendered = self.session.version
+            self.page.update()
+        finally:   # the camera pauses for what this page shows, even when the page could not be drawn
+            self.hub.update_pause()
 
     def _body(self, lang: str) -> ft.Control:
         screen, data = self.session.screen, self.session.data
