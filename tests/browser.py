@@ -43,7 +43,6 @@ def wait_http(url: str, timeout: float = 120) -> None:
 
 
 @contextmanager
-@contextmanager
 def station_database(home: Path):
     """A station's database opened from the test process beside the running station, as a second
     kiosk would write on it; parsed programs are forgotten after, since each station starts at version 1."""
