@@ -89,6 +89,8 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
 EXPECT_TIMEOUT_MS = 30_000
 ACTION_TIMEOUT_MS = 60_000
 APP_LOAD_TIMEOUT_MS = 120_000
+FIRST_FRAME_TIMEOUT_MS = 30_000
+PAGE_ATTEMPTS = 3
 
 
 @contextmanager
@@ -112,12 +114,33 @@ def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
     """A new page with the Flet app loaded, its accessibility tree on and the app's first screen in it
-    (the kiosk, the staff app and the console start with a button).
+    (the kiosk, the staff app and the console start with a button), drawing frames.
 
     Flutter builds the tree once its placeholder is clicked; a click that reaches the placeholder
     before the engine listens is lost, and every later locator then waits in vain. So the click is
     repeated until the tree is there.
+
+    Once in a few hundred pages of a long run (CI, staff sign-in), a page got its tree but never
+    drew another frame: its first button stayed "not yet stable" for a full minute, since Playwright
+    waits for two animation frames before it taps. Such a page is closed and the app opened again
+    in a new one, and the run log says so.
     """
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        page = _load_flet_page(browser, url, viewport)
+        try:
+            page.locator("flt-semantics-host flt-semantics[role=button]").first.click(
+                trial=True, timeout=FIRST_FRAME_TIMEOUT_MS)
+            return page
+        except PlaywrightTimeout:
+            if attempt == PAGE_ATTEMPTS:
+                raise
+            print(f"\n{url}: a new page drew no frame for {FIRST_FRAME_TIMEOUT_MS // 1000} s; opened again",
+                  file=sys.stderr)
+            page.close()
+
+
+
+def _load_flet_page(browser, url: str, viewport):
     page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's)
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(ACTION_TIMEOUT_MS)
