@@ -94,6 +94,7 @@ class KioskPage:
         self._frame_pending = False
         self._closed = False
         self._detach: Callable[[], None] | None = None
+        self._listening = False
 
     # --- Listener protocol (called from the scanner thread) -----------------------------------
 
@@ -155,9 +156,11 @@ class KioskPage:
 
     def _attach(self) -> None:
         if self._detach is None and not self._closed:
+            self._listening = True    # before attach(): it tells this page the camera's state at once
             self._detach = self.hub.attach(self)
 
     def _detach_hub(self) -> None:
+        self._listening = False
         if self._detach is not None:
             self._detach()
             self._detach = None
@@ -169,7 +172,7 @@ class KioskPage:
 
     def _later(self, handler, *args) -> None:
         """Run an async handler on the page's loop, from any thread."""
-        if self._detach is None:
+        if not self._listening:
             log.info("kiosk page not listening; dropped %s", handler.__name__)
             return
         try:

@@ -20,7 +20,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+# --disable-3d-apis: no WebGL, so Flutter's CanvasKit draws each page in software in the page's own
+# process. With WebGL every page drew through SwiftShader in the one GPU process the whole run
+# shares, and twice in about 1,600 pages a page stopped drawing and answering scripts in the middle
+# of a test (a tap waited a minute for a frame, a blur ten minutes). Costs about 0.6 s per new page.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-3d-apis", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
@@ -192,6 +196,21 @@ def type_in(page, label: str, text: str) -> None:
         except AssertionError:
             continue
     expect(box).to_have_value(text)
+
+
+def tap_until(target, shown, tries: int = 3) -> None:
+    """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
+    result list replaced as the search runs, a filter menu after the last choice) is lost. Tapped
+    again only after a long wait, so a tap that was merely slow is not made twice."""
+    from playwright.sync_api import expect
+    for _ in range(tries):
+        target.click()
+        try:
+            expect(shown).to_be_visible()
+            return
+        except AssertionError:
+            continue
+    expect(shown).to_be_visible()
 
 
 def shot(page, path) -> None:
