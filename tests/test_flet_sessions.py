@@ -6,6 +6,7 @@ then goes away, the screen's first message failing on the closed socket."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import msgpack
 import pytest
@@ -60,7 +61,9 @@ def _serve(main) -> None:
             await asyncio.wait_for(app.handle(LeavingBrowser()), 10)
         except RuntimeError:
             pass
-    asyncio.run(run())
+    worker = threading.Thread(target=asyncio.run, args=(run(),))   # the test run's Playwright holds a loop here
+    worker.start()
+    worker.join()
 
 
 def test_a_browser_that_left_while_its_screen_was_sent_ends_its_session(sessions, monkeypatch):
