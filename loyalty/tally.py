@@ -236,33 +236,66 @@ def cohorts(t: Tally, period: Period) -> list[kpis.Cohort]:
 # --- counting ----------------------------------------------------------------------------------
 
 class _Days:
-    """Set arithmetic over a location's days as boolean masks indexed by member number: counting a
-    member's days is np.bincount, a union a mask, an intersection `&` (linear, no sorting)."""
+    """Set arithmetic over a location's days as boolean masks over its members: counting a member's
+    days is np.bincount, a union a mask, an intersection `&` (linear, no sorting).
+
+    Member numbers are the group's (HQ numbers every member of every location), so the masks are
+    indexed by the location's own dense numbering instead: a location of 100,000 members in a group
+    of 1,000,000 works on masks 100,000 long (measured: 44 -> 18 ms per location and year). The
+    days' sets are laid end to end in day order and their sums kept as running totals, so a span of
+    days is a slice, and a sum over it one subtraction."""
 
     def __init__(self, days: dict[int, Day], erased: np.ndarray = EMPTY):
-        self.days = days
-        self.size = 1 + max([int(a.max()) for day in days.values() for a in (day.visitors, day.firsts, day.enrolled)
-                             if len(a)] + [int(erased.max()) if len(erased) else 0])
+        ordered = sorted(days)
+        self.ordinals = np.array(ordered, dtype=np.int64)
+        raw = {kind: [getattr(days[d], kind) for d in ordered] for kind in SETS}
+        everything = np.concatenate([*(a for arrays in raw.values() for a in arrays), erased, EMPTY])
+        present = np.zeros(int(everything.max()) + 1 if len(everything) else 0, dtype=bool)
+        present[everything] = True
+        self.numbers = np.flatnonzero(present)            # dense index -> member number
+        lookup = np.cumsum(present) - 1                    # member number -> dense index
+        self.size = len(self.numbers)
+        self.erased = np.zeros(self.size, dtype=bool)
+        self.erased[lookup[erased]] = True
+        self.flat: dict[str, np.ndarray] = {}
+        self.starts: dict[str, np.ndarray] = {}
+        for kind, arrays in raw.items():
+            self.flat[kind] = lookup[np.concatenate([*arrays, EMPTY])]
+            self.starts[kind] = np.concatenate([[0], np.cumsum([len(a) for a in arrays], dtype=np.int64)])
+        self.running = {name: np.concatenate([[0], np.cumsum([days[d].sums.get(name, 0) for d in ordered],
+                                                               dtype=np.int64)]) for name in SUMS}
+
+    def _span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Positions of the days lo <= d < hi in day order."""
+        return int(np.searchsorted(self.ordinals, lo)), int(np.searchsorted(self.ordinals, hi))
 
     def members(self, kind: str, lo: int, hi: int) -> np.ndarray:
         """Every member in the `kind` sets of days lo <= d < hi, with repeats (one per day)."""
-        parts = [getattr(day, kind) for d, day in self.days.items() if lo <= d < hi and len(getattr(day, kind))]
-        return np.concatenate(parts) if parts else EMPTY
+        i, j = self._span(lo, hi)
+        return self.flat[kind][self.starts[kind][i]:self.starts[kind][j]]
+
+    def each(self, kind: str, lo: int, hi: int):
+        """(day, members) for the days lo <= d < hi with a non-empty `kind` set, in day order."""
+        i, j = self._span(lo, hi)
+        starts, flat = self.starts[kind], self.flat[kind]
+        for k in range(i, j):
+            if starts[k + 1] > starts[k]:
+                yield int(self.ordinals[k]), flat[starts[k]:starts[k + 1]]
 
     def counts(self, kind: str, lo: int, hi: int) -> np.ndarray:
-        """Member number -> on how many of the days lo <= d < hi they are in the `kind` set."""
+        """Member -> on how many of the days lo <= d < hi they are in the `kind` set."""
         return np.bincount(self.members(kind, lo, hi), minlength=self.size)
 
     def mask(self, kind: str, lo: int, hi: int) -> np.ndarray:
         return self.counts(kind, lo, hi) > 0
 
-    def of(self, members: np.ndarray) -> np.ndarray:
-        mask = np.zeros(self.size, dtype=bool)
-        mask[members] = True
-        return mask
-
     def total(self, name: str, lo: int, hi: int) -> int:
-        return sum(day.sums.get(name, 0) for d, day in self.days.items() if lo <= d < hi)
+        i, j = self._span(lo, hi)
+        return int(self.running[name][j] - self.running[name][i])
+
+    def numbers_of(self, mask: np.ndarray) -> np.ndarray:
+        """The group's member numbers of a mask's members."""
+        return self.numbers[np.flatnonzero(mask)].astype(np.int32)
 
 
 def measure(period: Period, place: Location, thresholds: segments.Thresholds = segments.DEFAULT) -> Tally:
@@ -286,31 +319,28 @@ def measure(period: Period, place: Location, thresholds: segments.Thresholds = s
     t.visitors, t.repeat = int((visit_days > 0).sum()), int((visit_days >= 2).sum())
 
     first = np.full(days.size, -1, dtype=np.int64)      # member -> first visit day, for first visits in the period
-    for d, day in place.days.items():
-        if lo <= d < hi and len(day.firsts):
-            first[day.firsts] = d
-    back = _returned(place.days, first, today)
+    for d, firsts in days.each("firsts", lo, hi):
+        first[firsts] = d
+    back = _returned(days, first, today)
     t.returned = int(back.sum())
     t.first_timers = int((back | ((first >= 0) & (today - first >= kpis.RETURN_DAYS))).sum())
     t.cohort_sizes, t.cohort_active = _cohorts(period, days, first)
     t.weekly = _weekly(period, days)
-    t.segments = {name: len(members) for name, members in
-                  segment_members(place.days, period.today, place.erased, thresholds).items()}
+    t.segments = {name: int(members.sum()) for name, members in _segments(days, period.today, thresholds).items()}
     t.segments[segments.LOST] = place.live_members - sum(t.segments.values())
     return t
 
 
-def _returned(days: dict[int, Day], first: np.ndarray, today: int) -> np.ndarray:
+def _returned(days: _Days, first: np.ndarray, today: int) -> np.ndarray:
     """Mask of the first-time patients with a visit on a later day within RETURN_DAYS of their first."""
     back = np.zeros(len(first), dtype=bool)
     counted = first >= 0
     if not counted.any():
         return back
     lo, hi = int(first[counted].min()) + 1, min(int(first.max()) + kpis.RETURN_DAYS, today) + 1
-    for d, day in days.items():
-        if lo <= d < hi and len(day.visitors):
-            gap = d - first[day.visitors]
-            back[day.visitors[(first[day.visitors] >= 0) & (gap > 0) & (gap <= kpis.RETURN_DAYS)]] = True
+    for d, visitors in days.each("visitors", lo, hi):
+        gap = d - first[visitors]
+        back[visitors[(first[visitors] >= 0) & (gap > 0) & (gap <= kpis.RETURN_DAYS)]] = True
     return back
 
 
@@ -343,14 +373,19 @@ def _weekly(period: Period, days: _Days) -> list[WeekPoint]:
 
 def segment_members(days: dict[int, Day], today: date, erased: np.ndarray,
                     thresholds: segments.Thresholds = segments.DEFAULT) -> dict[str, np.ndarray]:
-    """Members of every segment but `lost` (the rest of the members not erased), for today.
+    """Members of every segment but `lost` (the rest of the members not erased), for today."""
+    d = _Days(days, erased)
+    return {name: d.numbers_of(mask) for name, mask in _segments(d, today, thresholds).items()}
+
+
+def _segments(d: _Days, today: date, thresholds: segments.Thresholds) -> dict[str, np.ndarray]:
+    """Masks of every segment but `lost`.
 
     recent: a visit or the joining in the last at_risk_days days; seen: ... in the last lost_days
     (+1) days; new: joined in the last new_days days; loyal: recent, not new, and visits on
     loyal_visits days of the last 365."""
     t = today.toordinal()
-    d = _Days(days, erased)
-    kept = ~d.of(erased)
+    kept = ~d.erased
 
     def touched(since: int) -> np.ndarray:
         return (d.mask("visitors", since, t + 1) | d.mask("enrolled", since, t + 1)) & kept
@@ -360,13 +395,14 @@ def segment_members(days: dict[int, Day], today: date, erased: np.ndarray,
     new = d.mask("enrolled", t - thresholds.new_days, t + 1) & recent
     frequent = d.counts("visitors", t - YEAR_DAYS + 1, t + 1) >= thresholds.loyal_visits
     loyal = recent & ~new & frequent
-    return {segments.NEW: np.flatnonzero(new), segments.LOYAL: np.flatnonzero(loyal),
-            segments.REGULAR: np.flatnonzero(recent & ~new & ~loyal), segments.AT_RISK: np.flatnonzero(seen & ~recent)}
+    return {segments.NEW: new, segments.LOYAL: loyal, segments.REGULAR: recent & ~new & ~loyal,
+            segments.AT_RISK: seen & ~recent}
 
 
 def visit_days_in_year(days: dict[int, Day], today: date) -> dict[int, int]:
     """Member number -> days with a visit in the 365 days up to today (the loyal rule's count)."""
     t = today.toordinal()
-    counts = _Days(days).counts("visitors", t - YEAR_DAYS + 1, t + 1)
-    members = np.flatnonzero(counts)
-    return dict(zip(members.tolist(), counts[members].tolist()))
+    d = _Days(days)
+    counts = d.counts("visitors", t - YEAR_DAYS + 1, t + 1)
+    seen = np.flatnonzero(counts)
+    return dict(zip(d.numbers[seen].tolist(), counts[seen].tolist()))
