@@ -13,7 +13,7 @@ from staff_app.ui import ACCENT, Ctx, card, heading, text_field
 ACTIONS = ("sign_in", "sign_in_failed", "award", "treatment", "redeem", "refund", "undo", "adjust", "enroll",
            "reissue", "export", "erase", "import", "program_change", "staff_create", "staff_role",
            "staff_pin_reset", "staff_deactivate", "consent", "profile", "join_plan", "use_benefit", "cancel_plan",
-           "feedback", "follow_up_closed", "message_checked", "recall_override")
+           "feedback", "follow_up_closed", "message_checked", "recall_override", "kiosk_camera")
 
 
 def build(ctx: Ctx) -> ft.Control:

@@ -7,6 +7,7 @@ import flet.fastapi as flet_fastapi
 import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from loyalty.adapters.camera_share import CameraShare
 from loyalty.config import Config
 
 APPS = ("kiosk", "staff")
@@ -19,13 +20,14 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     the kiosk runs `loyalty run --apps kiosk`.
     """
     app = flet_fastapi.FastAPI()
+    share = CameraShare()   # a kiosk tab lends its tablet camera to the staff-app tab of the same browser
 
     if "kiosk" in apps:
         from kiosk.app import make_kiosk
-        app.mount("/kiosk", flet_fastapi.app(make_kiosk(config), no_cdn=True, app_name="Kiosk"))
+        app.mount("/kiosk", flet_fastapi.app(make_kiosk(config, share), no_cdn=True, app_name="Kiosk"))
     if "staff" in apps:
         from staff_app.app import make_staff_app
-        app.mount("/staff", flet_fastapi.app(make_staff_app(config), no_cdn=True, app_name="Staff"))
+        app.mount("/staff", flet_fastapi.app(make_staff_app(config, share), no_cdn=True, app_name="Staff"))
 
         @app.get("/download/{token}")
         def download(token: str):

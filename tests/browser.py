@@ -64,11 +64,26 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         log.close()
 
 
+def launch(playwright, camera: Path | None = None):
+    """Debian's Chromium; with `camera`, that video file (y4m or MJPEG, looping) is its only camera.
+
+    The camera is a launch flag, so a browser with a camera is a browser of its own: one Playwright
+    instance launches as many as needed (the sync API allows one Playwright instance per thread).
+    Permission to use the camera is given per context (`permissions=["camera"]`), as a person
+    answers the browser's question per site; a context without it is refused.
+    """
+    args = list(CHROMIUM_ARGS)
+    if camera is not None:
+        args += ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"]
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
 @contextmanager
-def chromium():
+def chromium(camera: Path | None = None):
+    """A Playwright instance and one browser, for scripts (bench); tests use the session fixtures."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw, camera)
         try:
             yield browser
         finally:
@@ -76,9 +91,45 @@ def chromium():
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
-    """A new page with the Flet app loaded and its accessibility tree on."""
-    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    """A new page with the Flet app loaded and its accessibility tree on. `browser` may also be a
+    browser context (pages of one context share the browser's storage, as tabs of one device do)."""
+    if hasattr(browser, "new_context"):
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    else:
+        page = browser.new_page()
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.goto(url)
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.locator("flt-semantics-placeholder").dispatch_event("click")
     return page
+
+
+def shot(page, path, tries: int = 12) -> None:
+    """Screenshot once Flutter's canvas has caught up: the accessibility tree can be ahead of it by
+    several frames (the canvas is drawn in software here), so wait until two pictures in a row are
+    the same. A live camera picture never holds still; then the last of `tries` is kept."""
+    last = None
+    for _ in range(tries):
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        picture = page.screenshot()
+        if picture == last:
+            break
+        last = picture
+    Path(path).write_bytes(last)
+
+
+def resize(page, width: int, height: int) -> None:
+    """Change the window size and wait until the kiosk has scaled its screen to it (on the server's
+    resize event): every labelled node inside the window, and together spanning most of its width
+    or height, as the scaled 1200x720 design does."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(
+        """([w, h]) => {
+             const boxes = [...document.querySelectorAll('flt-semantics')].map(e => e.getBoundingClientRect())
+                                                                             .filter(r => r.width > 0);
+             if (!boxes.length) return false;
+             const left = Math.min(...boxes.map(r => r.left)), right = Math.max(...boxes.map(r => r.right));
+             const top = Math.min(...boxes.map(r => r.top)), bottom = Math.max(...boxes.map(r => r.bottom));
+             const inside = left >= -1 && top >= -1 && right <= w + 1 && bottom <= h + 1;
+             return inside && (right - left >= 0.75 * w || bottom - top >= 0.75 * h);
+           }""", arg=[width, height])

@@ -63,8 +63,32 @@ def artefacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run: Playwright's sync API allows one instance per thread."""
-    from tests.browser import chromium
-    with chromium() as instance:
+def playwright():
+    """One Playwright for the whole run: its sync API allows one instance per thread."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """One headless Chromium for the whole run, without a camera."""
+    from tests.browser import launch
+    instance = launch(playwright)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def camera_browser(playwright):
+    """`camera_browser(video)`: a Chromium of its own whose only camera plays `video` (tests/fake_camera.py),
+    launched by the session's Playwright and closed after the test."""
+    from tests.browser import launch
+    launched = []
+
+    def start(video: Path):
+        launched.append(launch(playwright, camera=video))
+        return launched[-1]
+    yield start
+    for instance in launched:
+        instance.close()

@@ -13,6 +13,7 @@ import zxingcpp
 from playwright.sync_api import expect
 
 import imagegen
+from browser import resize, shot
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +40,6 @@ def ledger_size() -> int:
 def stamps(member_id: str) -> int:
     from loyalty.services import member_status
     return member_status(member_id).stamps_on_card
-
-
-def shot(page, path) -> None:
-    """Screenshot once Flutter has painted: the accessibility tree can run a frame ahead of the canvas."""
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    page.screenshot(path=path)
 
 
 def type_into(page, name: str, value: str) -> None:
@@ -223,7 +218,7 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     kiosk_page.get_by_role("button", name="Deutsch").click()
     expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
     shot(kiosk_page, artefacts / "kiosk-idle-de.png")
-    kiosk_page.set_viewport_size({"width": 1920, "height": 1080})   # a 24" counter screen
+    resize(kiosk_page, 1920, 1080)   # a 24" counter screen
     expect(kiosk_page.get_by_text("Halten Sie Ihren Code hierher")).to_be_visible()
     shot(kiosk_page, artefacts / "kiosk-idle-1920-de.png")
     kiosk_page.get_by_role("button", name="Mitmachen").click()     # scaled up, still a tap target
@@ -231,4 +226,4 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(kiosk_page, artefacts):
     shot(kiosk_page, artefacts / "kiosk-join-1920-de.png")
     kiosk_page.get_by_role("button", name="Abbrechen").click()
     expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
-    kiosk_page.set_viewport_size({"width": 1280, "height": 800})
+    resize(kiosk_page, 1280, 800)

@@ -1,0 +1,118 @@
+"""The tablets' own cameras end to end: one station (kiosk and staff app, no station camera), and
+per test a Chromium of its own whose camera plays a video made by tests/fake_camera.py.
+
+A browser context is one device: its pages are tabs that share the device's storage (and so
+the id the kiosk and the staff app tell the browser by); a context without the camera
+permission is a browser where the person refused the camera.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from loyalty.services import Actor, card_png, context, device_id, enroll
+from loyalty.store import close_database, open_database
+from tests.browser import open_flet_page, station_process
+from tests.staff.conftest import prepare_home, sign_in_as
+
+import fake_camera
+
+TABLET = {"width": 1280, "height": 800}
+# Counts the page's camera requests, so a test can tell whether a tab opened the camera itself.
+COUNT_CAMERA_REQUESTS = """
+window.cameraRequests = 0;
+if (navigator.mediaDevices) {
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => { window.cameraRequests += 1; return ask(constraints); };
+}
+"""
+# What a browser sees when a USB camera is unplugged: its video track ends and the picture freezes.
+UNPLUG = """() => {
+  let ended = 0;
+  for (const video of document.querySelectorAll('video')) {
+    for (const track of (video.srcObject ? video.srcObject.getVideoTracks() : [])) {
+      track.stop(); track.dispatchEvent(new Event('ended')); ended += 1;
+    }
+  }
+  return ended;
+}"""
+CAMERA_PLAYING = "() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2 && !v.paused)"
+
+
+@dataclass
+class CameraStation:
+    base: str
+    home: Path
+
+    @property
+    def kiosk(self) -> str:
+        return f"{self.base}/kiosk/"
+
+    @property
+    def staff(self) -> str:
+        return f"{self.base}/staff/"
+
+    @contextmanager
+    def db(self):
+        """The station's SQLite file, opened from the test process beside the running station."""
+        open_database(self.home / "loyalty.db")
+        try:
+            yield
+        finally:
+            close_database()
+            context._parsed.cache_clear()
+
+    def new_patient(self, first_name: str) -> str:
+        """A patient who joined just now; returns their card's code."""
+        with self.db():
+            result = enroll(first_name, Actor(device_id()), email=f"{first_name.lower()}@example.org",
+                            consent_program=True, age_confirmed=True)
+            return result.card_token
+
+    def printed_card(self, token: str, path: Path, **clip) -> Path:
+        """A y4m of the card as the station prints it, held up to the camera."""
+        with self.db():
+            png = card_png(token)
+        return fake_camera.write_y4m(path, fake_camera.printed_card_clip(png, **clip))
+
+    def visits(self, token: str) -> int:
+        from loyalty import ledger
+        from loyalty.services import find_card
+        from loyalty.store import LedgerEntry
+        with self.db():
+            card, _problem = find_card(token)
+            return LedgerEntry.select().where((LedgerEntry.member == card.member_id)
+                                              & (LedgerEntry.kind == ledger.VISIT)).count()
+
+
+@pytest.fixture(scope="session")
+def camera_station(tmp_path_factory):
+    home = tmp_path_factory.mktemp("camera-station")
+    prepare_home(home)
+    (home / "station.toml").write_text('[station]\nlanguage = "de"\n\n[kiosk]\nwelcome_s = 6\n', encoding="utf-8")
+    with station_process(home, demo=False, apps="kiosk,staff") as base:
+        yield CameraStation(base, home)
+
+
+def device(browser, camera: bool = True):
+    """A tablet: a browser context, with or without the person's permission to use the camera."""
+    ctx = browser.new_context(viewport=TABLET, permissions=["camera"] if camera else [])
+    ctx.add_init_script(COUNT_CAMERA_REQUESTS)
+    return ctx
+
+
+def open_kiosk(tablet, station: CameraStation):
+    page = open_flet_page(tablet, station.kiosk)
+    expect(page.get_by_role("button", name="Mitmachen")).to_be_visible(timeout=60_000)
+    return page
+
+
+def open_desk(tablet, station: CameraStation, name: str = "Empfang", pin: str = "0000"):
+    page = open_flet_page(tablet, station.staff)
+    sign_in_as(page, name, pin)
+    expect(page.get_by_text(f"Hallo {name}", exact=False)).to_be_visible()
+    return page
