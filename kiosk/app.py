@@ -207,8 +207,11 @@ class KioskPage:
         if self.camera is not None and not self._closed and self._detach is not None:
             self.camera.start()
 
-    def _stop_camera(self) -> None:
-        if self.camera is not None:
+    def _stop_camera(self, for_good: bool = False) -> None:
+        """Stop reading (the page may come back); `for_good` when the camera leaves the page."""
+        if self.camera is not None and for_good:
+            self.camera.close()
+        elif self.camera is not None:
             self.camera.stop()
         if self._release_camera is not None:
             self._release_camera()
@@ -245,7 +248,7 @@ class KioskPage:
             self._later(self._change_camera)
 
     async def _change_camera(self) -> None:
-        self._stop_camera()
+        self._stop_camera(for_good=True)
         self.camera = None
         self.viewfinder = self._viewfinder()
         self.body.controls[1] = self.viewfinder.control

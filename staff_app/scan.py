@@ -67,6 +67,8 @@ class ScanPanel:
                                   border=ft.Border.all(5, "white"))
         self.picture = ft.Container(width=PREVIEW_W, height=PREVIEW_H, border_radius=16, bgcolor="#1f2a30",
                                     clip_behavior=ft.ClipBehavior.ANTI_ALIAS)
+        self.no_camera = ft.Container(ft.Icon(ft.Icons.NO_PHOTOGRAPHY_OUTLINED, size=120, color="#9fb3b8"),
+                                      alignment=ft.Alignment.CENTER, bgcolor="#1f2a30", visible=False)
         self.say = ft.Text(ctx.t("scan.starting"), size=18)
         self.help = ft.Text("", size=17, color="#b71c1c", visible=False)
         self.other_lens = ft.TextButton(ctx.t("scan.other_camera"), icon=ft.Icons.CAMERASWITCH,
@@ -103,7 +105,7 @@ class ScanPanel:
             self._cancel_borrow()
             self._cancel_borrow = None
         if self.camera is not None:
-            self.camera.stop()
+            self.camera.close()
 
     def close(self) -> None:
         self.ctx.touch()
@@ -114,7 +116,7 @@ class ScanPanel:
         lens = await _remembered_lens()
         self.camera = bc.BrowserCamera(self.ctx.page, self._code, self._status, lens=lens,
                                        overlay=ft.Container(self.guide, alignment=ft.Alignment.CENTER))
-        self.picture.content = self.camera.control
+        self.picture.content = ft.Stack([self.camera.control, self.no_camera], expand=True)
         self.ctx.page.update()
         self.camera.start()
 
@@ -150,7 +152,7 @@ class ScanPanel:
         self.say.value = self.ctx.t("scan.hold_card" if status == bc.RUNNING else
                                     "scan.unavailable" if problem else "scan.starting")
         self.help.value = self.ctx.t(f"scan.problem.{status}") if problem else ""
-        self.help.visible = problem
+        self.help.visible = self.no_camera.visible = problem
         self.retry.visible = problem and status != bc.INSECURE
         self.other_lens.visible = status == bc.RUNNING and len(self.camera.cameras) > 1
         self.ctx.page.update()

@@ -184,7 +184,7 @@ def camera_choice(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("settings.kiosk_camera_saved", choice=ctx.t(f"settings.camera_{choice}")))
 
     picker = ft.Dropdown(value=kiosk_camera(), width=360, enable_filter=False, enable_search=False,
-                         label=ctx.t("settings.kiosk_camera"), on_select=chosen,
+                         label=ctx.t("settings.kiosk_camera"), tooltip=ctx.t("settings.kiosk_camera"), on_select=chosen,
                          options=[ft.DropdownOption(key=c, text=ctx.t(f"settings.camera_{c}")) for c in KIOSK_CAMERAS])
     return card(heading(ctx.t("settings.kiosk_camera"), 18), ft.Text(ctx.t("settings.kiosk_camera_hint"), size=16),
                 picker)

@@ -104,13 +104,19 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
     return page
 
 
+FRAMES = "n => new Promise(done => { const next = k => k ? requestAnimationFrame(() => next(k - 1)) : done(); " \
+         "next(n); })"   # let n animation frames pass
+
+
 def shot(page, path, tries: int = 12) -> None:
     """Screenshot once Flutter's canvas has caught up: the accessibility tree can be ahead of it by
-    several frames (the canvas is drawn in software here), so wait until two pictures in a row are
-    the same. A live camera picture never holds still; then the last of `tries` is kept."""
+    many frames (the canvas is drawn in software here, and text may wait for a fallback font), so
+    let 20 frames pass, then wait until two pictures in a row are the same. A live camera picture
+    never holds still; then the last of `tries` is kept."""
     last = None
+    page.evaluate(FRAMES, 20)
     for _ in range(tries):
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.evaluate(FRAMES, 2)
         picture = page.screenshot()
         if picture == last:
             break

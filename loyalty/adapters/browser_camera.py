@@ -116,12 +116,12 @@ class PictureReader:
 class BrowserCamera:
     """One page's camera: opens the chosen camera, polls pictures, hands accepted codes to `on_code`.
 
-    `control` goes into the page's layout. Its size and place may change freely, but it must stay
-    on the page: taking it out, or changing its visibility or opacity, disposes the browser's camera
-    (measured with flet 1.0.5). `start()` once the control is on the page; `on_status` gets every
-    status change, `on_code` every accepted code (both on the page's event loop). While `hold()`
-    is true codes are seen but not accepted. `period_s` is the time between pictures; a view may
-    slow it down while nobody is expected to show a code.
+    `control` goes into the page's layout. Its size and place may change freely, but while it reads
+    it must stay on the page: taking it out, or changing its visibility or opacity, disposes the
+    browser's camera (measured with flet 1.0.5); `close()` takes it away safely. `start()` once the
+    control is on the page; `on_status` gets every status change, `on_code` every accepted code (both
+    on the page's event loop). While `hold()` is true codes are seen but not accepted. `period_s` is
+    the time between pictures; a view may slow it down while nobody is expected to show a code.
     """
 
     def __init__(self, page: ft.Page, on_code: Callable[[str], Awaitable[None]],
@@ -141,6 +141,9 @@ class BrowserCamera:
         self.cameras: list[fc.CameraDescription] = []   # what the browser offered at the last opening
         self.pictures = 0
         self._task = None
+        self._generation = 0        # each start() is one run; a stopped run ends at its next step
+        self._closing = False
+        self._dock: ft.Container | None = None
         self._wake = asyncio.Event()
 
     @property
@@ -148,17 +151,37 @@ class BrowserCamera:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        if not self.running:
-            self._task = self.page.run_task(self._run)
+        """Open the camera and read; nothing while it reads already or after `close()`."""
+        if not self.running and not self._closing:
+            self._generation += 1
+            self._task = self.page.run_task(self._run, self._generation)
 
     def stop(self) -> None:
+        """Stop reading but keep the control (the page went to sleep; another lens is wanted)."""
+        self._generation += 1
         if self._task is not None:
             self._task.cancel()
             self._task = None
 
+    def close(self) -> None:
+        """Stop for good, in the page update that takes the control's screen away: the control moves
+        to a one-pixel dock in the page's overlay and leaves the page once the call in flight to the
+        browser has answered (an answer for a control no longer on the page breaks the page's
+        connection in flet 1.0.5). The caller updates the page, as for any change of screen."""
+        if self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        if self.running:
+            self._dock = ft.Container(self.control, width=1, height=1, left=0, top=0)
+            self.page.overlay.append(self._dock)
+
     def retry(self) -> None:
         """Try to open the camera now instead of after the back-off (a "try again" button)."""
         self._wake.set()
+
+    def _live(self, generation: int) -> bool:
+        return generation == self._generation and not self._closing
 
     def _set_status(self, status: str) -> None:
         if status != self.status:
@@ -166,35 +189,54 @@ class BrowserCamera:
             self.status = status
             self.on_status(status)
 
-    async def _run(self) -> None:
+    async def _run(self, generation: int) -> None:
         delay = self.backoff[0]
         try:
-            while True:
+            while self._live(generation):
                 if self.status is None:
                     self._set_status(STARTING)   # a retry keeps showing the problem until it is solved
-                status = await self._open()
+                status = await self._open(generation)
+                if not self._live(generation):
+                    break
                 self._set_status(status)
                 if status == RUNNING:
                     delay = self.backoff[0]
-                    await self._poll()
+                    await self._poll(generation)
+                    if not self._live(generation):
+                        break
                     self._set_status(LOST)
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
+                await self._pause(delay)
                 delay = min(delay * 2, self.backoff[1])
-        except asyncio.CancelledError:
-            raise
         except Exception:   # a page gone for good: nothing left to show the problem on
             log.exception("browser camera loop ended")
+        finally:
+            if self._closing and self._dock is not None:
+                self.page.overlay.remove(self._dock)
+                self._dock = None
+                self._update_page()
 
-    async def _open(self) -> str:
+    def _update_page(self) -> None:
+        try:
+            self.page.update()
+        except Exception:   # the page has gone meanwhile
+            log.debug("page gone before the camera left it")
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait, unless retry() or close() wakes us."""
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _open(self, generation: int) -> str:
         try:
             self.cameras = await asyncio.wait_for(self.control.get_available_cameras(), OPEN_TIMEOUT_S)
             camera = choose_camera(self.cameras, self.lens)
             if camera is None:
                 return MISSING
+            if not self._live(generation):
+                return STARTING
             await asyncio.wait_for(self.control.initialize(camera, fc.ResolutionPreset.MEDIUM, enable_audio=False),
                                    OPEN_TIMEOUT_S)
         except (RuntimeError, TimeoutError) as error:
@@ -204,9 +246,9 @@ class BrowserCamera:
         self.reader.restart()
         return RUNNING
 
-    async def _poll(self) -> None:
-        """Pictures until the camera fails or freezes."""
-        while True:
+    async def _poll(self, generation: int) -> None:
+        """Pictures until the camera fails or freezes, or this run is stopped."""
+        while self._live(generation):
             started = time.monotonic()
             try:
                 picture = await asyncio.wait_for(self.control.take_picture(), PICTURE_TIMEOUT_S)
@@ -219,5 +261,6 @@ class BrowserCamera:
             if self.reader.stalled(now):
                 return
             for code in codes:
-                await self.on_code(code)
-            await asyncio.sleep(max(0.0, started + self.period_s - time.monotonic()))
+                if self._live(generation):
+                    await self.on_code(code)
+            await self._pause(max(0.0, started + self.period_s - time.monotonic()))

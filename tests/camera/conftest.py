@@ -73,11 +73,11 @@ class CameraStation:
                             consent_program=True, age_confirmed=True)
             return result.card_token
 
-    def printed_card(self, token: str, path: Path, **clip) -> Path:
+    def printed_card(self, token: str, path: Path, fps: int = fake_camera.FPS, **clip) -> Path:
         """A y4m of the card as the station prints it, held up to the camera."""
         with self.db():
             png = card_png(token)
-        return fake_camera.write_y4m(path, fake_camera.printed_card_clip(png, **clip))
+        return fake_camera.write_y4m(path, fake_camera.printed_card_clip(png, fps=fps, **clip), fps)
 
     def visits(self, token: str) -> int:
         from loyalty import ledger
