@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-import imagegen
+from tests import imagegen
 
 SIZE = (640, 480)
 FPS = 15
