@@ -6,6 +6,7 @@ the Flet web client served locally (no CDN), accessibility tree switched on befo
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -139,3 +140,19 @@ def resize(page, width: int, height: int) -> None:
              const inside = left >= -1 && top >= -1 && right <= w + 1 && bottom <= h + 1;
              return inside && (right - left >= 0.75 * w || bottom - top >= 0.75 * h);
            }""", arg=[width, height])
+
+
+def pick(page, dropdown: str, option: str) -> None:
+    """Open the dropdown whose name starts with `dropdown` and pick `option`; a tap that lands while
+    the screen redraws is lost, so open it again until the choice is there."""
+    from playwright.sync_api import expect
+    item = page.get_by_role("button", name=option, exact=True)
+    for _ in range(3):
+        page.get_by_role("button", name=re.compile("^" + re.escape(dropdown))).click()
+        try:
+            expect(item).to_be_visible(timeout=3000)
+            break
+        except AssertionError:
+            page.wait_for_timeout(300)
+    item.click()
+

@@ -111,6 +111,14 @@ def open_kiosk(tablet, station: CameraStation):
     return page
 
 
+def kiosk_with_card(station: CameraStation, camera_browser, folder: Path, first_name: str, **clip):
+    """A patient who joined just now holds their printed card up to a kiosk tablet's camera (the
+    video loops): (card code, tablet, kiosk page)."""
+    token = station.new_patient(first_name)
+    tablet = device(camera_browser(station.printed_card(token, folder / f"{first_name}.y4m", **clip)))
+    return token, tablet, open_kiosk(tablet, station)
+
+
 def open_desk(tablet, station: CameraStation, name: str = "Empfang", pin: str = "0000"):
     page = open_flet_page(tablet, station.staff)
     sign_in_as(page, name, pin)

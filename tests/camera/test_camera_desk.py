@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.camera.conftest import CAMERA_PLAYING, device, open_desk, open_kiosk
 
 import fake_camera
-from browser import shot
+from browser import pick, shot
 
 pytestmark = pytest.mark.browser
 
@@ -84,29 +84,16 @@ def test_manager_turns_the_kiosk_camera_off_and_on_again(camera_station, camera_
     manager = open_desk(office, camera_station, "Chef", "1234")
     manager.get_by_role("button", name=re.compile("^Einstellungen Tab")).click()
     try:
-        choose(manager, "Keine Kamera – nur Scanner")
+        pick(manager, "Kamera am Kiosk", "Keine Kamera – nur Scanner")
         expect(manager.get_by_text("Kiosk-Kamera: Keine Kamera – nur Scanner.", exact=False)).to_be_visible()
         shot(manager, artefacts / "camera-settings-de.png")
         kiosk.wait_for_function("() => document.querySelectorAll('video').length === 0")
         expect(kiosk.get_by_text("Halten Sie Ihren Code hierher").first).to_be_visible()
         shot(kiosk, artefacts / "camera-kiosk-scanner-only-de.png")
     finally:
-        choose(manager, "Frontkamera des Tablets")
+        pick(manager, "Kamera am Kiosk", "Frontkamera des Tablets")
     expect(manager.get_by_text("Kiosk-Kamera: Frontkamera des Tablets.", exact=False)).to_be_visible()
     kiosk.wait_for_function(CAMERA_PLAYING)
     office.close()
     tablet.close()
-
-
-def choose(page, option: str) -> None:
-    """Pick the kiosk camera; a tap that lands while the menu opens is lost, so open it again."""
-    item = page.get_by_role("button", name=option, exact=True)
-    for _ in range(3):
-        page.get_by_role("button", name=re.compile("^Kamera am Kiosk")).click()
-        try:
-            expect(item).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            continue
-    item.click()
 

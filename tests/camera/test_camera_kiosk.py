@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.camera.conftest import CAMERA_PLAYING, UNPLUG, device, open_kiosk
+from tests.camera.conftest import CAMERA_PLAYING, UNPLUG, device, kiosk_with_card, open_kiosk
 
 import fake_camera
 from browser import resize, shot
@@ -20,10 +20,7 @@ HELP = "Die Kamera ist gerade nicht verfügbar"
 
 def test_printed_card_shown_to_the_tablet_camera_says_welcome_back(camera_station, camera_browser, tmp_path,
                                                                   artefacts):
-    token = camera_station.new_patient("Nele")
-    video = camera_station.printed_card(token, tmp_path / "printed-card.y4m", before_s=1.5)
-    tablet = device(camera_browser(video))
-    page = open_kiosk(tablet, camera_station)
+    token, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Nele", before_s=1.5)
     page.wait_for_function(CAMERA_PLAYING)
     expect(page.get_by_text(HELP)).to_have_count(0)
     shot(page, artefacts / "camera-kiosk-idle-de.png")
@@ -52,10 +49,7 @@ def test_phone_screen_shown_to_the_tablet_camera_says_welcome_back(camera_statio
 
 def test_friends_code_in_the_join_form_through_the_tablet_camera(camera_station, camera_browser, tmp_path,
                                                                  artefacts):
-    friend = camera_station.new_patient("Jule")
-    video = camera_station.printed_card(friend, tmp_path / "friend.y4m", before_s=3.5)
-    tablet = device(camera_browser(video))
-    page = open_kiosk(tablet, camera_station)
+    _friend, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Jule", before_s=3.5)
     join, done = page.get_by_role("button", name="Mitmachen"), page.get_by_role("button", name="Fertig")
     added = page.get_by_text("Der Code Ihrer Empfehlung wurde hinzugefügt.")
     for _ in range(3):
@@ -109,10 +103,7 @@ def test_no_camera_on_the_device_says_so(camera_station, browser, artefacts):
 def test_unplugged_camera_is_noticed_and_comes_back(camera_station, camera_browser, tmp_path, artefacts):
     """An unplugged camera's track ends and its picture freezes; the kiosk says so, keeps trying,
     and reads again once the camera is back (here: at once, as the fake camera never leaves)."""
-    token = camera_station.new_patient("Paul")
-    video = camera_station.printed_card(token, tmp_path / "paul.y4m", before_s=6)
-    tablet = device(camera_browser(video))
-    page = open_kiosk(tablet, camera_station)
+    _token, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Paul", before_s=6)
     page.wait_for_function(CAMERA_PLAYING)
     assert page.evaluate(UNPLUG) >= 1
     expect(page.get_by_text("Die Kamera liefert kein Bild mehr", exact=False)).to_be_visible(timeout=15_000)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import pick
 from tests.staff.conftest import desk_server, field, signed_in_page, type_in
 
 pytestmark = pytest.mark.browser
@@ -136,29 +137,15 @@ def test_team_add_reset_deactivate_and_audit(page, artefacts):
     page.screenshot(path=artefacts / "staff-team-audit.png")
 
 
-def choose_action(page, action: str) -> None:
-    """Open the action filter and pick one; a tap that lands while the list redraws after the last
-    filter is lost, so open it again until the choice is there."""
-    option = page.get_by_role("button", name=action, exact=True)
-    for _ in range(3):
-        page.get_by_role("button", name=re.compile("^Aktion")).click()
-        try:
-            expect(option).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            page.wait_for_timeout(300)
-    option.click()
-
-
 def test_audit_log_filters_by_action_and_period(page, artefacts):
     nav(page, "Team")
     status(page, "Protokoll")
     expect(page.get_by_text(re.compile(r"Chef · Teammitglied deaktiviert$")).first).to_be_visible()
-    choose_action(page, "PIN zurückgesetzt")
+    pick(page, "Aktion", "PIN zurückgesetzt")
     expect(page.get_by_text(re.compile(r"Chef · PIN zurückgesetzt$")).first).to_be_visible()
     expect(page.get_by_text(re.compile(r"Chef · Teammitglied deaktiviert$"))).to_have_count(0)
     page.screenshot(path=artefacts / "staff-audit-filtered.png")
-    choose_action(page, "Nachfass-Aufgabe abgeschlossen")
+    pick(page, "Aktion", "Nachfass-Aufgabe abgeschlossen")
     expect(page.get_by_text(re.compile(r"Chef · Nachfass-Aufgabe abgeschlossen$")).first).to_be_visible()
 
 
