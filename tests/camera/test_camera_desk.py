@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from tests.camera.conftest import CAMERA_PLAYING, device, open_desk, open_kiosk
 
 import fake_camera
-from browser import pick, shot
+from browser import FRAMES, pick, shot
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +96,17 @@ def test_manager_turns_the_kiosk_camera_off_and_on_again(camera_station, camera_
         pick(manager, "Kamera am Kiosk", "Frontkamera des Tablets")
     expect(manager.get_by_text("Kiosk-Kamera: Frontkamera des Tablets.", exact=False)).to_be_visible()
     kiosk.wait_for_function(CAMERA_PLAYING)
+    for _ in range(40):      # Flutter paints the live picture some frames after the video plays
+        if picture_in_viewfinder(kiosk):
+            break
+    shot(kiosk, artefacts / "camera-kiosk-idle-de.png")
     office.close()
     tablet.close()
+
+
+def picture_in_viewfinder(page) -> bool:
+    """Whether the kiosk (1280x800) shows a camera picture in its viewfinder, not the empty box."""
+    page.evaluate(FRAMES, 2)
+    screen = cv2.imdecode(np.frombuffer(page.screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    return float(screen[160:540, 80:600].std()) > 12
 

@@ -23,7 +23,6 @@ def test_printed_card_shown_to_the_tablet_camera_says_welcome_back(camera_statio
     token, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Nele", before_s=1.5)
     page.wait_for_function(CAMERA_PLAYING)
     expect(page.get_by_text(HELP)).to_have_count(0)
-    shot(page, artefacts / "camera-kiosk-idle-de.png")
     expect(page.get_by_text("Willkommen zurück, Nele!")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
     shot(page, artefacts / "camera-kiosk-printed-card-de.png")
@@ -103,11 +102,14 @@ def test_no_camera_on_the_device_says_so(camera_station, browser, artefacts):
 def test_unplugged_camera_is_noticed_and_comes_back(camera_station, camera_browser, tmp_path, artefacts):
     """An unplugged camera's track ends and its picture freezes; the kiosk says so, keeps trying,
     and reads again once the camera is back (here: at once, as the fake camera never leaves)."""
-    _token, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Paul", before_s=6)
+    token, tablet, page = kiosk_with_card(camera_station, camera_browser, tmp_path, "Paul", before_s=6)
     page.wait_for_function(CAMERA_PLAYING)
     assert page.evaluate(UNPLUG) >= 1
     expect(page.get_by_text("Die Kamera liefert kein Bild mehr", exact=False)).to_be_visible(timeout=15_000)
     shot(page, artefacts / "camera-kiosk-unplugged-de.png")
     expect(page.get_by_text(HELP)).to_have_count(0, timeout=20_000)
     expect(page.get_by_text("Willkommen zurück, Paul!")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("+1 Stempel heute")).to_be_visible()   # read after the camera came back
+    assert camera_station.visits(token) == 1
     tablet.close()
+
