@@ -7,6 +7,7 @@ permission is a browser where the person refused the camera.
 """
 from __future__ import annotations
 
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,15 @@ class CameraStation:
     def staff(self) -> str:
         return f"{self.base}/staff/"
 
+    @property
+    def kiosk_over_lan(self) -> str:
+        """The kiosk at this machine's network address over plain http, as a tablet on the clinic's
+        network would open it without HTTPS."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))          # no packet is sent: it only picks the interface
+            address = probe.getsockname()[0]
+        return self.kiosk.replace("127.0.0.1", address)
+
     @contextmanager
     def db(self):
         """The station's SQLite file, opened from the test process beside the running station."""
@@ -94,7 +104,7 @@ def camera_station(tmp_path_factory):
     home = tmp_path_factory.mktemp("camera-station")
     prepare_home(home)
     (home / "station.toml").write_text('[station]\nlanguage = "de"\n\n[kiosk]\nwelcome_s = 6\n', encoding="utf-8")
-    with station_process(home, demo=False, apps="kiosk,staff") as base:
+    with station_process(home, demo=False, apps="kiosk,staff", env={"LOYALTY_HOST": "0.0.0.0"}) as base:
         yield CameraStation(base, home)
 
 
@@ -105,8 +115,8 @@ def device(browser, camera: bool = True):
     return ctx
 
 
-def open_kiosk(tablet, station: CameraStation):
-    page = open_flet_page(tablet, station.kiosk)
+def open_kiosk(tablet, station: CameraStation, url: str | None = None):
+    page = open_flet_page(tablet, url or station.kiosk)
     expect(page.get_by_role("button", name="Mitmachen")).to_be_visible(timeout=60_000)
     return page
 

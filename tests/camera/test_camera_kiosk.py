@@ -99,6 +99,20 @@ def test_no_camera_on_the_device_says_so(camera_station, browser, artefacts):
     tablet.close()
 
 
+def test_plain_http_on_the_clinic_network_says_to_open_the_https_address(camera_station, camera_browser, tmp_path,
+                                                                         artefacts):
+    """Browsers give the camera only to HTTPS pages (and to the machine itself): a tablet that
+    opens the station at its network address over http gets none, whatever it allows."""
+    video = fake_camera.write_y4m(tmp_path / "room.y4m", fake_camera.empty_frames(15))
+    tablet = device(camera_browser(video))
+    page = open_kiosk(tablet, camera_station, camera_station.kiosk_over_lan)
+    expect(page.get_by_text("Der Browser gibt die Kamera nur über eine sichere Verbindung frei.",
+                            exact=False)).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("button", name="Erneut versuchen")).to_have_count(0)   # trying again cannot help
+    shot(page, artefacts / "camera-kiosk-insecure-de.png")
+    tablet.close()
+
+
 def test_unplugged_camera_is_noticed_and_comes_back(camera_station, camera_browser, tmp_path, artefacts):
     """An unplugged camera's track ends and its picture freezes; the kiosk says so, keeps trying,
     and reads again once the camera is back (here: at once, as the fake camera never leaves)."""
