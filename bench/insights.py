@@ -131,7 +131,7 @@ def _insert(table: str, columns: str, rows: list[tuple], **constant) -> None:
     db.connection().executemany(sql, (row + extra for row in rows))
 
 
-def _median_ms(call, runs: int) -> tuple[float, float]:
+def median_ms(call, runs: int) -> tuple[float, float]:
     """Median wall-clock and CPU milliseconds: the machine is shared, so CPU time shows the cost of
     the call itself and wall time what a manager waited on this machine today."""
     wall, cpu = [], []
@@ -169,7 +169,7 @@ def main(members: int = 100_000, entries: int = 1_000_000, runs: int = 2) -> Non
         for label, call in calls():
             result = call()
             sizes[label] = len(result) if isinstance(result, (list, str)) else ""
-        timed = {label: _median_ms(call, runs) for label, call in calls()}
+        timed = {label: median_ms(call, runs) for label, call in calls()}
         close_database()
     clock.set_source(None)
     print(f"{'call':<28} {'rows':>7} {'wall ms':>8} {'cpu ms':>7} {'< 1 s':>6}")

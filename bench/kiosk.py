@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tests import imagegen
-from tests.browser import chromium, open_flet_page, station_process
+from tests.browser import camera_args, chromium, open_flet_page, station_process
 from tests.kiosk.kiosk_camera import MjpegCamera
 
 CHAR_S, DECISION_S = 0.2, 1.0
@@ -200,7 +200,7 @@ def tablet_scans(scans: int) -> tuple[list[tuple[float, float]], int]:
         video = _tablet_video(home / "cards.mjpeg", [png for _name, _token, png in patients])
         measured, missed = [], 0
         with station_process(home, demo=False, apps="kiosk", env={"LOYALTY_CAMERA": ""}) as base:
-            with chromium(camera=video) as browser:
+            with chromium(args=camera_args(video)) as browser:
                 tablet = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 800})
                 page = open_flet_page(tablet, f"{base}/kiosk/")
                 page.evaluate(WATCH, list(names))

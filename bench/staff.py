@@ -7,7 +7,9 @@ bulk-inserted in one transaction, then times the same service calls the staff ap
 40 members are typed, from the first key on; every two-letter pair "aa" to "zz" (the short
 prefixes that match thousands of members); and texts that match nothing. Per kind of query:
 p50/p95/p99/max wall-clock and p99 CPU time (the machine may be shared). Then
-`insights.dashboard()` for 4, 12 and 52 weeks (cold: first call; warm: repeated).
+`insights.dashboard()` for 4, 12 and 52 weeks (cold: first call; warm: repeated). Last the
+manager's alerts screen (`flags.open_flags()`, with each alert's figures) and a member page's
+alerts (`flags.member_flags()`) with 20, 200 and 1,000 open alerts on random members.
 Targets (issue 4): search results under 100 ms after a keystroke, dashboard under 1 s.
 """
 from __future__ import annotations
@@ -97,6 +99,27 @@ def _insert_entries(batch: list[tuple]) -> None:
         + ",".join(["(?,?,?,?,?,?,?,?,?,'',?,1)"] * len(batch)), [v for row in batch for v in row])
 
 
+def alerts(members: int, seed: int = 12) -> None:
+    """Open alerts on random members, added in steps; the alerts screen and a member page read them."""
+    from loyalty.services import Actor, flags
+    from loyalty.store import Staff
+    rng = random.Random(seed)
+    manager = Actor(device_id(), *Staff.select(Staff.id, Staff.role, Staff.name).where(Staff.role == "manager")
+                    .tuples().get())
+    print(f"{'alerts':<34} {'open':>10} {'list ms':>10} {'member ms':>9}")
+    made = 0
+    for target in (20, 200, 1000):
+        rows = [(f"f{n:07d}", f"m{rng.randrange(members):08d}", rng.choice(("negative_balance", "many_transactions")),
+                 (NOW - timedelta(days=rng.randrange(30))).strftime(FMT)) for n in range(made, target)]
+        with db.atomic():
+            db.execute_sql('INSERT INTO flag (id, member_id, kind, detail, at) VALUES '
+                           + ",".join(["(?,?,?,'',?)"] * len(rows)), [v for row in rows for v in row])
+        made = target
+        listed = statistics.median(time_ms(lambda: flags.open_flags(manager, limit=1000), repeat=3))
+        one = statistics.median(time_ms(lambda member=rows[0][1]: flags.member_flags(member), repeat=3))
+        print(f"{'  flags.open_flags / member_flags':<34} {target:>10,} {listed:>10.0f} {one:>9.1f}")
+
+
 def time_ms(call, repeat: int = 1) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -171,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
                 cold = time_ms(load)[0]
                 warm = statistics.median(time_ms(load, repeat=3))
                 print(f"{'  insights.dashboard':<34} {str(weeks) + ' weeks':>10} {cold:>10.0f} {warm:>8.0f}")
+            alerts(args.members)
             print("targets: search < 100 ms per keystroke, dashboard < 1000 ms")
             close_database()
     finally:

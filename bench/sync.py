@@ -4,7 +4,10 @@
    through the services), a second station pulls and applies them.
 2. Idle round cost as HQ's event store grows 10^4 -> 10^6: a station that is up to date does a
    full round (nothing to push, an empty pull). It must stay flat: cost follows what changed.
-3. Latency under load: S simulated stations (default 50) each sync every 10 s for a minute, as the
+3. Pruning pushed batches (`hq_batch`): the one-off start-up delete of an old HQ's backlog of
+   batches past the replay window, and the per-push delete of one device's old batches with the
+   table holding a million other rows. The push path must stay in the low milliseconds.
+4. Latency under load: S simulated stations (default 50) each sync every 10 s for a minute, as the
    issue asks, and then with time compressed 20x (every 0.5 s) as a stress line; p50/p95/p99 per
    request. The load stations run as threads of this process, so on a small machine their own
    client work is part of what the stress line measures. The
@@ -39,11 +42,12 @@ def _pg_url() -> tuple[str, bool]:
     return url, True
 
 
-def _bench_db(url: str) -> str:
-    bench = url.replace("/loyalty_test?", "/loyalty_bench?")
+def _bench_db(url: str, name: str = "loyalty_bench") -> str:
+    """A database of its own beside the tests' one (created once), for a benchmark's data."""
+    bench = url.replace("/loyalty_test?", f"/{name}?")
     with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'loyalty_bench'").fetchone():
-            conn.execute("CREATE DATABASE loyalty_bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f"CREATE DATABASE {name}")
     return bench
 
 
@@ -107,21 +111,69 @@ def idle_round(hq, template, folder: Path, sizes: list[int], rounds: int = 30) -
     return results
 
 
-def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "load") -> tuple[dict[str, tuple], int]:
+def batch_pruning(old_rows: int = 1_000_000, own_batches: tuple[int, ...] = (0, 300, 3000),
+                  rounds: int = 50) -> tuple[float, list[tuple[int, float, float]]]:
+    """(start-up prune of `old_rows` batches in s, [(the device's recent batches, median ms, p95 ms)])."""
+    import time as clock_time
+
+    from sync.hq import service
+    from sync.hq.db import hq_db, now, transaction
+
+    def fill(device: str, count: int, at: float, prefix: str) -> None:
+        hq_db.execute_sql("INSERT INTO hq_batch (device_id, batch_id, digest, receipts, at) "
+                          "SELECT %s || (g %% 500), %s || g, 'd', '[]', %s FROM generate_series(1, %s) g",
+                          (device, prefix, at, count))
+
+    old = now() - 3600
+    with hq_db.connection_context():
+        hq_db.execute_sql("DELETE FROM hq_batch")
+        with transaction():
+            fill("old-device-", old_rows, old, "old-")
+        hq_db.execute_sql("ANALYZE hq_batch")
+        started = clock_time.perf_counter()
+        with transaction():
+            assert service.prune_batches() == old_rows
+        startup_s = clock_time.perf_counter() - started
+        with transaction():
+            fill("other-device-", old_rows, now(), "recent-")     # a busy HQ: many devices' batches in the window
+        results = []
+        for count in own_batches:
+            hq_db.execute_sql("DELETE FROM hq_batch WHERE device_id = 'bench-device'")
+            hq_db.execute_sql("INSERT INTO hq_batch (device_id, batch_id, digest, receipts, at) "
+                              "SELECT 'bench-device', 'b' || g, 'd', '[]', %s FROM generate_series(1, %s) g",
+                              (now(), count))
+            hq_db.execute_sql("ANALYZE hq_batch")
+            times = []
+            for _ in range(rounds):
+                started = clock_time.perf_counter()
+                with transaction():
+                    service.prune_batches("bench-device")
+                times.append((clock_time.perf_counter() - started) * 1000)
+            results.append((count, statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]))
+        hq_db.execute_sql("DELETE FROM hq_batch")
+    return startup_s, results
+
+
+def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "load",
+         own_members: bool = False) -> tuple[dict[str, tuple], int]:
     """Simulated stations: enrolled devices pushing 1-3 ledger entries and pulling, every interval.
-    `tag` names the run's devices, so several runs can share one HQ."""
+    `tag` names the run's devices, so several runs can share one HQ. All stations write to one member
+    (the worst case: HQ keeps a member's rollups under the member's lock, so their pushes take turns),
+    or with `own_members` each to ten of its own, as stations of a group do."""
     import uuid
 
     from sync.client import HqClient
     from sync.protocol import Event, PullRequest, PushRequest, batch_id
     member_device = HqClient(hq.url).enrol(hq.code(), f"{tag}-member")
     owner = HqClient(hq.url, f"{tag}-member", member_device.secret)
-    member_id = f"{tag}-member-1"
-    member = Event(id=str(uuid.uuid4()), device_id=f"{tag}-member", seq=1, table="member", record_id=member_id,
-                   op="upsert", hlc=1, payload={"id": member_id, "first_name": "Last", "locale": "de",
-                                                "created_at": "2026-01-01T00:00:00.000000Z",
-                                                "created_device": f"{tag}-member"})
-    owner.push(PushRequest(batch_id=f"{tag}-member", events=[member]))
+    member_ids = [f"{tag}-member-{k}" for k in range(stations * 10 if own_members else 1)]
+    members = [Event(id=str(uuid.uuid4()), device_id=f"{tag}-member", seq=k + 1, table="member", record_id=member_id,
+                     op="upsert", hlc=k + 1, payload={"id": member_id, "first_name": "Last", "locale": "de",
+                                                      "created_at": "2026-01-01T00:00:00.000000Z",
+                                                      "created_device": f"{tag}-member"})
+               for k, member_id in enumerate(member_ids)]
+    for start in range(0, len(members), 200):
+        owner.push(PushRequest(batch_id=f"{tag}-member-{start}", events=members[start:start + 200]))
     clients = []
     for i in range(stations):
         answer = HqClient(hq.url).enrol(hq.code(), f"{tag}-{i}")
@@ -135,6 +187,7 @@ def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "lo
 
     def station(client: HqClient, seed: int) -> None:
         rng = random.Random(seed)
+        mine = member_ids[seed * 10:seed * 10 + 10] if own_members else member_ids
         cursor, seq = head, 0
         time.sleep(rng.uniform(0, interval_s))
         while time.monotonic() < stop_at:
@@ -144,7 +197,7 @@ def load(hq, stations: int, interval_s: float, duration_s: float, tag: str = "lo
                 entry = str(uuid.uuid4())
                 events.append(Event(id=entry, device_id=client.device_id, seq=seq, table="ledger_entry",
                                     record_id=entry, op="upsert", hlc=seq,
-                                    payload={"id": entry, "member": member_id, "kind": "earn", "points": 5,
+                                    payload={"id": entry, "member": rng.choice(mine), "kind": "earn", "points": 5,
                                              "device_id": client.device_id, "reason": "",
                                              "created_at": "2026-01-01T00:00:00.000000Z"}))
             try:
@@ -177,8 +230,9 @@ def _percentiles(latencies: list[float]) -> tuple[int, float, float, float]:
 
 
 def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), stations: int = 50,
-         runs: tuple[tuple[float, float], ...] = ((1.0, 60.0), (20.0, 20.0)), workers: int | None = None) -> None:
-    """`runs`: (time compression, seconds) of each latency run."""
+         runs: tuple[tuple[float, float, bool], ...] = ((1.0, 60.0, False), (20.0, 20.0, False), (20.0, 20.0, True)),
+         workers: int | None = None) -> None:
+    """`runs`: (time compression, seconds, each station its own members) of each latency run."""
     from loyalty import clock
     from sync.cli import DEFAULT_WORKERS
     from tests.sync.hq_harness import Hq, Template, reset_hq_tables
@@ -193,8 +247,10 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
             push_s, pull_s = throughput(hq, template, folder, records)
             clock.set_source(None)
             idle = idle_round(hq, template, folder, list(sizes))
-            latencies = [(compression, *load(hq, stations, 10.0 / compression, seconds, f"load{compression:g}x"))
-                         for compression, seconds in runs]
+            startup_prune_s, prunes = batch_pruning()
+            latencies = [(compression, own, *load(hq, stations, 10.0 / compression, seconds,
+                                                  f"load{compression:g}x{'own' if own else ''}", own))
+                         for compression, seconds, own in runs]
         finally:
             hq.stop()
     finally:
@@ -206,9 +262,13 @@ def main(records: int = 10_000, sizes: tuple[int, ...] = (10_000, 100_000, 1_000
     print(f"{f'push + pull {records} records (s)':<52} {push_s + pull_s:>12.2f}  < 5 s")
     for size, median, p95 in idle:
         print(f"{f'idle round, HQ holds {size:,} events: median / p95 (ms)':<52} {median:>6.1f} /{p95:>5.1f}  < 20 ms")
-    for compression, latency, errors in latencies:
+    print(f"{'start-up prune of 1,000,000 old batches (s)':<52} {startup_prune_s:>12.2f}")
+    for count, median, p95 in prunes:
+        print(f"{f'prune on push, device holds {count:,} batches: med/p95 (ms)':<52} {median:>6.2f} /{p95:>5.2f}")
+    for compression, own, latency, errors in latencies:
         pace = "every 10 s" if compression == 1 else f"every {10 / compression:g} s (stress, {compression:g}x)"
-        print(f"{f'{stations} stations {pace}, {hq.servers[0].workers} HQ workers':<52}")
+        whose = "each its own 10 members" if own else "all to one member"
+        print(f"{f'{stations} stations {pace}, {whose}, {hq.servers[0].workers} HQ workers':<52}")
         for name, (count, p50, p95, p99) in latency.items():
             print(f"{f'  {name} ({count} requests): p50 / p95 / p99 (ms)':<52} {p50:>5.0f} /{p95:>4.0f} /{p99:>5.0f}"
                   + ("  p99 < 100 ms" if compression == 1 else ""))

@@ -27,6 +27,7 @@ from kiosk.screens import (
     WARM,
     TopBar,
     card_screen,
+    delivery_line,
     idle_screen,
     notice_screen,
     text,
@@ -37,6 +38,7 @@ from kiosk.viewfinder import DEVICE, SCANNER, STATION, Viewfinder
 from loyalty import events
 from loyalty.adapters.browser_camera import RUNNING, BrowserCamera
 from loyalty.adapters.camera_share import CameraShare, browser_id
+from loyalty.adapters.channels import channels_from_config
 from loyalty.adapters.printer import PrinterConfig, print_card
 from loyalty.adapters.wedge import WedgeBuffer
 from loyalty.config import Config
@@ -46,6 +48,7 @@ from loyalty.services import Actor, CheckInResult, check_in, current_program, de
 from loyalty.services.cameras import NONE, kiosk_camera
 from loyalty.services.checkin import ALREADY, CHECKED_IN
 from loyalty.services.feedback import feedback_prompt, submit_feedback
+from loyalty.services.messages import WelcomeDelivery, welcome_delivery
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +69,25 @@ def make_kiosk(config: Config, share: CameraShare | None = None) -> Callable[[ft
     hub = CameraHub(config.camera)
     timing = Timing.from_config(config.kiosk)
     share = share or CameraShare()
+    channels = tuple(channels_from_config(config))   # how a new member's card can reach them
 
     async def main(page: ft.Page) -> None:
-        KioskPage(page, config, hub, timing, share).start()
+        KioskPage(page, config, hub, timing, share, channels).start()
     return main
 
 
 class KioskPage:
     """One open kiosk page: renders the session's screen and turns events into service calls."""
 
-    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing, share: CameraShare) -> None:
+    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing, share: CameraShare,
+                 channels: tuple[str, ...] = ()) -> None:
         self.page = page
         self.config = config
         self.hub = hub
         self.share = share
         self.session = KioskSession(config.language, timing)
         self.printer = PrinterConfig.from_config(config.printer)
+        self.channels = channels
         self.wedge = WedgeBuffer(max_gap_s=WEDGE_GAP_S)
         self.typing = False
         self.form: JoinForm | None = None
@@ -110,7 +116,10 @@ class KioskPage:
 
     @property
     def busy(self) -> bool:
-        return self.session.busy
+        """A result on screen within its time. Past it the page counts as free even if it never went
+        back to idle: a browser closed without a goodbye kept the camera paused for minutes."""
+        deadline = self.session.deadline
+        return self.session.busy and (deadline is None or time.monotonic() < deadline)
 
     @property
     def joining(self) -> bool:
@@ -221,7 +230,7 @@ class KioskPage:
     def _hold(self) -> bool:
         """A result is on screen: a card still in view keeps its lock but does not count again;
         unless the staff app in this browser is waiting for a card."""
-        return self.session.busy and not self._lent()
+        return self.busy and not self._lent()
 
     def _lent(self) -> bool:
         return self.browser is not None and self.share.lent(self.browser)
@@ -272,7 +281,12 @@ class KioskPage:
             if self.session.tick(time.monotonic()):
                 self.form = None
                 self.typing = False
-                self.render()
+                try:
+                    self.render()
+                except Exception:   # the browser went away without a goodbye: stop listening to the camera
+                    log.info("kiosk page gone; it no longer takes scans")
+                    self._close()
+                    return
             if self.camera is not None and self._lent() != self.viewfinder.lent:
                 self.viewfinder.set_lent(self._lent())
                 self.page.update()
@@ -285,15 +299,17 @@ class KioskPage:
         lang = self.session.language
         self.top.set_language(lang)
         screen = self.session.screen
-        if self._rendered != self.session.version or screen != JOIN:
-            self.content.content = self._screen(lang)
-            self.content.alignment = ft.Alignment.CENTER_LEFT if screen in (IDLE, JOIN) else ft.Alignment.CENTER
-        self._rendered = self.session.version
-        self._layout()
-        self.page.update()
-        self.hub.update_pause()
-        if self.camera is not None:
-            self.camera.period_s = PICTURE_S if screen in (IDLE, JOIN) else PICTURE_BUSY_S
+        try:
+            if self._rendered != self.session.version or screen != JOIN:
+                self.content.content = self._screen(lang)
+                self.content.alignment = ft.Alignment.CENTER_LEFT if screen in (IDLE, JOIN) else ft.Alignment.CENTER
+            self._rendered = self.session.version
+            self._layout()
+            self.page.update()
+        finally:   # the camera pauses for what this page shows, even when the page could not be drawn
+            self.hub.update_pause()
+            if self.camera is not None:
+                self.camera.period_s = PICTURE_S if screen in (IDLE, JOIN) else PICTURE_BUSY_S
 
     def _layout(self) -> None:
         """The viewfinder's place, size and texts for the screen showing; the caller updates the page."""
@@ -307,7 +323,7 @@ class KioskPage:
             if self.feedback_visit is not None:
                 panel = FeedbackPanel(lang, self._send_feedback, on_typing=self._set_typing,
                                       on_touch=lambda: self.session.touch(time.monotonic())).control
-            return welcome_screen(lang, data, self._reward_names(data, lang), self._to_idle, feedback=panel)
+            return welcome_screen(lang, data, current_program().rewards, self._to_idle, feedback=panel)
         if screen == NOTICE:
             return notice_screen(lang, data, self._to_idle)
         if screen == JOIN and self.form is not None:
@@ -316,11 +332,6 @@ class KioskPage:
             return card_screen(lang, data.status.first_name, qr_png(data.card_token, box_size=10),
                                data.bonus_points, self.card_lines, self._to_idle)
         return idle_screen(lang, self._start_join)
-
-    @staticmethod
-    def _reward_names(result: CheckInResult, lang: str) -> list[str]:
-        rewards = current_program().rewards
-        return [rewards[code].name.get(lang) or code for code in result.member.rewards_ready if code in rewards]
 
     # --- events ------------------------------------------------------------------------------
 
@@ -422,7 +433,8 @@ class KioskPage:
         try:
             result = await asyncio.to_thread(
                 enroll, values.first_name, self._actor(), email=values.email or None, phone=values.phone or None,
-                consent_program=values.consent_program, consent_marketing=values.consent_marketing,
+                consent_program=values.consent_program, consent_care=values.consent_care,
+                consent_marketing=values.consent_marketing,
                 age_confirmed=values.age_confirmed, birthday_day=values.birthday_day,
                 birthday_month=values.birthday_month, referrer_token=values.referrer_token,
                 locale=self.session.language, source="kiosk")
@@ -434,13 +446,15 @@ class KioskPage:
             form.show_message("kiosk.join.already_member")
             self.page.update()
             return
-        self._show_card(result, values.email)
+        delivery = await asyncio.to_thread(welcome_delivery, result.member_id, self.channels)
+        self._show_card(result, delivery)
 
-    def _show_card(self, result, email: str) -> None:
+    def _show_card(self, result, delivery: WelcomeDelivery | None) -> None:
         lang = self.session.language
         self.card_lines = []
-        if self.config.smtp and email:
-            self.card_lines.append(text(t("kiosk.card.emailed", lang, email=email.strip()), SMALL + 2, color=TEAL))
+        if delivery is not None:
+            self.card_lines.append(text(delivery_line(delivery, lang, current_program().timezone), SMALL + 2,
+                                        color=TEAL))
         self.form = None
         self.typing = False
         self.session.show(CARD, result, time.monotonic())

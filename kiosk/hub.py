@@ -92,6 +92,8 @@ class CameraHub:
             listener.checked_in(code, result)
 
     def _on_frame(self, jpeg: bytes) -> None:
+        if self.scanner is not None and self.scanner.paused:
+            self.update_pause()     # a result past its time frees the camera even if no page says so
         for listener in self._snapshot():
             listener.frame(jpeg)
 

@@ -1,5 +1,8 @@
 """The join form: first name, e-mail or mobile, consents, age, optional birthday, a friend's code.
 
+Three consents, each its own box and none ticked beforehand: the program (required), reminders and
+aftercare (care: optional, health-related, so never bundled with anything) and offers (marketing).
+
 The form only collects; `enroll` validates, and its refusal code decides which field shows the
 message. The form keeps its values when the language changes (labels are swapped in place) and is
 thrown away by the idle timeout.
@@ -15,9 +18,11 @@ from kiosk.screens import BODY, H1, MUTED, SMALL, TEAL, WARM, big_button, text
 from loyalty.errors import Refused
 from loyalty.i18n import t
 
+LEFT_W = 560   # the fields and both buttons side by side; the consent boxes take the rest of the 1200 design width
+
 # Which field shows which of enroll's refusals; anything else goes under the submit button.
 FIELD_OF = {
-    "first_name_required": "first_name", "name_too_long": "first_name",
+    "first_name_required": "first_name", "name_too_long": "first_name", "name_characters": "first_name",
     "invalid_email": "email", "contact_required": "email", "invalid_phone": "phone",
     "consent_required": "consent_program", "age_required": "age", "invalid_birthday": "birthday",
     "referral_invalid": "referral",
@@ -30,6 +35,7 @@ class JoinValues:
     email: str
     phone: str
     consent_program: bool
+    consent_care: bool
     consent_marketing: bool
     age_confirmed: bool
     birthday_day: int | None
@@ -41,7 +47,7 @@ def _number(value: str) -> int | None | str:
     value = value.strip()
     if not value:
         return None
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value      # int() also reads '²' and '٣'
 
 
 class JoinForm:
@@ -65,17 +71,19 @@ class JoinForm:
         def check() -> ft.Checkbox:
             return ft.Checkbox(scale=1.5, on_change=lambda _e: on_touch())
 
-        self.first_name = field(560, capitalization=ft.TextCapitalization.WORDS, autofocus=True)
-        self.email = field(560, keyboard_type=ft.KeyboardType.EMAIL)
-        self.phone = field(560, keyboard_type=ft.KeyboardType.PHONE)
+        self.first_name = field(LEFT_W, capitalization=ft.TextCapitalization.WORDS, autofocus=True)
+        self.email = field(LEFT_W, keyboard_type=ft.KeyboardType.EMAIL)
+        self.phone = field(LEFT_W, keyboard_type=ft.KeyboardType.PHONE)
         digits = ft.InputFilter(regex_string=r"^[0-9]{0,2}$")
         self.day = field(130, keyboard_type=ft.KeyboardType.NUMBER, input_filter=digits)
         self.month = field(150, keyboard_type=ft.KeyboardType.NUMBER, input_filter=digits)
         self.consent_program = check()
+        self.consent_care = check()
         self.consent_marketing = check()
         self.age = check()
         self.box_labels = {
-            id(box): text("", SMALL + 1) for box in (self.consent_program, self.consent_marketing, self.age)
+            id(box): text("", SMALL + 1)
+            for box in (self.consent_program, self.consent_care, self.consent_marketing, self.age)
         }
         self.errors = {name: text("", SMALL - 2, color=WARM) for name in
                        ("consent_program", "age", "birthday", "referral", "form")}
@@ -87,8 +95,8 @@ class JoinForm:
         self.referral_line = text("", SMALL, color=MUTED)
         self.referral_remove = ft.TextButton(on_click=self._remove_referral, visible=False,
                                              style=ft.ButtonStyle(text_style=ft.TextStyle(size=SMALL), color=TEAL))
-        self.submit = big_button("", on_submit, width=340)
-        self.cancel = big_button("", on_cancel, primary=False, width=260)
+        self.submit = big_button("", on_submit)
+        self.cancel = big_button("", on_cancel, primary=False)
         self.relabel(lang)
         self.control = self.build()
 
@@ -104,6 +112,7 @@ class JoinForm:
         self.month.label = t("kiosk.join.birthday_month", lang)
         self.birthday_label.value = t("kiosk.join.birthday", lang)
         for box, label in ((self.consent_program, t("kiosk.join.consent_program", lang)),
+                           (self.consent_care, t("kiosk.join.consent_care", lang)),
                            (self.consent_marketing, t("kiosk.join.consent_marketing", lang)),
                            (self.age, t("kiosk.join.age", lang, age=self.minimum_age))):
             box.semantics_label = label
@@ -118,17 +127,25 @@ class JoinForm:
             self.show_refusal(self._refusal)
 
     def build(self) -> ft.Control:
+        """The fields and the buttons on the left, the boxes on the right: a message under a box
+        (in German often two lines) grows the right column, never pushes the buttons off the screen;
+        the right column scrolls should everything at once not fit."""
+        self.birthday_label.width = self.errors["form"].width = LEFT_W
         left = ft.Column([self.first_name, self.email, self.phone, self.birthday_label,
-                          ft.Row([self.day, self.month], spacing=16), self.errors["birthday"]], spacing=10)
+                          ft.Row([self.day, self.month], spacing=16), self.errors["birthday"],
+                          ft.Container(height=8), self.errors["form"],
+                          ft.Row([self.submit, self.cancel], spacing=16)], spacing=10, width=LEFT_W)
         right = ft.Column([self._ticked(self.consent_program), self.errors["consent_program"],
-                           self._ticked(self.consent_marketing), self._ticked(self.age), self.errors["age"],
+                           self._ticked(self.consent_care), self._ticked(self.consent_marketing),
+                           self._ticked(self.age), self.errors["age"],
                            ft.Container(height=6),
                            ft.Row([ft.Icon(ft.Icons.GROUP_ADD_OUTLINED, color=TEAL, size=34),
                                    ft.Container(self.referral_line, expand=True)]),
-                           self.referral_remove, self.errors["referral"]], spacing=8, expand=True)
+                           self.referral_remove, self.errors["referral"]], spacing=8, expand=True,
+                          scroll=ft.ScrollMode.AUTO)
         return ft.Column([self.title, self.subtitle,
-                          ft.Row([left, right], spacing=40, vertical_alignment=ft.CrossAxisAlignment.START),
-                          self.errors["form"], ft.Row([self.submit, self.cancel], spacing=24)], spacing=14)
+                          ft.Row([left, right], spacing=40, vertical_alignment=ft.CrossAxisAlignment.START,
+                                 expand=True)], spacing=14)
 
     def _ticked(self, box: ft.Checkbox) -> ft.Control:
         """A box with its label wrapping beside it; tapping the label ticks the box too."""
@@ -147,6 +164,7 @@ class JoinForm:
             return Refused("invalid_birthday")
         return JoinValues(first_name=self.first_name.value, email=self.email.value, phone=self.phone.value,
                           consent_program=bool(self.consent_program.value),
+                          consent_care=bool(self.consent_care.value),
                           consent_marketing=bool(self.consent_marketing.value),
                           age_confirmed=bool(self.age.value), birthday_day=day, birthday_month=month,
                           referrer_token=self.referrer_token)

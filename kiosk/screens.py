@@ -1,5 +1,8 @@
 """The kiosk's screens as Flet controls: idle, welcome, "could not use this code", new card.
 
+A public screen: rewards are named only when the program marks them public, contact details are
+masked, treatments are never named.
+
 Large type for arm's length on a 24-27" screen, calm clinic colours, every control labelled. Only
 builders here: state lives in kiosk/session.py, events are wired in kiosk/app.py.
 """
@@ -7,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import cv2
 import flet as ft
 import numpy as np
 
+from kiosk.masking import mask_email, mask_phone
 from loyalty import clock
-from loyalty.i18n import fmt_date, fmt_number, t
+from loyalty.i18n import fmt_date, fmt_number, fmt_time, t
+from loyalty.program import Reward
 from loyalty.services import CheckInResult
 from loyalty.services.checkin import ALREADY
+from loyalty.services.messages import WelcomeDelivery
 
 BG = "#F3F6F5"
 INK = "#1F2A30"
@@ -97,13 +104,16 @@ def stamp_card(on_card: int, per_card: int, lang: str, compact: bool = False) ->
         bgcolor=WHITE, border_radius=22, padding=ft.Padding.symmetric(horizontal=28, vertical=20))
 
 
-def welcome_screen(lang: str, result: CheckInResult, reward_names: list[str], on_done: Callable,
+def welcome_screen(lang: str, result: CheckInResult, rewards: dict[str, Reward], on_done: Callable,
                    feedback: ft.Control | None = None) -> ft.Control:
-    """First name only; stamps, points, tier, reward ready, a next-visit hint that names no treatment."""
+    """First name only; stamps, points, tier, reward ready, a next-visit hint that names no treatment,
+    the perks of the member's status in one small line. "Welcome" on the day of the first visit,
+    "Welcome back" after that."""
     status = result.member
     compact = feedback is not None   # the feedback panel takes the right half
+    title = "kiosk.welcome.first_visit" if result.first_visit else "kiosk.welcome.title"
     lines: list[ft.Control] = [
-        text(t("kiosk.welcome.title", lang, name=status.first_name), H1 - 6 if compact else H1 + 6,
+        text(t(title, lang, name=status.first_name), H1 - 6 if compact else H1 + 6,
              weight=ft.FontWeight.BOLD, color=TEAL)]
     if result.status == ALREADY:
         lines.append(text(t("kiosk.welcome.already", lang), H2, color=WARM, weight=ft.FontWeight.W_600))
@@ -121,19 +131,34 @@ def welcome_screen(lang: str, result: CheckInResult, reward_names: list[str], on
     lines.append(ft.Row(facts, spacing=48, wrap=True))
     if result.bonus_points:
         lines.append(text(t("kiosk.welcome.birthday_bonus", lang, points=result.bonus_points), BODY, color=WARM))
-    if reward_names:
+    ready = public_words(status.rewards_ready, rewards, lang, "kiosk.welcome.reward_ready", "rewards")
+    if ready:
         lines.append(ft.Container(
-            text(t("kiosk.welcome.reward_ready", lang, rewards=", ".join(reward_names)), SMALL if compact else BODY,
-                 weight=ft.FontWeight.W_600, color=WHITE),
+            text(ready, SMALL if compact else BODY, weight=ft.FontWeight.W_600, color=WHITE),
             bgcolor=WARM, border_radius=18, padding=ft.Padding.symmetric(horizontal=24, vertical=14)))
     hint = next_visit_hint(status.next_visit_due, lang)
     if hint:
-        lines.append(text(hint, SMALL + 2, color=MUTED))
+        lines.append(text(hint, SMALL + 2, color=INK))
+    perks = public_words(status.perks, rewards, lang, "kiosk.welcome.perks", "perks")
+    if perks:
+        lines.append(text(perks, SMALL, color=MUTED))
     lines.append(big_button(t("kiosk.done", lang), on_done, primary=False, width=260))
     if not compact:
         return ft.Column(lines, spacing=14)
     return ft.Row([ft.Column(lines, spacing=12, expand=True, scroll=ft.ScrollMode.AUTO), feedback], spacing=32,
                   vertical_alignment=ft.CrossAxisAlignment.START)
+
+
+def public_words(codes: list[str], rewards: dict[str, Reward], lang: str, key: str, param: str) -> str | None:
+    """Rewards or perks as a public screen may say them: named when the program marks them public,
+    otherwise only that there is something ("A reward is waiting for you"), never what it is."""
+    known = [rewards[code] for code in codes if code in rewards]
+    if not known:
+        return None
+    named = [r.name.get(lang) or r.code for r in known if r.public]
+    if not named:
+        return t(f"{key}_discreet", lang)
+    return t(f"{key}_more" if len(named) < len(known) else key, lang, **{param: ", ".join(named)})
 
 
 def next_visit_hint(due, lang: str) -> str | None:
@@ -148,13 +173,25 @@ def next_visit_hint(due, lang: str) -> str | None:
 def notice_screen(lang: str, status: str, on_done: Callable) -> ft.Control:
     """A code that is not ours, tampered, revoked or unknown: what happened and what to do."""
     return ft.Column(
-        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL, semantics_label=t("kiosk.notice.title", lang)),
+        [ft.Icon(ft.Icons.INFO_OUTLINE, size=120, color=TEAL),   # decoration: the title below says it
          text(t("kiosk.notice.title", lang), H1, weight=ft.FontWeight.BOLD, color=TEAL, align=ft.TextAlign.CENTER),
          text(t(f"checkin.{status}", lang), H2, align=ft.TextAlign.CENTER),
          text(t("kiosk.notice.ask_desk", lang), H2, weight=ft.FontWeight.W_600, color=WARM, align=ft.TextAlign.CENTER),
          ft.Container(height=20),
          big_button(t("kiosk.back", lang), on_done, primary=False, width=380)],
         horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=22)
+
+
+def delivery_line(delivery: WelcomeDelivery, lang: str, tz: str) -> str:
+    """Where the card is going, masked for the public screen, and when: after the quiet hours, if
+    the member joined inside them; never "sent" before it is."""
+    to = {"email": mask_email(delivery.to)} if delivery.channel == "email" else {"phone": mask_phone(delivery.to)}
+    if delivery.not_before is None:
+        return t(f"kiosk.card.{delivery.channel}", lang, **to)
+    zone = ZoneInfo(tz)
+    day = "today" if delivery.not_before.astimezone(zone).date() == clock.now().astimezone(zone).date() else "tomorrow"
+    when = t(f"kiosk.card.when_{day}", lang, time=fmt_time(delivery.not_before, lang, tz))
+    return t(f"kiosk.card.{delivery.channel}_when", lang, when=when, **to)
 
 
 def card_screen(lang: str, first_name: str, qr: bytes, bonus_points: int, lines: list[ft.Control],

@@ -16,6 +16,11 @@ def now() -> datetime:
     return _source()
 
 
+def now_ms() -> int:
+    """The time in milliseconds since the epoch, as the sync clock (`loyalty.hlc`) counts it."""
+    return int(now().timestamp() * 1000)
+
+
 def set_source(source: Callable[[], datetime] | None) -> None:
     """Replace the clock (None restores the wall clock)."""
     global _source

@@ -21,6 +21,11 @@ class Compliance:
     earn: dict[str, bool]
     rewards: dict[str, frozenset[str]]
     gift_cap_cents: dict[str, int]
+    award_needs_item: bool = False   # a purchase earns only for a named catalogue item
+
+    def may_include(self, category: str, value_cents: int) -> bool:
+        """Whether a plan may include an item of this category: a free item, by another name."""
+        return self.reward_may_apply("free_item", category) and self.gift_allowed(category, value_cents)
 
     def earns_points(self, category: str) -> bool:
         return self.earn.get(category, False)
@@ -43,6 +48,7 @@ def load_profile(code: str) -> Compliance:
         earn={c: bool(data["earn"].get(c, False)) for c in CATEGORIES},
         rewards={k: frozenset(data["rewards"].get(k, [])) for k in REWARD_KINDS},
         gift_cap_cents=dict(data.get("gift_cap_cents", {})),
+        award_needs_item=bool(data.get("purchase", {}).get("needs_item", False)),
     )
 
 

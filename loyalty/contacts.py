@@ -11,6 +11,26 @@ from loyalty.errors import Refused
 DEFAULT_REGION = "DE"
 
 
+# Zero-width (non-)joiners are part of the spelling in Persian and Indic names; every other format
+# character (bidi overrides and isolates, zero-width space, BOM) only hides or reorders text.
+_JOINERS = {"\u200c", "\u200d"}
+_HIDDEN = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}   # control, surrogate, private use, unassigned, line breaks
+
+
+def clean_name(raw: str | None) -> str:
+    """A person's name as typed (NFC, trimmed); refused when it holds characters no name has.
+
+    Control characters (ANSI escapes in a terminal, line breaks in a CSV), bidi overrides that
+    show "Anna" for another name, and invisible characters that make two names look alike.
+    """
+    text = unicodedata.normalize("NFC", raw or "").strip()
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in _HIDDEN or (category == "Cf" and ch not in _JOINERS):
+            raise Refused("name_characters")
+    return text
+
+
 def normalise_email(raw: str) -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)

@@ -65,6 +65,13 @@ def fmt_datetime(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
     return format_datetime(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
 
 
+def fmt_appointment(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
+    """An appointment as a patient reads it: "Sonntag, 7. Dezember 2031, 09:30", "Sunday, 7 December 2031, 09:30"."""
+    local = value.astimezone(_tz(tz))
+    locale = _LOCALES.get(lang, "en_GB")
+    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
+
+
 def fmt_time(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
     return format_time(value, "short", tzinfo=_tz(tz), locale=_LOCALES.get(lang, "en_GB"))
 
@@ -72,6 +79,37 @@ def fmt_time(value: datetime, lang: str, tz: str = "Europe/Berlin") -> str:
 def fmt_ago(delta: timedelta, lang: str) -> str:
     """How long ago, in the short form a status line has room for: "vor 2 Min.", "2 min ago"."""
     return format_timedelta(-delta, add_direction=True, format="short", locale=_LOCALES.get(lang, "en_GB"))
+
+
+def say(key: str | None, value, lang: str) -> str:
+    """One value for people, by what it is: a `*_cents` key is money, `category` a catalogue
+    category, a name in both languages ({"de": .., "en": ..}) is said in `lang`, numbers and dates
+    in the locale, yes/no for a flag, a list one item after the other, nothing as a dash."""
+    if value is None:
+        return t("value.none", lang)
+    if key == "category" and isinstance(value, str):
+        return t(f"category.{value}", lang)
+    if isinstance(value, bool):
+        return t("value.yes" if value else "value.no", lang)
+    if key and key.endswith("_cents") and isinstance(value, int):
+        return fmt_money(value, lang)
+    if isinstance(value, (int, float)):
+        return fmt_number(value, lang)
+    if isinstance(value, (date, datetime)):
+        return fmt_date(value, lang, "long")
+    if isinstance(value, dict):
+        if set(value) & set(LANGUAGES) and all(isinstance(v, str) for v in value.values()):
+            return str(value.get(lang) or value.get("en") or "")
+        return ", ".join(f"{k}: {say(k, v, lang)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(say(key, v, lang) for v in value) or t("value.none", lang)
+    return str(value)
+
+
+def labelled_lines(record: dict, lang: str, labels: str = "field") -> list[str]:
+    """A record as "label: value" lines for a terminal; labels come from `<labels>.<key>`."""
+    return [f"{t(f'{labels}.{key}', lang) if f'{labels}.{key}' in catalogue('en') else key}: "
+            f"{say(key, value, lang)}" for key, value in record.items()]
 
 
 def _tz(name: str):

@@ -47,9 +47,17 @@ def first_visit_return_rate(first_timers: int, returned: int) -> float | None:
 def average_lifetime_value(revenue_cents: int, members: int) -> int | None:
     """Revenue / M in cents, rounded to the nearest cent: revenue of all members up to the period
     end (purchases and treatments minus refunds), M members enrolled by then."""
-    if not members:
-        return None
-    return (2 * revenue_cents + members) // (2 * members)
+    return _mean_cents(revenue_cents, members)
+
+
+def average_value(revenue_cents: int, paid: int) -> int | None:
+    """Revenue / P in cents, rounded to the nearest cent: revenue of the period (purchases and
+    treatments minus refunds) over its P paid purchases and treatments."""
+    return _mean_cents(revenue_cents, paid)
+
+
+def _mean_cents(cents: int, count: int) -> int | None:
+    return (2 * cents + count) // (2 * count) if count else None
 
 
 def rebooking_rate(treatments: int, rebooked: int) -> float | None:

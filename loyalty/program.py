@@ -12,6 +12,7 @@ from loyalty.recall import AFTERCARE_STEPS, MESSAGE_RULES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_PROGRAM = ASSETS / "programs" / "clinic-de.toml"
+DEFAULT_COLOUR = "#0f4c5c"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Reward:
     applies_to: tuple[str, ...]
     item: str | None
     partial: bool
+    public: bool = False     # the kiosk may name it on its public screen (a perk, a donation)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class Program:
     plans: dict[str, Plan]
     source: str = field(default="", repr=False, compare=False)
     messages: dict = field(default_factory=dict)   # [messages]: marketing cap, quiet hours (loyalty.recall)
+    colour: str = DEFAULT_COLOUR                   # the clinic's colour: the patients' app and its icon
 
     def tier_for(self, points_12m: int) -> Tier:
         """A refund of a purchase older than the window can push the 12-month sum below 0: first tier."""
@@ -144,7 +147,8 @@ class Program:
 # --- loading -------------------------------------------------------------------------------
 
 _SECTIONS = {
-    "program": {"name": str, "currency": str, "timezone": str, "compliance_profile": str, "minimum_age": int},
+    "program": {"name": str, "currency": str, "timezone": str, "compliance_profile": str, "minimum_age": int,
+                "colour": str},
     "points": {"per_euro": int, "redeem_points": int, "redeem_value_cents": int, "signup_bonus": int,
                "referral_bonus": int, "birthday_bonus": int, "expiry_months": int},
     "stamps": {"per_card": int, "reward": str},
@@ -154,7 +158,7 @@ _SECTIONS = {
 _TIER = {"code": str, "name": dict, "threshold": int, "multiplier": (int, float), "perks": list}
 _ITEM = {"code": str, "name": dict, "category": str, "price_cents": int, "recall_days": int, "aftercare": dict}
 _REWARD = {"code": str, "name": dict, "kind": str, "cost_points": int, "cost_stamps": int,
-           "value_cents": int, "applies_to": list, "item": str, "partial": bool}
+           "value_cents": int, "applies_to": list, "item": str, "partial": bool, "public": bool}
 _PLAN = {"code": str, "name": dict, "price_cents": int, "period_months": int, "benefits": list, "perks": list}
 _REQUIRED = {
     "program": ("name", "compliance_profile"), "points": ("per_euro", "redeem_points", "redeem_value_cents"),
@@ -252,6 +256,8 @@ class _Checker:
             self.fail(("points", "redeem_points"), "at_least_one")
         if sec["stamps"].get("per_card") == 0:
             self.fail(("stamps", "per_card"), "at_least_one")
+        if "colour" in sec["program"] and not re.fullmatch(r"#[0-9A-Fa-f]{6}", sec["program"]["colour"]):
+            self.fail(("program", "colour"), "colour_hex")
         for key in ("quiet_start", "quiet_end"):
             if key in sec["messages"] and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sec["messages"][key]):
                 self.fail(("messages", key), "time_of_day")
@@ -259,18 +265,17 @@ class _Checker:
         tiers = self._tiers(data.get("tiers", []))
         catalogue = self._catalogue(data.get("catalogue", []))
         rewards = self._rewards(data.get("rewards", []), catalogue, compliance)
-        plans = self._plans(data.get("plans", []), catalogue, rewards)
+        plans = self._plans(data.get("plans", []), catalogue, rewards, compliance)
         stamp_reward = sec["stamps"].get("reward")
         if stamp_reward and (stamp_reward not in rewards or rewards[stamp_reward].cost_stamps is None):
             self.fail(("stamps", "reward"), "not_stamp_reward", reward=stamp_reward)
         for i, tier in enumerate(tiers):
-            for perk in tier.perks:
-                if perk not in rewards:
-                    self.fail(("tiers", i, "perks"), "not_reward_code", code=perk)
+            self._perks(tier.perks, rewards, ("tiers", i, "perks"))
         if self.problems or compliance is None:
             return None
         return Program(
             name=sec["program"]["name"], currency=sec["program"].get("currency", "EUR"),
+            colour=sec["program"].get("colour", DEFAULT_COLOUR).lower(),
             timezone=sec["program"].get("timezone", "Europe/Berlin"), compliance=compliance,
             minimum_age=sec["program"].get("minimum_age", 0),
             points_per_euro=points["per_euro"], redeem_points=points["redeem_points"],
@@ -378,13 +383,24 @@ class _Checker:
                               profile=compliance.code)
             if t.get("partial") and t.get("cost_points") is None:
                 self.fail(path + ("partial",), "partial_points")
+            if kind == "perk" and t.get("value_cents"):
+                self.fail(path + ("value_cents",), "perk_money")
             rewards[t.get("code", "")] = Reward(
                 t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), kind,
                 t.get("cost_points"), t.get("cost_stamps"), t.get("value_cents", 0), applies, item,
-                bool(t.get("partial", False)))
+                bool(t.get("partial", False)), bool(t.get("public", False)))
         return rewards
 
-    def _plans(self, raw, catalogue: dict[str, Item], rewards: dict[str, Reward]) -> dict[str, Plan]:
+    def _perks(self, perks, rewards: dict[str, Reward], path: tuple) -> None:
+        """Perks of a tier or plan come with the status, unredeemed: only non-monetary perks may."""
+        for perk in perks:
+            if not isinstance(perk, str) or perk not in rewards:
+                self.fail(path, "not_reward_code", code=perk)
+            elif rewards[perk].kind != "perk":
+                self.fail(path, "not_a_perk", code=perk, kind=rewards[perk].kind)
+
+    def _plans(self, raw, catalogue: dict[str, Item], rewards: dict[str, Reward],
+               compliance: Compliance | None) -> dict[str, Plan]:
         entries = self._list(raw, "plans")
         self._codes(entries, "plans")
         plans = {}
@@ -397,9 +413,14 @@ class _Checker:
                         or not isinstance(b.get("per_period"), int) or b["per_period"] < 1:
                     self.fail(path + ("benefits",), "benefit_invalid", number=j + 1)
                     continue
+                item = catalogue.get(b["code"])
+                if item is not None and compliance and not compliance.may_include(item.category, item.price_cents):
+                    self.fail(path + ("benefits",), "plan_benefit_forbidden", number=j + 1, code=item.code,
+                              category=item.category, profile=compliance.code)
                 benefits.append(Benefit(b["code"], b["per_period"]))
             if t.get("period_months", 1) < 1:
                 self.fail(path + ("period_months",), "at_least_one")
+            self._perks(t.get("perks", []), rewards, path + ("perks",))
             plans[t.get("code", "")] = Plan(
                 t.get("code", ""), self.names(t.get("name", {}), path + ("name",)), t.get("price_cents", 0),
                 t.get("period_months", 1), tuple(benefits), tuple(t.get("perks", [])))

@@ -11,8 +11,13 @@ from datetime import date
 
 from loyalty.i18n import fmt_date, fmt_number, t
 
-TEMPLATES = ("welcome", "card", "birthday", "expiry", "reward_ready", "win_back", "tier", "recall",
-             "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session")
+TEMPLATES = ("welcome", "card", "birthday", "birthday_gift", "expiry", "reward_ready", "win_back", "tier", "recall",
+             "aftercare_care_tips", "aftercare_how_are_you", "aftercare_result_check", "aftercare_next_session",
+             "signin", "appointment_confirmed", "appointment_proposed", "appointment_declined",
+             "checkin_how_are_you", "checkin_result_check")
+
+
+CHECKINS = ("aftercare_how_are_you", "aftercare_result_check")   # the patients' app asks these too
 
 
 @dataclass(frozen=True)
@@ -24,17 +29,25 @@ class Rendered:
 
 
 def template_for(trigger: str, step: str | None) -> str:
-    return f"aftercare_{step}" if trigger == "aftercare" else trigger
+    """Aftercare has one template per touch point; a birthday with the bonus due says so ("gift")."""
+    if trigger == "aftercare":
+        return f"aftercare_{step}"
+    return f"{trigger}_{step}" if step else trigger
 
 
 def render(template: str, lang: str, *, first_name: str, program: str, points: int | None = None,
            on: date | None = None, tier: str = "", code: str = "", unsubscribe_url: str | None = None,
-           image_cid: str | None = None) -> Rendered:
+           image_cid: str | None = None, link: str = "", when: str = "", app_url: str | None = None) -> Rendered:
+    """`link` and `when` fill templates that name them (a sign-in link, an appointment's time in
+    words); `app_url` adds a line that leads to the patients' app."""
     params = {"first_name": first_name.strip() or "", "program": program, "tier": tier, "code": code,
               "points": fmt_number(points, lang) if points is not None else "",
-              "date": fmt_date(on, lang, "long") if on is not None else ""}
+              "date": fmt_date(on, lang, "long") if on is not None else "", "link": link, "when": when}
     subject = t(f"message.{template}.subject", lang, **params)
     body = t(f"message.{template}.body", lang, **params)
+    if app_url:
+        line = "message.app_checkin" if template in CHECKINS else "message.app_link"
+        body += "\n\n" + t(line, lang, url=app_url)
     sms = t(f"message.{template}.sms", lang, **params)
     footer = [t("message.footer", lang, **params)]
     if unsubscribe_url:

@@ -20,6 +20,15 @@ _TAG_CHARS = 12     # 60 bits
 _SHAPE = re.compile(rf"LY1:([A-Z2-7]{{{_ID_CHARS}}}):([A-Z2-7]{{{_TAG_CHARS}}})")
 
 
+def same_text(given: str, expected: str) -> bool:
+    """Constant-time comparison of a text that came from outside (any characters) with one we made.
+
+    As bytes: `hmac.compare_digest` raises TypeError on a non-ASCII str, which became a 500 for
+    `/unsubscribe/<id>.care.éé` and a non-ASCII `X-Signature`.
+    """
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
+
+
 class TokenError(ValueError):
     """reason: foreign (not one of ours), malformed (ours but broken), tampered (tag mismatch)."""
 
@@ -84,3 +93,29 @@ def _parse(text: str, keys: tuple[bytes, ...]) -> Token:
     if not any(hmac.compare_digest(tag, _tag(card_id, key)) for key in keys):
         raise TokenError("tampered")
     return Token(card_id, cleaned)
+
+
+# --- the personal sign-in link of the welcome e-mail ----------------------------------------------
+
+WELCOME_DAYS = 30     # a welcome e-mail's app link works this long, once
+
+
+def welcome_token(member_id: str, expires: int, key: bytes) -> str:
+    """`<member id>.<expiry, Unix seconds>.<tag>`: made by the station that sends the welcome e-mail,
+    checked by HQ with the same group card key (domain-separated from card tags)."""
+    return f"{member_id}.{expires}.{_welcome_tag(member_id, expires, key)}"
+
+
+def check_welcome_token(token: str, key: bytes, now: float) -> str | None:
+    """The member id of a genuine, unexpired link; None otherwise."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[0]) > 64:
+        return None
+    member_id, expires, tag = parts[0], int(parts[1]), parts[2]
+    if not hmac.compare_digest(tag, _welcome_tag(member_id, expires, key)) or expires < now:
+        return None
+    return member_id
+
+
+def _welcome_tag(member_id: str, expires: int, key: bytes) -> str:
+    return hmac.new(key, f"app-welcome:{member_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]

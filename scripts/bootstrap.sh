@@ -4,7 +4,7 @@
 set -euo pipefail
 mode=${1:-run}
 need=(fonts-dejavu-core)
-if [ "$mode" = test ]; then need+=(libzbar0 chromium postgresql); fi
+if [ "$mode" = test ]; then need+=(libzbar0 chromium postgresql libnss3-tools); fi
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

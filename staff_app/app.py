@@ -15,9 +15,13 @@ from loyalty import events
 from loyalty.adapters.camera_share import CameraShare
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
+from loyalty.services.context import MANAGER, ROLES
 from staff_app import (
+    appointments,
     care,
     dashboard,
+    devices,
+    flags,
     gdpr,
     imports,
     lists,
@@ -30,23 +34,30 @@ from staff_app import (
     sync_status,
 )
 from staff_app.sync_status import SyncChip, SyncDetails
-from staff_app.ui import ACCENT, Ctx
+from staff_app.ui import ACCENT, Ctx, theme
 from sync.status import sync_state
 
 IDLE_SECONDS = 180.0
 SYNC_POLL_SECONDS = 2.0
 
-# (screen key, icon, module); the rail shows all of them, the services refuse what a role may not do.
+MANAGERS = (MANAGER,)
+
+# (screen key, icon, module, the roles it is for). The rail shows each member of staff the screens
+# of their role only; the services still refuse what a role may not do, should a screen be reached.
 SECTIONS = [
-    ("desk", ft.Icons.PEOPLE, members),
-    ("care", ft.Icons.HEALING, care),
-    ("dashboard", ft.Icons.INSIGHTS, dashboard),
-    ("lists", ft.Icons.LIST_ALT, lists),
-    ("settings", ft.Icons.TUNE, settings),
-    ("staff", ft.Icons.BADGE, staff_admin),
-    ("gdpr", ft.Icons.PRIVACY_TIP, gdpr),
-    ("import", ft.Icons.UPLOAD_FILE, imports),
+    ("desk", ft.Icons.PEOPLE, members, ROLES),
+    ("appointments", ft.Icons.EVENT, appointments, ROLES),
+    ("care", ft.Icons.HEALING, care, ROLES),
+    ("flags", ft.Icons.FLAG, flags, MANAGERS),
+    ("dashboard", ft.Icons.INSIGHTS, dashboard, MANAGERS),
+    ("lists", ft.Icons.LIST_ALT, lists, MANAGERS),
+    ("settings", ft.Icons.TUNE, settings, MANAGERS),
+    ("staff", ft.Icons.BADGE, staff_admin, MANAGERS),
+    ("gdpr", ft.Icons.PRIVACY_TIP, gdpr, ROLES),
+    ("import", ft.Icons.UPLOAD_FILE, imports, MANAGERS),
+    ("devices", ft.Icons.TABLET_ANDROID, devices, MANAGERS),
 ]
+MODULES = {key: module for key, _, module, _ in SECTIONS}
 
 
 def make_staff_app(config: Config, share: CameraShare | None = None) -> Callable[[ft.Page], None]:
@@ -59,12 +70,19 @@ def make_staff_app(config: Config, share: CameraShare | None = None) -> Callable
     return main
 
 
+def who_line(name: str, role: str) -> str:
+    """Who is signed in, for the top bar: "Chef · Leitung", or the name alone when it is the role's
+    name, as for a shared reception account ("Empfang")."""
+    return name if name.strip().casefold() == role.strip().casefold() else f"{name} · {role}"
+
+
 class StaffApp:
     def __init__(self, page: ft.Page, config: Config, idle_seconds: float, share: CameraShare):
         self.page = page
         self.ctx = Ctx(page, config, idle_seconds, share)
         self.ctx.rebuild = self.render
         self.ctx.show = self.show
+        self.ctx.open = self.open
         self.ctx.device = device_id()
         self.screen, self.arg = "desk", None
         self.live_refresh: Callable[[], None] | None = None
@@ -80,7 +98,7 @@ class StaffApp:
         page = self.page
         page.title = "Staff"
         page.padding = 0
-        page.theme = ft.Theme(color_scheme_seed=ACCENT)
+        page.theme = theme()
         page.on_keyboard_event = self.on_key
         page.on_disconnect = lambda e: self.gone()
         page.on_close = lambda e: self.gone()
@@ -105,9 +123,10 @@ class StaffApp:
             body = signin.build(ctx, self.signed_in)
         else:
             self.rail = ft.NavigationRail(
-                selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=96, bgcolor="#e8eff1",
+                selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=136, bgcolor="#e8eff1",
+                scrollable=True,     # eleven screens for a manager: the last ones scroll into view on a 800 px tablet
                 destinations=[ft.NavigationRailDestination(icon=icon, label=ctx.t(f"nav.{key}"))
-                              for key, icon, _ in SECTIONS],
+                              for key, icon in self.sections()],
                 on_change=self.on_nav)
             self.holder = ft.Container(expand=True, padding=ft.Padding.only(left=16, right=16, top=8))
             body = ft.Row([self.rail, ft.VerticalDivider(width=1), self.holder],
@@ -117,10 +136,16 @@ class StaffApp:
         page.controls.clear()
         page.add(ft.Column([self.top_bar(), body], expand=True, spacing=0))
 
+    def sections(self) -> list[tuple[str, str]]:
+        """The rail's screens (key, icon) for the role of whoever is signed in."""
+        role = self.ctx.actor.role if self.ctx.actor else None
+        return [(key, icon) for key, icon, _, roles in SECTIONS if role in roles]
+
     def fill(self) -> None:
         """Only the screen area changes when moving between screens; rail and top bar stay."""
-        keys = [key for key, _, _ in SECTIONS]
+        keys = [key for key, _ in self.sections()]
         self.ctx.leave()
+        self.ctx.screen = self.screen
         self.live_refresh = None
         self.sync_details = None
         self.rail.selected_index = keys.index(self.screen) if self.screen in keys else 0
@@ -134,7 +159,7 @@ class StaffApp:
             built = sync_status.build(ctx, self.sync_chip.state)
             self.sync_details = built if isinstance(built, SyncDetails) else None
             return built
-        module = dict((key, mod) for key, _, mod in SECTIONS).get(self.screen, members)
+        module = MODULES.get(self.screen, members)
         built = module.build(ctx)
         if module is members:
             self.live_refresh = ctx.feed.refresh
@@ -144,19 +169,22 @@ class StaffApp:
         ctx = self.ctx
         who = []
         if ctx.actor:
-            role = ctx.t(f"role.{ctx.actor.role}")
-            who = [ft.Text(f"{ctx.actor.name} · {role}", size=15, color="white"),
+            who = [ft.Text(who_line(ctx.actor.name, ctx.t(f"role.{ctx.actor.role}")), color="white"),
                    ft.TextButton(ctx.t("sign_out"), on_click=self.sign_out,
                                  style=ft.ButtonStyle(color="white"))]
         other = "en" if ctx.lang == "de" else "de"
+        self.sync_chip.offer_details(ctx.actor is not None and ctx.actor.role == MANAGER)
         self.sync_chip.redraw()
         return ft.Container(
             ft.Column([
-                ft.Row([ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
-                                expand=True),
-                        self.sync_chip, *who,
-                        ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
-                                      style=ft.ButtonStyle(color="white"))]),
+                ft.ResponsiveRow([   # side by side on a tablet, the buttons below the name on a phone
+                    ft.Text(current_program().name, size=18, weight=ft.FontWeight.BOLD, color="white",
+                            col={"xs": 12, "md": 4}),
+                    ft.Row([self.sync_chip, *who,
+                            ft.TextButton(ctx.t(f"switch_to_{other}"), on_click=lambda e: self.switch(other),
+                                          style=ft.ButtonStyle(color="white"))],
+                           wrap=True, alignment=ft.MainAxisAlignment.END, col={"xs": 12, "md": 8})],
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
                 ft.Container(ft.Row([ctx.status, ctx.undo_slot], wrap=True), bgcolor="white",
                              padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=8),
             ], spacing=6),
@@ -186,7 +214,7 @@ class StaffApp:
     def on_nav(self, e) -> None:
         self.ctx.touch()
         self.ctx.clear()
-        self.show(SECTIONS[int(e.control.selected_index)][0])
+        self.show(self.sections()[int(e.control.selected_index)][0])
 
     def show(self, screen: str, arg=None) -> None:
         self.screen, self.arg = screen, arg
@@ -194,6 +222,13 @@ class StaffApp:
             self.render()
         else:
             self.fill()
+
+    def open(self, screen: str, arg=None) -> None:
+        """A tap that goes to a screen (a search result, a check-in, a list row). A second tap on
+        it, a double tap on a slow tablet, finds the screen already there and leaves it alone:
+        building it again would put empty fields over what was typed meanwhile."""
+        if (screen, arg) != (self.screen, self.arg):
+            self.show(screen, arg)
 
     def on_key(self, e) -> None:
         self.ctx.touch()
@@ -203,7 +238,7 @@ class StaffApp:
         if code:
             member_id = scan.member_for_code(self.ctx, code)
             if member_id:
-                self.show("member", member_id)
+                self.open("member", member_id)
             self.page.update()
 
     def on_event(self, event) -> None:

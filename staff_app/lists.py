@@ -26,8 +26,7 @@ def build(ctx: Ctx) -> ft.Control:
         holder.controls = [
             ft.Row([ft.Text(ctx.t("lists.count", name=ctx.raw(f"insights.list.{key}"), count=len(rows)), size=17,
                             weight=ft.FontWeight.BOLD),
-                    ft.Button(ctx.t("lists.csv"), icon=ft.Icons.DOWNLOAD, url=link),
-                    ft.Text(link, size=12, color="#555555")], wrap=True, spacing=12),
+                    ft.Button(ctx.t("lists.csv"), icon=ft.Icons.DOWNLOAD, url=link)], wrap=True, spacing=12),
             table(ctx, key, rows),
         ]
         buttons.controls = tabs()
@@ -68,5 +67,5 @@ def table(ctx: Ctx, key: str, rows) -> ft.Control:
         columns=[ft.DataColumn(ft.Text(ctx.t(f"lists.col_{key}_{c}" if c in ("when", "days") else f"lists.col_{c}"),
                                        weight=ft.FontWeight.BOLD)) for c in columns],
         rows=[ft.DataRow(cells=[ft.DataCell(ft.Text(cell(r, c))) for c in columns],
-                         on_select_change=lambda e, m=r.member_id: ctx.show("member", m))
+                         on_select_change=lambda e, m=r.member_id: ctx.open("member", m))
               for r in rows[:300]])

@@ -33,10 +33,8 @@ from loyalty.services import (
     update_profile,
     use_benefit,
 )
-from staff_app import downloads
-from staff_app.ui import Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
-
-MUTED = "#555555"
+from staff_app import downloads, flags
+from staff_app.ui import MUTED, Choice, Ctx, card, consent_line, euros_to_cents, heading, text_field
 
 
 def build(ctx: Ctx, member_id: str) -> ft.Control:
@@ -109,12 +107,13 @@ class MemberPage:
             facts.append(ctx.t("member.next_tier", points=ctx.num(s.points_to_next_tier),
                                tier=ctx.name(s.next_tier_name)))
         extra = []
-        if s.flagged:
-            extra.append(ft.Text(ctx.t("member.flagged"), color="#b71c1c", weight=ft.FontWeight.BOLD))
+        if s.perks:   # one discreet line: what the tier and the plan entitle them to, for the desk to honour
+            extra.append(ft.Text(ctx.t("member.perks", perks=" · ".join(ctx.reward_name(code) for code in s.perks)),
+                                 size=16, color=MUTED))
         return ft.Container(ft.Column([
             ft.Row([heading(f"{s.first_name} {s.last_name or ''}".strip(), 26),
                     ft.Text("   ".join(facts), size=17)], wrap=True, spacing=20),
-            *self.ready_lines(), *extra,
+            *self.ready_lines(), *extra, *flags.member_lines(ctx, self.member_id, on_done=self.reload),
         ], spacing=4), padding=12, border_radius=12, bgcolor="#e8eff1")
 
     def ready_lines(self) -> list[ft.Control]:
@@ -131,7 +130,6 @@ class MemberPage:
             lines.append(
                 ft.Text(
                     ctx.t("member.rewards_also", rewards=" · ".join(self.reward_label(c) for c in ready[1:])),
-                    size=14,
                     color=MUTED,
                 )
             )
@@ -164,8 +162,9 @@ class MemberPage:
         ctx = self.ctx
         amount = text_field(ctx, label=ctx.t("member.amount"), width=160, suffix="€")
         offered = earning_items()
-        item = Choice(ctx.t("member.item_optional"), self.items(offered))
-        hint = ([ft.Text(ctx.t("member.award_hint"), size=13, color=MUTED)]
+        needed = self.program.compliance.award_needs_item
+        item = Choice(ctx.t("member.item_required" if needed else "member.item_optional"), self.items(offered))
+        hint = ([ft.Text(ctx.t("member.award_hint"), color=MUTED)]
                 if len(offered) < len(self.program.catalogue) else [])
 
         def award(e) -> None:
@@ -234,7 +233,7 @@ class MemberPage:
         points = None
         if points_field is not None:
             text = (points_field.value or "").strip()
-            if not text.lstrip("-").isdigit():
+            if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):     # int() also reads '²'
                 ctx.fail(ctx.t("member.points_unreadable"))
                 return
             points = int(text)
@@ -294,29 +293,50 @@ class MemberPage:
 
     def card_box(self) -> ft.Control:
         ctx = self.ctx
+        return card(heading(ctx.t("member.card_title"), 18), ft.Text(ctx.t("member.card_hint")),
+                    ft.Button(ctx.t("member.reissue"), icon=ft.Icons.QR_CODE, on_click=lambda e: self.ask_reissue()),
+                    self.card_slot)
 
-        def reissue(e) -> None:
-            token = ctx.attempt(reissue_card, self.member_id, ctx.actor)
-            if token is None:
-                return
-            pdf = downloads.offer(card_pdf(token), "card.pdf", "application/pdf")
-            actions: list[ft.Control] = [ft.Button(ctx.t("member.print_card"), icon=ft.Icons.PICTURE_AS_PDF, url=pdf)]
-            if self.profile.email:
-                actions.append(ft.Button(ctx.t("member.email_card", email=self.profile.email), icon=ft.Icons.EMAIL,
-                                         on_click=lambda e: self.email_card()))
-            if PrinterConfig.from_config(ctx.config.printer) is not None:
-                actions.append(ft.Button(ctx.t("member.slip_card"), icon=ft.Icons.PRINT,
-                                         on_click=lambda e: self.print_slip()))
-            self.card_slot.controls = [
-                ft.Image(src=qr_png(token, box_size=6), width=180, height=180,
-                         semantics_label=ctx.t("member.new_card_qr")),
-                ft.Row(actions, wrap=True, spacing=8, run_spacing=8),
-                ft.Text(pdf, size=12, color=MUTED),
-            ]
-            ctx.ok(ctx.t("member.card_reissued"))
+    def ask_reissue(self) -> None:
+        """A new card stops the old one at once: asked first, so a slip of the finger costs nothing."""
+        ctx = self.ctx
+        ctx.touch()
+        name = self.status.first_name
 
-        return card(heading(ctx.t("member.card_title"), 18), ft.Text(ctx.t("member.card_hint"), size=14),
-                    ft.Button(ctx.t("member.reissue"), icon=ft.Icons.QR_CODE, on_click=reissue), self.card_slot)
+        def confirmed(e) -> None:
+            ctx.page.pop_dialog()
+            self.reissue()
+            ctx.page.update()   # the dialog's handler: push the page, not only the dialog
+
+        ctx.page.show_dialog(ft.AlertDialog(
+            modal=True, title=ft.Text(ctx.t("member.reissue_title", name=name)),
+            content=ft.Text(ctx.t("member.reissue_text", name=name)),
+            actions=[ft.TextButton(ctx.t("cancel"), on_click=lambda e: ctx.page.pop_dialog()),
+                     ft.Button(ctx.t("member.reissue_confirm"), icon=ft.Icons.QR_CODE, on_click=confirmed)]))
+
+    def reissue(self) -> None:
+        ctx = self.ctx
+        token = ctx.attempt(reissue_card, self.member_id, ctx.actor)
+        if token is None:
+            return
+        pdf = downloads.offer(card_pdf(token), "card.pdf", "application/pdf")
+        actions: list[ft.Control] = [ft.Button(ctx.t("member.print_card"), icon=ft.Icons.PICTURE_AS_PDF, url=pdf)]
+        notes: list[ft.Control] = []
+        if self.profile.email and "email" in channels_from_config(ctx.config):
+            actions.append(ft.Button(ctx.t("member.email_card", email=self.profile.email), icon=ft.Icons.EMAIL,
+                                     on_click=lambda e: self.email_card()))
+        elif self.profile.email:
+            notes.append(ft.Text(ctx.t("member.email_not_set_up"), color=MUTED))
+        if PrinterConfig.from_config(ctx.config.printer) is not None:
+            actions.append(ft.Button(ctx.t("member.slip_card"), icon=ft.Icons.PRINT,
+                                     on_click=lambda e: self.print_slip()))
+        self.card_slot.controls = [
+            ft.Image(src=qr_png(token, box_size=6), width=180, height=180,
+                     semantics_label=ctx.t("member.new_card_qr")),
+            ft.Row(actions, wrap=True, spacing=8, run_spacing=8),
+            *notes,
+        ]
+        ctx.ok(ctx.t("member.card_reissued"))
 
     def email_card(self) -> None:
         ctx = self.ctx
@@ -343,7 +363,7 @@ class MemberPage:
         ctx = self.ctx
         recalls = desk.member_recalls(self.member_id)
         lines = [ft.Text(ctx.t("member.recall_line", item=ctx.item_name(r.item_code), date=ctx.date(r.recall_due),
-                               done=ctx.date(r.performed_at)), size=15) for r in recalls]
+                               done=ctx.date(r.performed_at))) for r in recalls]
         return card(heading(ctx.t("member.recall_title"), 18),
                     *(lines or [ft.Text(ctx.t("member.no_recall"), italic=True)]))
 
@@ -372,8 +392,8 @@ class MemberPage:
                 change.append(ctx.t("member.stamps_short", stamps=self.signed(h.stamps)))
             if h.amount_cents and h.kind in ("purchase", "treatment", "refund"):
                 change.append(ctx.money(h.amount_cents))
-            cells = [ft.Text(ctx.when(h.at), width=130, size=13), ft.Text(f"{what} {detail}".strip(), expand=True),
-                     ft.Text(", ".join(change), size=14)]
+            cells = [ft.Text(ctx.when(h.at), width=150), ft.Text(f"{what} {detail}".strip(), expand=True),
+                     ft.Text(", ".join(change))]
             if h.refundable:
                 cells.append(
                     ft.TextButton(
@@ -405,7 +425,7 @@ class MemberPage:
 
         self.refund_slot.controls = [ft.Container(ft.Column([
             ft.Text(ctx.t("member.refund_question", when=ctx.when(row.at), amount=ctx.money(row.amount_cents),
-                          left=ctx.money(left)), size=15, weight=ft.FontWeight.BOLD),
+                          left=ctx.money(left)), weight=ft.FontWeight.BOLD),
             amount,
             ft.Row([ft.Button(ctx.t("member.refund_book"), icon=ft.Icons.UNDO, on_click=book),
                     ft.TextButton(ctx.t("member.refund_cancel"), on_click=close)], wrap=True),
@@ -433,13 +453,13 @@ class MemberPage:
             action = ctx.t("consent.record_withdrawal" if granted else "consent.record_grant",
                            what=ctx.t(f"consent.{purpose}"))
             rows.append(ft.Column([
-                ft.Text(line, size=15, weight=ft.FontWeight.BOLD if granted else None),
+                ft.Text(line, weight=ft.FontWeight.BOLD if granted else None),
                 ft.OutlinedButton(action, on_click=lambda e, p=purpose, g=not granted: self.change_consent(p, g)),
             ], spacing=4))
-        lines = [ft.Text(consent_line(ctx, c), size=13, color=MUTED)
+        lines = [ft.Text(consent_line(ctx, c), color=MUTED)
                  for c in history]
-        return card(heading(ctx.t("member.consent_title"), 18), *rows, ft.Text(ctx.t("consent.hint"), size=13),
-                    *([ft.Text(ctx.t("consent.history_title"), size=14, weight=ft.FontWeight.BOLD)] if lines else []),
+        return card(heading(ctx.t("member.consent_title"), 18), *rows, ft.Text(ctx.t("consent.hint")),
+                    *([ft.Text(ctx.t("consent.history_title"), weight=ft.FontWeight.BOLD)] if lines else []),
                     *lines)
 
     def change_consent(self, purpose: str, granted: bool) -> None:

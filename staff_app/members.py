@@ -29,13 +29,13 @@ class Feed:
                 ft.Column([
                     ft.Row([ft.Text(f"{r.first_name} {r.last_name or ''}".strip(), size=17,
                                     weight=ft.FontWeight.BOLD, expand=True),
-                            ft.Text(ctx.when(r.at), size=14)]),
+                            ft.Text(ctx.when(r.at))]),
                     ft.Text(ctx.t("desk.reward_ready", rewards=", ".join(ctx.reward_name(c) for c in r.rewards_ready))
                             if r.rewards_ready else ctx.t("desk.checked_in"),
                             color="#8a4b00" if r.rewards_ready else None),
                 ], spacing=2),
                 padding=10, border_radius=8, bgcolor="white", ink=True,
-                on_click=lambda e, m=r.member_id: ctx.show("member", m))
+                on_click=lambda e, m=r.member_id: ctx.open("member", m))
             for r in rows]
 
 
@@ -52,12 +52,12 @@ def build(ctx: Ctx) -> ft.Control:
                 ft.Row([
                     ft.Column([ft.Text(f"{m.first_name} {m.last_name or ''}".strip(), size=17,
                                        weight=ft.FontWeight.BOLD),
-                               ft.Text(" · ".join(x for x in (m.email, m.phone) if x), size=13)],
+                               ft.Text(" · ".join(x for x in (m.email, m.phone) if x))],
                               spacing=2, expand=True),
-                    ft.Text(ctx.t("desk.points", points=ctx.num(m.points)), size=15),
+                    ft.Text(ctx.t("desk.points", points=ctx.num(m.points))),
                 ]),
                 padding=10, border_radius=8, bgcolor="white", ink=True,
-                on_click=lambda e, mid=m.member_id: ctx.show("member", mid))
+                on_click=lambda e, mid=m.member_id: ctx.open("member", mid))
             for m in found]
 
     live = LiveSearch(search, show_results)
@@ -72,7 +72,7 @@ def build(ctx: Ctx) -> ft.Control:
             live.drop()
             member_id = member_for_code(ctx, text)
             if member_id:
-                ctx.show("member", member_id)
+                ctx.open("member", member_id)
             return
         await live.typed(text)
 
@@ -85,7 +85,7 @@ def build(ctx: Ctx) -> ft.Control:
                         ft.Button(ctx.t("desk.new_member"), icon=ft.Icons.PERSON_ADD,
                                   on_click=lambda e: open_enrol())], spacing=10)],
                alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-        box, ft.Text(ctx.t("desk.scan_hint"), size=13, color="#555555"), results,
+        box, ft.Text(ctx.t("desk.scan_hint"), color="#555555"), results,
     ], expand=3, spacing=10)
     right = card(heading(ctx.t("desk.live"), 18), ctx.feed.column, expand=2)
     layout = ft.Row([left, right], expand=True, spacing=16, vertical_alignment=ft.CrossAxisAlignment.STRETCH)

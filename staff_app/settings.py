@@ -33,7 +33,7 @@ def build(ctx: Ctx) -> ft.Control:
         if isinstance(value, (list, tuple)):
             text = ", ".join(value)
         label = label or path
-        width = max(width, len(label) * 7 + 28)   # the dotted name stays on one line above the value
+        width = max(width, len(label) * 9 + 32)   # the dotted name (16 px) stays on one line above the value
         control = text_field(ctx, value=text, width=width, dense=True, label=label, error_max_lines=3,
                              tooltip=ctx.t("settings.field", field=path))
         fields[path], initial[path] = control, text
@@ -53,7 +53,7 @@ def build(ctx: Ctx) -> ft.Control:
         "checkin.cooldown_hours": program.cooldown_hours, "checkin.daily_limit": program.daily_limit,
         "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
     }
-    rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), size=13, width=190),
+    rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), width=190),
                                edit(p, values[p], 150)], spacing=8) for p in RULES], wrap=True, spacing=16,
                    run_spacing=10)
 
@@ -112,8 +112,8 @@ def build(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("settings.saved", version=saved.version, fields=", ".join(saved.changed)))
             ctx.show("settings")
 
-    toml = text_field(ctx, value=program_toml(), multiline=True, min_lines=12, max_lines=24, text_size=13,
-                        label=ctx.t("settings.toml"))
+    toml = text_field(ctx, value=program_toml(), multiline=True, min_lines=12, max_lines=24,
+                      label=ctx.t("settings.toml"))
 
     def save_toml(e) -> None:
         ctx.touch()
@@ -132,10 +132,10 @@ def build(ctx: Ctx) -> ft.Control:
     return ft.Column([
         ft.Row([heading(ctx.t("nav.settings")), save_button], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
         camera_choice(ctx),
-        ft.Text(ctx.t("settings.hint"), size=14),
+        ft.Text(ctx.t("settings.hint")),
         card(heading(ctx.t("settings.rules"), 18), rules),
         card(heading(ctx.t("settings.compliance", profile=ctx.name(program.compliance.name)), 18),
-             compliance(ctx), ft.Text(ctx.t("settings.legal"), size=12, italic=True)),
+             compliance(ctx), ft.Text(ctx.t("settings.legal"), italic=True)),
         card(heading(ctx.t("settings.tiers"), 18), tiers),
         card(heading(ctx.t("settings.catalogue"), 18), catalogue),
         card(heading(ctx.t("settings.rewards"), 18), rewards),
@@ -165,9 +165,11 @@ def compliance(ctx: Ctx) -> ft.Control:
         )
     columns = [ctx.t("settings.col.category"), ctx.t("settings.col.earns"),
                ctx.raw("kind.discount"), ctx.raw("kind.free_item"), ctx.t("settings.col.gift_cap")]
+    needs_item = ([ft.Text(ctx.t("settings.needs_item_note"), size=16)]
+                  if current_program().compliance.award_needs_item else [])
     return ft.Column([
         ft.DataTable(columns=[ft.DataColumn(ft.Text(c, weight=ft.FontWeight.BOLD)) for c in columns], rows=rows),
-        ft.Text(ctx.t("settings.perks_note"), size=13),
+        *needs_item, ft.Text(ctx.t("settings.perks_note")),
     ])
 
 

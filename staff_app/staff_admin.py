@@ -8,12 +8,13 @@ import flet as ft
 from loyalty import clock
 from loyalty.services import audit_log, change_role, create_staff, deactivate, list_staff, reset_pin
 from loyalty.services.context import ROLES
-from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+from staff_app.ui import ACCENT, FIELD_LABEL, Ctx, card, heading, text_field
 
 ACTIONS = ("sign_in", "sign_in_failed", "award", "treatment", "redeem", "refund", "undo", "adjust", "enroll",
            "reissue", "export", "erase", "import", "program_change", "staff_create", "staff_role",
            "staff_pin_reset", "staff_deactivate", "consent", "profile", "join_plan", "use_benefit", "cancel_plan",
-           "feedback", "follow_up_closed", "message_checked", "recall_override", "kiosk_camera")
+           "feedback", "follow_up_closed", "message_checked", "recall_override", "flag_resolved", "device_offer",
+           "device_paired", "device_revoke", "kiosk_camera")
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -27,7 +28,8 @@ def build(ctx: Ctx) -> ft.Control:
 
 def team(ctx: Ctx) -> ft.Control:
     name = text_field(ctx, label=ctx.t("team.name"), width=200)
-    role = ft.Dropdown(label=ctx.t("team.role"), width=170, value="receptionist", enable_filter=False,
+    role = ft.Dropdown(label=ctx.t("team.role"), label_style=FIELD_LABEL, width=170, value="receptionist",
+                       enable_filter=False,
                        enable_search=False,
                        options=[ft.DropdownOption(key=r, text=ctx.t(f"role.{r}")) for r in ROLES])
     pin = text_field(ctx, label=ctx.t("team.pin"), width=120, password=True)
@@ -82,6 +84,7 @@ def log(ctx: Ctx) -> ft.Control:
     people = {s.staff_id: s.name for s in list_staff()}
     action = ft.Dropdown(
         label=ctx.t("audit.action"),
+        label_style=FIELD_LABEL,
         tooltip=ctx.t("audit.action"),
         width=220,
         value="",
@@ -92,6 +95,7 @@ def log(ctx: Ctx) -> ft.Control:
     )
     who = ft.Dropdown(
         label=ctx.t("audit.staff"),
+        label_style=FIELD_LABEL,
         tooltip=ctx.t("audit.staff"),
         width=200,
         value="",
@@ -102,6 +106,7 @@ def log(ctx: Ctx) -> ft.Control:
     )
     days = ft.Dropdown(
         label=ctx.t("audit.since"),
+        label_style=FIELD_LABEL,
         tooltip=ctx.t("audit.since"),
         width=200,
         value="7",
@@ -118,7 +123,7 @@ def log(ctx: Ctx) -> ft.Control:
         if rows is None:
             return
         lines.controls = [ft.Text(f"{ctx.when(r.at)} · {r.staff_name or ctx.t('audit.device')} · "
-                                  f"{ctx.t('audit.' + r.action) if r.action in ACTIONS else r.action}", size=14)
+                                  f"{ctx.t('audit.' + r.action) if r.action in ACTIONS else r.action}")
                           for r in rows] or [ft.Text(ctx.t("audit.none"), italic=True)]
 
     for control in (action, who, days):

@@ -54,15 +54,19 @@ def since(ctx: Ctx, moment: datetime, now: datetime) -> str:
 
 
 class SyncChip(ft.Container):
-    """Top-bar status of the sync; hidden on a station without HQ. A tap opens the details."""
+    """Top-bar status of the sync; hidden on a station without HQ. For a manager (`offer_details`), a tap
+    opens the details; for reception it is only the status."""
 
     def __init__(self, ctx: Ctx):
-        self._text = ft.Text("", size=14, weight=ft.FontWeight.W_500, color="white")
-        super().__init__(self._text, visible=False, border_radius=14, ink=True,
-                         padding=ft.Padding.symmetric(horizontal=12, vertical=5),
-                         on_click=lambda e: ctx.show("sync"))
+        self._text = ft.Text("", weight=ft.FontWeight.W_500, color="white")
+        super().__init__(self._text, visible=False, border_radius=14,
+                         padding=ft.Padding.symmetric(horizontal=12, vertical=5))
         self.ctx = ctx
         self.state: SyncState | None = None
+
+    def offer_details(self, allowed: bool) -> None:
+        self.on_click = (lambda e: self.ctx.show("sync")) if allowed else None
+        self.ink = allowed
 
     def words(self, state: SyncState) -> tuple[str, str] | None:
         return chip_text(self.ctx, state, clock.now()) if state.hq_url else None
@@ -81,14 +85,15 @@ class SyncChip(ft.Container):
 
 
 class SyncDetails(ft.Column):
-    """The manager's view: last success, last error, queue, refused entries, HQ address, device id."""
+    """The manager's view: last success, last error, queue, refused and set-aside entries, HQ address,
+    device id."""
 
     def __init__(self, ctx: Ctx, state: SyncState | None):
         super().__init__(spacing=12, expand=True, scroll=ft.ScrollMode.AUTO)
         self.ctx = ctx
         self.body = ft.Column(spacing=10)
         self.controls = [heading(ctx.raw("sync.title")), card(self.body, width=760),
-                         ft.Text(ctx.raw("sync.refreshed"), size=12, italic=True, color="#555555")]
+                         ft.Text(ctx.raw("sync.refreshed"), italic=True, color="#555555")]
         if state is not None:
             self.show_state(state)
 
@@ -109,17 +114,42 @@ class SyncDetails(ft.Column):
                  line(last), line(queue)]
         if state.rejected:
             lines.append(line(ctx.raw("sync.rejected", count=ctx.num(state.rejected)), FAIL_COLOUR))
+        if state.set_aside:
+            lines += set_aside_lines(ctx, state)
         if state.offline:
-            lines.append(line(ctx.raw("sync.offline"), "#8a4b00"))
+            lines.append(line(ctx.raw("sync.offline"), WAIT_COLOUR))
         if not state.last_error:
             lines.append(line(ctx.raw("sync.last_error_none")))
         elif state.offline:   # the line above says it in words; the raw reason is for whoever fixes the network
-            lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), size=13, color="#666666"))
+            lines.append(ft.Text(ctx.raw("sync.error", message=state.last_error), color="#666666"))
         else:
             lines.append(line(ctx.raw("sync.error", message=state.last_error), FAIL_COLOUR))
+        lines.append(line(ctx.raw("sync.program", version=state.program_version) if state.program_version
+                          else ctx.raw("sync.program_own")))
         lines += [line(f"{ctx.raw('sync.hq_url')}: {state.hq_url}"),
                   line(f"{ctx.raw('sync.device')}: {state.device_id or '–'}")]
         self.body.controls = lines
+
+
+def set_aside_lines(ctx: Ctx, state: SyncState) -> list[ft.Control]:
+    """How many entries from other locations could not be applied here, and the newest few: what,
+    from which device, when, why in plain words, and the reason's code for the administrator."""
+    count = state.set_aside
+    lines: list[ft.Control] = [line(ctx.raw("sync.set_aside_one") if count == 1
+                                    else ctx.raw("sync.set_aside_other", count=ctx.num(count)), WAIT_COLOUR)]
+    for entry in state.set_aside_latest:
+        lines.append(ft.Text(ctx.raw("sync.set_aside_item", what=_known(ctx, "sync.record", entry.table),
+                                     device=entry.device_id[-6:], when=ctx.when(entry.at),
+                                     why=_known(ctx, "sync.why", entry.reason.split(":")[0]), code=entry.reason),
+                             size=16, color="#222222"))
+    if count > len(state.set_aside_latest):
+        lines.append(line(ctx.raw("sync.set_aside_more", count=ctx.num(count - len(state.set_aside_latest)))))
+    return lines
+
+
+def _known(ctx: Ctx, group: str, code: str) -> str:
+    """The words for a code, or the group's general words for a code this version does not know."""
+    return i18n.catalogue(ctx.lang).get(f"{group}.{code}") or ctx.raw(f"{group}.other")
 
 
 def line(text: str, colour: str = "#222222") -> ft.Text:

@@ -7,6 +7,7 @@ shows a traceback and a refused action changes nothing.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from typing import Any, Callable
@@ -20,7 +21,27 @@ from loyalty.errors import Refused
 from loyalty.services import Actor, current_program
 
 OK_COLOUR, FAIL_COLOUR = "#1b5e20", "#b71c1c"
+MUTED = "#555555"        # secondary lines: hints, when something happened
 ACCENT = "#0f4c5c"
+TEXT_SIZE = 16   # the smallest type on a staff screen: read at arm's length from a 10-inch tablet
+# A field's label shrinks to three quarters when it floats above what was typed (Material's fixed
+# scale): drawn at 21 1/3 px in the empty field, it floats at 16 px.
+FIELD_LABEL = ft.TextStyle(size=TEXT_SIZE / 0.75)
+
+
+def theme() -> ft.Theme:
+    """Material's own styles start at 11 to 14 px (rail labels, buttons, chips, table cells, the line
+    under a field); here every style is at least TEXT_SIZE, so a control without a size of its own
+    is readable too."""
+    text = ft.TextStyle(size=TEXT_SIZE)
+    return ft.Theme(
+        color_scheme_seed=ACCENT,
+        text_theme=ft.TextTheme(body_large=text, body_medium=text, body_small=text, label_large=text,
+                                label_medium=text, label_small=text, title_small=text,
+                                title_medium=ft.TextStyle(size=18)),
+        navigation_rail_theme=ft.NavigationRailTheme(
+            selected_label_text_style=ft.TextStyle(size=TEXT_SIZE, weight=ft.FontWeight.BOLD, color=ACCENT),
+            unselected_label_text_style=ft.TextStyle(size=TEXT_SIZE, color="#333333")))
 
 
 class Ctx:
@@ -38,7 +59,9 @@ class Ctx:
         self.status = ft.Text("", size=16, weight=ft.FontWeight.W_500)
         self.undo_slot = ft.Row([], spacing=8)
         self.rebuild: Callable[[], None] = lambda: None
-        self.show: Callable[[str, Any], None] = lambda screen, arg=None: None
+        self.show: Callable[[str, Any], None] = lambda screen, arg=None: None   # build a screen (anew)
+        self.open: Callable[[str, Any], None] = lambda screen, arg=None: None   # go to one, unless there
+        self.screen = "desk"       # the screen on show, for work that finishes later
 
     # --- texts -------------------------------------------------------------------------
     def t(self, key: str, **params) -> str:
@@ -154,17 +177,18 @@ def card(*controls: ft.Control, width: float | None = None, expand: bool | int =
 
 
 def euros_to_cents(text: str) -> int | None:
-    """'49,90', '49.90', '1.234,50' or '50' to cents; None when it is not an amount."""
+    """'49,90', '49.90', '1.234,50' or '50' to cents; None when it is not an amount (the service
+    refuses one that is too large)."""
     value = (text or "").strip().replace("€", "").replace("EUR", "").strip()
     if not value:
         return None
     if "," in value or re.fullmatch(r"\d{1,3}(\.\d{3})+", value):   # German: 1.234,50 or 1.200
         value = value.replace(".", "").replace(",", ".")
     try:
-        cents = round(float(value) * 100)
+        amount = float(value)
     except ValueError:
         return None
-    return cents
+    return round(amount * 100) if math.isfinite(amount) else None      # round() raises on "inf" and "nan"
 
 
 class Choice(ft.Column):
@@ -178,7 +202,7 @@ class Choice(ft.Column):
         self._options = options
         self._on_change = on_change
         self._chips = ft.Row(wrap=True, spacing=6, run_spacing=6)
-        self.controls = [ft.Text(label, size=13, color="#333333"), self._chips]
+        self.controls = [ft.Text(label, color="#333333"), self._chips]
         self._draw()
 
     def _draw(self) -> None:
@@ -197,6 +221,7 @@ def text_field(ctx: Ctx, **kwargs) -> ft.TextField:
     """A text field whose typing counts as activity and reaches the server as it is typed (Flet
     only sends a field's value with its change events, and a later redraw would otherwise clear it)."""
     kwargs.setdefault("on_change", lambda e: ctx.touch())
+    kwargs.setdefault("label_style", FIELD_LABEL)
     return ft.TextField(**kwargs)
 
 

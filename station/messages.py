@@ -1,7 +1,6 @@
 """The station's message routes: the unsubscribe link in every e-mail and the SMS provider's reply hook."""
 from __future__ import annotations
 
-import hmac
 import html
 
 from fastapi import Request
@@ -11,6 +10,8 @@ from loyalty.adapters.channels import station_sections
 from loyalty.config import Config
 from loyalty.i18n import t
 from loyalty.services import messages
+from loyalty.tokens import same_text
+from station.pages import page, paragraphs
 
 
 def add_message_routes(app, config: Config) -> None:
@@ -35,24 +36,30 @@ def add_message_routes(app, config: Config) -> None:
 
     @app.post("/sms/inbound")
     async def sms_inbound(request: Request):
-        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}."""
-        secret = station_sections(config).get("sms", {}).get("inbound_token", "")
+        """The SMS provider forwards replies here: {"from": "+49...", "text": "STOP"}, with its token.
+
+        Off until `[sms] inbound_token` is set: otherwise anyone on the network could unsubscribe any
+        number. The answer is the same whether the number is a member's or not.
+        """
+        secret = str(station_sections(config).get("sms", {}).get("inbound_token") or "")
+        if not secret:
+            return JSONResponse({"error": "not_configured",
+                                 "message": "SMS replies are not accepted: set [sms] inbound_token in station.toml."},
+                                status_code=403)
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if secret and not hmac.compare_digest(given, secret):
-            return JSONResponse({"error": "unauthorised"}, status_code=401)
+        if not same_text(given, secret):
+            return JSONResponse({"error": "unauthorised", "message": "Wrong or missing bearer token."},
+                                status_code=401)
         try:
             body = await request.json()
         except ValueError:
-            return JSONResponse({"error": "expected JSON"}, status_code=400)
+            return JSONResponse({"error": "bad_request", "message": "Expected a JSON body."}, status_code=400)
         if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("text"), str):
-            return JSONResponse({"error": "expected {\"from\": ..., \"text\": ...}"}, status_code=400)
-        return {"unsubscribed": messages.sms_reply(body["from"], body["text"])}
+            return JSONResponse({"error": "bad_request", "message": 'Expected {"from": "...", "text": "..."}.'},
+                                status_code=400)
+        messages.sms_reply(body["from"], body["text"])
+        return {"received": True}
 
 
 def _page(lang: str, text: str, second: str | None = None, form: str = "", status: int = 200) -> HTMLResponse:
-    lines = "".join(f"<p>{html.escape(line)}</p>" for line in (text, second) if line)
-    return HTMLResponse(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-                        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                        f'<title>{html.escape(t("unsubscribe.title", lang))}</title></head>'
-                        f'<body style="font-family:sans-serif;font-size:20px;max-width:36em;margin:2em auto">'
-                        f'{lines}{form}</body></html>', status_code=status)
+    return page(lang, t("unsubscribe.title", lang), paragraphs(text, second) + form, status=status)

@@ -14,7 +14,15 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from sync import signing
-from sync.protocol import EnrolRequest, EnrolResponse, PullRequest, PullResponse, PushRequest, PushResponse
+from sync.protocol import (
+    EnrolRequest,
+    EnrolResponse,
+    PhotoRequest,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 
 UNREACHABLE = 0   # HqError's status when the request never got an answer
 
@@ -44,6 +52,7 @@ class HqClient:
         self.session = session or make_session()
         self.timeout = timeout
         self.offset = 0.0   # HQ time minus our time, learnt from a stale-timestamp answer
+        self.reports = True  # send a station report with the pull (False: this HQ predates reports)
 
     def enrol(self, code: str, device_id: str, name: str = "") -> EnrolResponse:
         answer = self._post("/v1/devices/enrol", EnrolRequest(code=code, device_id=device_id, name=name), signed=False)
@@ -55,8 +64,13 @@ class HqClient:
     def pull(self, request: PullRequest) -> PullResponse:
         return parse_or_error(PullResponse, self._post("/v1/sync/pull", request))
 
-    def _post(self, path: str, model: BaseModel, signed: bool = True) -> dict:
-        body = model.model_dump_json().encode()
+    def photo(self, photo_id: str) -> bytes:
+        """An aftercare photo (JPEG) for the clinicians' follow-up: fetched when opened, never stored here."""
+        return self._post("/v1/photos/fetch", PhotoRequest(photo_id=photo_id), raw=True)
+
+    def _post(self, path: str, model: BaseModel, signed: bool = True, raw: bool = False):
+        # A pull without a station report leaves the field out: an HQ from before reports refuses unknown fields.
+        body = model.model_dump_json(exclude={"report"} if getattr(model, "report", 0) is None else None).encode()
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"}
             if signed:
@@ -65,6 +79,8 @@ class HqClient:
                 response = self.session.post(self.url + path, data=body, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise HqError(UNREACHABLE, "unreachable", str(exc)) from exc
+            if raw and response.status_code == 200:
+                return response.content
             try:
                 answer = response.json()
             except ValueError:

@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import secrets
 
+from loyalty.tokens import same_text
+
 WINDOW_SECONDS = 300
 HEADERS = ("X-Device", "X-Timestamp", "X-Nonce", "X-Signature")
 
@@ -29,7 +31,7 @@ def sign(device_id: str, secret: str, method: str, path: str, body: bytes, now: 
 
 
 def verify(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes, sig: str) -> bool:
-    return hmac.compare_digest(signature(secret, method, path, timestamp, nonce, body), sig)
+    return same_text(sig, signature(secret, method, path, timestamp, nonce, body))
 
 
 def fresh(timestamp: str, now: float) -> bool:
@@ -37,6 +39,11 @@ def fresh(timestamp: str, now: float) -> bool:
         return abs(float(timestamp) - now) <= WINDOW_SECONDS
     except ValueError:
         return False
+
+
+def token_hash(token: str) -> str:
+    """What HQ keeps of a one-time code, link or session token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_secret() -> str:

@@ -14,18 +14,19 @@ from typing import Callable
 
 from loyalty import events
 from loyalty.config import Config
-from loyalty.store import db
+from loyalty.store import db, write
 from loyalty.store.settings import set_setting
 from sync.client import UNREACHABLE, HqError
 from sync.station import LAST_ERROR, OFFLINE, client_for_station, sync_round
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
+LINK_CHECK = 2.0      # seconds between looks at whether the station has joined an HQ
 
 
 @dataclass
 class Stopper:
-    """Stops the worker and waits for its thread; a no-op one when sync is not configured."""
+    """Stops the worker and waits for its thread."""
     thread: threading.Thread | None = None
     signal: Callable[[], None] | None = None
 
@@ -39,10 +40,12 @@ class Stopper:
 
 
 def start_worker(config: Config) -> Stopper:
-    """Start syncing with the HQ of `[hq]` in station.toml (url, interval); a no-op without it."""
+    """Sync with the HQ this station joined (`loyalty hq join`), every `[hq] interval` seconds.
+
+    A station that has not joined yet is looked at every LINK_CHECK seconds (one settings read,
+    no write), so a join from another process turns sync on at once, without a restart.
+    """
     hq = config.hq or {}
-    if not hq.get("url"):
-        return Stopper()
     stop_event, wake = threading.Event(), threading.Event()
     interval = float(hq.get("interval", 30))
     unsubscribe = events.subscribe(lambda _event: wake.set())
@@ -52,11 +55,14 @@ def start_worker(config: Config) -> Stopper:
         try:
             while not stop_event.is_set():
                 db.connect(reuse_if_open=True)
+                linked = True
                 try:
-                    client = client_for_station(hq["url"])
-                    if client is None:
+                    client = client_for_station(hq.get("url"))
+                    if client is None and hq.get("url"):
                         _note("not enrolled: run `loyalty hq join URL CODE`")
                         failures += 1
+                    elif client is None:
+                        linked = False
                     else:
                         sync_round(client)
                         failures = 0
@@ -69,6 +75,9 @@ def start_worker(config: Config) -> Stopper:
                     _note(f"{type(exc).__name__}: {exc}")
                 finally:
                     db.close()
+                if not linked:
+                    stop_event.wait(LINK_CHECK)
+                    continue
                 delay = interval if not failures else min(MAX_BACKOFF, interval * 2 ** min(failures, 8))
                 wake.clear()
                 if wake.wait(delay * random.uniform(0.8, 1.2)) and not stop_event.is_set():
@@ -88,7 +97,8 @@ def start_worker(config: Config) -> Stopper:
 def _note(message: str, offline: bool = False) -> None:
     try:
         db.connect(reuse_if_open=True)
-        set_setting(LAST_ERROR, message[:500])
-        set_setting(OFFLINE, "1" if offline else "")
+        with write():    # one commit: the staff app never reads the error without its offline flag
+            set_setting(LAST_ERROR, message[:500])
+            set_setting(OFFLINE, "1" if offline else "")
     except Exception:
         log.exception("could not record the sync error")

@@ -5,6 +5,7 @@ the Flet web client served locally (no CDN), accessibility tree switched on befo
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -14,6 +15,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -27,7 +30,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -37,6 +40,20 @@ def wait_http(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def station_database(home: Path):
+    """A station's database opened from the test process beside the running station, as a second
+    kiosk would write on it; parsed programs are forgotten after, since each station starts at version 1."""
+    from loyalty.services import context
+    from loyalty.store import close_database, open_database
+    open_database(home / "loyalty.db")
+    try:
+        yield
+    finally:
+        close_database()
+        context._parsed.cache_clear()
 
 
 @contextmanager
@@ -65,94 +82,168 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         log.close()
 
 
-def launch(playwright, camera: Path | None = None):
-    """Debian's Chromium; with `camera`, that video file (y4m or MJPEG, looping) is its only camera.
-
-    The camera is a launch flag, so a browser with a camera is a browser of its own: one Playwright
-    instance launches as many as needed (the sync API allows one Playwright instance per thread).
-    Permission to use the camera is given per context (`permissions=["camera"]`), as a person
-    answers the browser's question per site; a context without it is refused.
-    """
-    args = list(CHROMIUM_ARGS)
-    if camera is not None:
-        args += ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"]
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+# Waiting on state, with room for a 2-core machine busy with other jobs: measured with the load
+# average at 50, a new page took 12 to 25 s to show its first button (1.3 s on an idle machine), so
+# Playwright's 30 s for an action and 5 s for an assertion ran out. These are upper bounds only: a
+# test goes on the moment the screen shows what it waits for.
+EXPECT_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 60_000
+APP_LOAD_TIMEOUT_MS = 120_000
+FIRST_FRAME_TIMEOUT_MS = 30_000
+PAGE_ATTEMPTS = 3
 
 
 @contextmanager
-def chromium(camera: Path | None = None):
-    """A Playwright instance and one browser, for scripts (bench); tests use the session fixtures."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = launch(pw, camera)
-        try:
+def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """A headless Debian Chromium: launched from the given Playwright (the test session's one, see
+    `playwright` in conftest.py) or from one of its own; `env` gives it its own HOME, for example.
+    Assertions wait up to EXPECT_TIMEOUT_MS."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    if playwright is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as own, chromium(own, args, env) as browser:
             yield browser
-        finally:
-            browser.close()
+        return
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args], env=env)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def camera_args(video: Path) -> tuple[str, ...]:
+    """Chromium's flags for a camera that plays `video` (y4m or MJPEG, looping) as its only camera.
+    Flags are per launch, so a browser with a camera is a browser of its own; the person's answer
+    to the browser's question is per context (`permissions=["camera"]` allowed, without it refused)."""
+    return ("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}")
 
 
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
-    """A new page with the Flet app loaded and its accessibility tree on. `browser` may also be a
-    browser context (pages of one context share the browser's storage, as tabs of one device do)."""
-    if hasattr(browser, "new_context"):
-        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-    else:
-        page = browser.new_page()
-        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    """A new page with the Flet app loaded, its accessibility tree on and the app's first screen in it
+    (the kiosk, the staff app and the console start with a button), drawing frames.
+
+    Flutter builds the tree once its placeholder is clicked; a click that reaches the placeholder
+    before the engine listens is lost, and every later locator then waits in vain. So the click is
+    repeated until the tree is there.
+
+    Once in a few hundred pages of a long run (CI, staff sign-in), a page got its tree but never
+    drew another frame: its first button stayed "not yet stable" for a full minute, since Playwright
+    waits for two animation frames before it taps. Such a page is closed and the app opened again
+    in a new one, and the run log says so.
+    """
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        page = _load_flet_page(browser, url, viewport)
+        try:
+            page.locator("flt-semantics-host flt-semantics[role=button]").first.click(
+                trial=True, timeout=FIRST_FRAME_TIMEOUT_MS)
+            return page
+        except PlaywrightTimeout:
+            if attempt == PAGE_ATTEMPTS:
+                raise
+            print(f"\n{url}: a new page drew no frame for {FIRST_FRAME_TIMEOUT_MS // 1000} s; opened again",
+                  file=sys.stderr)
+            page.close()
+
+
+
+def _load_flet_page(browser, url: str, viewport):
+    page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's, a device's tabs)
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
-    return page
+    placeholder = page.locator("flt-semantics-placeholder")
+    tree = page.locator("flt-semantics-host flt-semantics[role=button]").first
+    deadline = time.monotonic() + APP_LOAD_TIMEOUT_MS / 1000
+    placeholder.wait_for(state="attached", timeout=APP_LOAD_TIMEOUT_MS)
+    while True:
+        if placeholder.count():
+            placeholder.dispatch_event("click")
+        try:
+            tree.wait_for(state="attached", timeout=5_000)
+            return page
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def type_in(page, label: str, text: str) -> None:
+    """Type into a field as a person does and make sure the app has it. A tap that lands while the
+    screen is redrawn gives the field no focus, and a fill while the focus moves can reach the
+    browser's input box but not the app: so the value is read back once the field has lost the
+    focus (it then shows what the app holds), and typed again until it is right. Keys go to the
+    focused window, so the page is brought to the front first (two phones are two windows)."""
+    from playwright.sync_api import expect
+    box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+    page.bring_to_front()
+    for _ in range(4):
+        box.click()
+        try:
+            expect(box).to_be_focused(timeout=10_000)
+            box.fill(text)
+            expect(box).to_have_value(text, timeout=10_000)
+            box.evaluate("input => input.blur()")
+            expect(box).to_have_value(text, timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(text)
+
+
+def pick(page, dropdown: str, option: str) -> None:
+    """Open the dropdown whose name starts with `dropdown` and pick `option`. A tap that lands while
+    the screen is redrawn is lost, so the dropdown is opened again until the option shows; the menu
+    closing afterwards means the choice was taken."""
+    from playwright.sync_api import expect
+    item = page.get_by_role("button", name=option, exact=True)
+    opener = page.get_by_role("button", name=re.compile("^" + re.escape(dropdown)))
+    for _ in range(3):
+        opener.click()
+        try:
+            expect(item).to_be_visible()
+            break
+        except AssertionError:
+            continue
+    item.click()
+    expect(item).to_have_count(0)
 
 
 FRAMES = "n => new Promise(done => { const next = k => k ? requestAnimationFrame(() => next(k - 1)) : done(); " \
          "next(n); })"   # let n animation frames pass
 
 
-def shot(page, path, tries: int = 12) -> None:
-    """Screenshot once Flutter's canvas has caught up: the accessibility tree can be ahead of it by
-    many frames (the canvas is drawn in software here, and text may wait for a fallback font), so
-    let 20 frames pass, then wait until two pictures in a row are the same. A live camera picture
-    never holds still; then the last of `tries` is kept."""
-    last = None
-    page.evaluate(FRAMES, 20)
+def shot(page, path, tries: int = 40) -> None:
+    """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
+    ahead of the canvas (the first frames of a new page are empty), and a dialog fades in or a
+    scrolled column glides for a few frames after its nodes are there. Two pictures in a row that
+    match and are not one flat colour mean it is drawn and nothing moves any more (a blinking
+    cursor can make one pair differ, so more pairs are tried). A live camera picture never holds
+    still: then the last of `tries` is kept."""
+    from PIL import Image
+    picture = page.screenshot()
     for _ in range(tries):
         page.evaluate(FRAMES, 2)
-        picture = page.screenshot()
-        if picture == last:
+        again = page.screenshot()
+        low, high = Image.open(io.BytesIO(again)).convert("L").getextrema()
+        if again == picture and low != high:
             break
-        last = picture
-    Path(path).write_bytes(last)
+        picture = again
+    Path(path).write_bytes(picture)
 
 
 def resize(page, width: int, height: int) -> None:
-    """Change the window size and wait until the kiosk has scaled its screen to it (on the server's
-    resize event): every labelled node inside the window, and together spanning most of its width
-    or height, as the scaled 1200x720 design does."""
+    """A new window size, once Flutter has laid the page out for it (its root node takes the size)."""
     page.set_viewport_size({"width": width, "height": height})
     page.wait_for_function(
-        """([w, h]) => {
-             const boxes = [...document.querySelectorAll('flt-semantics')].map(e => e.getBoundingClientRect())
-                                                                             .filter(r => r.width > 0);
-             if (!boxes.length) return false;
-             const left = Math.min(...boxes.map(r => r.left)), right = Math.max(...boxes.map(r => r.right));
-             const top = Math.min(...boxes.map(r => r.top)), bottom = Math.max(...boxes.map(r => r.bottom));
-             const inside = left >= -1 && top >= -1 && right <= w + 1 && bottom <= h + 1;
-             return inside && (right - left >= 0.75 * w || bottom - top >= 0.75 * h);
-           }""", arg=[width, height])
+        """([w, h]) => { const root = document.querySelector("flt-semantics-host > flt-semantics");
+                         return root && root.style.width === w + "px" && root.style.height === h + "px"; }""",
+        arg=[width, height])
 
 
-def pick(page, dropdown: str, option: str) -> None:
-    """Open the dropdown whose name starts with `dropdown` and pick `option`; a tap that lands while
-    the screen redraws is lost, so open it again until the choice is there."""
-    from playwright.sync_api import expect
-    item = page.get_by_role("button", name=option, exact=True)
-    for _ in range(3):
-        page.get_by_role("button", name=re.compile("^" + re.escape(dropdown))).click()
-        try:
-            expect(item).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            page.wait_for_timeout(300)
-    item.click()
-
+def wait_until(condition, page, timeout_s: float = 30.0) -> None:
+    """Poll a condition on what the page shows (a box that moves, a list that grows) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        page.wait_for_timeout(50)

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh station database per test on a real SQLite file, actors, a movable clock."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,7 +65,8 @@ def artefacts() -> Path:
 
 @pytest.fixture(scope="session")
 def playwright():
-    """One Playwright for the whole run: its sync API allows one instance per thread."""
+    """One Playwright for the run: its sync API allows one per thread, and every browser of the
+    run is launched from it (the shared `browser`, and each tablet's own in tests/lan.py)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as instance:
         yield instance
@@ -72,23 +74,25 @@ def playwright():
 
 @pytest.fixture(scope="session")
 def browser(playwright):
-    """One headless Chromium for the whole run, without a camera."""
-    from tests.browser import launch
-    instance = launch(playwright)
-    yield instance
-    instance.close()
+    """One headless Chromium for the whole run, without a camera, trusting nothing but the public roots."""
+    from tests.browser import chromium
+    with chromium(playwright) as instance:
+        yield instance
 
 
 @pytest.fixture
 def camera_browser(playwright):
     """`camera_browser(video)`: a Chromium of its own whose only camera plays `video` (tests/fake_camera.py),
     launched by the session's Playwright and closed after the test."""
-    from tests.browser import launch
-    launched = []
+    from tests.browser import camera_args, chromium
+    with ExitStack() as launched:
+        yield lambda video: launched.enter_context(chromium(playwright, camera_args(video)))
 
-    def start(video: Path):
-        launched.append(launch(playwright, camera=video))
-        return launched[-1]
-    yield start
-    for instance in launched:
-        instance.close()
+
+@pytest.fixture(scope="session")
+def lan_address() -> str:
+    """This machine's own non-loopback address (the default route's); a virtual network card for
+    the run when it has none."""
+    from tests.lan import machine_address
+    with machine_address() as address:
+        yield address

@@ -33,7 +33,8 @@ class FrameSource:
 
     `status` is "starting", then "running", "reconnecting" (cannot open / read failed / no new
     frame for `stall_s`; retried with exponential backoff) or "ended" (file finished without
-    `loop`, or `stop()` called). Nothing here raises into the caller.
+    `loop`, or `stop()` called); `failed_opens` counts the attempts to open it that failed. Nothing
+    here raises into the caller.
     """
 
     def __init__(self, source: int | str, *, loop: bool = False, pace: bool = True,
@@ -58,6 +59,7 @@ class FrameSource:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failed_opens = 0
 
     @property
     def status(self) -> str:
@@ -133,6 +135,7 @@ class FrameSource:
                 log.exception("camera %r: open failed", self.source)
                 cap = None
             if cap is None:
+                self.failed_opens += 1
                 self._set_status(RECONNECTING)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff[1])

@@ -197,10 +197,14 @@ def station_sections(config: Config) -> dict:
 
 def channels_from_config(config: Config) -> dict[str, Channel]:
     """The channels this station can use: e-mail when [smtp] has a host, SMS when [sms] has a url."""
+    return channels_from_sections(config.smtp, station_sections(config).get("sms", {}))
+
+
+def channels_from_sections(smtp: dict, sms: dict) -> dict[str, Channel]:
+    """Channels from [smtp] and [sms] settings (station.toml at a station, hq.toml at HQ)."""
     channels: dict[str, Channel] = {}
-    if config.smtp.get("host"):
-        channels["email"] = SmtpChannel.from_settings(config.smtp)
-    sms = station_sections(config).get("sms", {})
+    if smtp.get("host"):
+        channels["email"] = SmtpChannel.from_settings(smtp)
     if sms.get("url"):
         channels["sms"] = SmsChannel(HttpSmsProvider(sms["url"], sms.get("token", ""), sms.get("from", ""),
                                                      float(sms.get("timeout", 15))))
@@ -211,3 +215,10 @@ def public_url(config: Config) -> str:
     """Where patients reach the station's unsubscribe page: [messages] public_url, else host:port."""
     url = station_sections(config).get("messages", {}).get("public_url")
     return (url or f"http://{config.host}:{config.port}").rstrip("/")
+
+
+def app_url(config: Config) -> str | None:
+    """Where patients reach the group's app at HQ: [hq] app_url, else HQ's address + /app/; None for a
+    station that is not linked to an HQ."""
+    url = config.hq.get("app_url") or (f"{config.hq['url'].rstrip('/')}/app/" if config.hq.get("url") else None)
+    return None if url is None else url.rstrip("/") + "/"

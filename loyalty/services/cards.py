@@ -5,13 +5,13 @@ import io
 import logging
 from dataclasses import dataclass
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from loyalty import clock
 from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.errors import Refused
 from loyalty.i18n import LANGUAGES
+from loyalty.qr import qr_image, qr_png  # noqa: F401  (qr_png: the card QR for views)
 from loyalty.services.context import Actor, audit, card_key, current_program, require_staff
 from loyalty.services.members import active_member, get_member, issue_card
 from loyalty.store import Card, write
@@ -84,20 +84,6 @@ def email_card(member_id: str, actor: Actor, channels: dict[str, Channel]) -> Ca
     with write():
         audit(actor, "card_emailed", member_id, message=message_id)
     return CardSent(member_id, member.email, reference)
-
-
-def qr_image(token: str, box_size: int = 12) -> Image.Image:
-    """Medium error correction: survives glare on a phone screen; upper-case keeps alphanumeric mode."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
-    code.add_data(token)
-    code.make(fit=True)
-    return code.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-
-
-def qr_png(token: str, box_size: int = 12) -> bytes:
-    buffer = io.BytesIO()
-    qr_image(token, box_size).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def card_png(token: str) -> bytes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from loyalty import clock, events, ledger
-from loyalty.services.context import Actor, card_keys, current_program, program_in_force
+from loyalty.services.context import Actor, card_keys, program_in_force
+from loyalty.services.flags import flag_if_busy
 from loyalty.services.members import MemberStatus, add_entry, build_status, ledger_summary, member_with_extras
-from loyalty.store import Card, Flag, LedgerEntry, queries, write
-from loyalty.store.outbox import new_id, record
+from loyalty.store import Card, queries, write
 from loyalty.tokens import TokenError, parse_token
 from loyalty.visits import birthday_bonus_due, local_day_start, visit_refusal
 
@@ -25,6 +25,7 @@ class CheckInResult:
     bonus_points: int = 0
     card_completed: bool = False
     refusal: str | None = None       # cooldown | daily_limit when status is ALREADY
+    first_visit: bool = False        # no visit before today: "Welcome", not "Welcome back"
 
 
 def find_card(card_code: str) -> tuple[Card | None, str | None]:
@@ -56,8 +57,9 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
         before = build_status(program, member, summary)
         refusal = visit_refusal(summary.last_visit, summary.visits_today, now, program.cooldown_hours,
                                 program.daily_limit)
+        first_visit = summary.first_visit is None or summary.first_visit >= day_start
         if refusal:
-            return CheckInResult(status=ALREADY, member=before, refusal=refusal)
+            return CheckInResult(status=ALREADY, member=before, refusal=refusal, first_visit=first_visit)
         add_entry(member_id, ledger.VISIT, actor, stamps=1, reason="check-in", config_version=version)
         bonus = 0
         if program.birthday_bonus and birthday_bonus_due(now, program.timezone, member.birthday_day,
@@ -66,35 +68,15 @@ def check_in(card_code: str, actor: Actor) -> CheckInResult:
             bonus = program.birthday_bonus
             add_entry(member_id, ledger.BIRTHDAY, actor, points=bonus, reason="birthday bonus",
                       config_version=version)
-        busy = _flag_if_busy(member_id, summary.entries_today + 1 + bool(bonus),
+        busy = flag_if_busy(member_id, summary.entries_today + 1 + bool(bonus),
                              program.flag_transactions_per_day, day_start)
         after = build_status(program, member, replace(summary, points=summary.points + bonus,
                                                       stamps=summary.stamps + 1),
                              flagged=before.flagged or busy)
     result = CheckInResult(status=CHECKED_IN, member=after, stamps_added=1, bonus_points=bonus,
-                           card_completed=after.full_cards > before.full_cards)
+                           card_completed=after.full_cards > before.full_cards, first_visit=first_visit)
     events.publish(events.Event("checked_in", {"member_id": member_id, "first_name": after.first_name,
                                                "last_name": after.last_name, "rewards_ready": after.rewards_ready,
                                                "device_id": actor.device_id}))
     return result
 
-
-def flag_busy_member(member_id: str, limit: int) -> None:
-    """Unusually many ledger entries today: flag once a day for the manager (possible misuse)."""
-    program = current_program()
-    day_start = local_day_start(clock.now(), program.timezone)
-    today = LedgerEntry.select().where((LedgerEntry.member == member_id)
-                                       & (LedgerEntry.created_at >= day_start)).count()
-    _flag_if_busy(member_id, today, limit, day_start)
-
-
-def _flag_if_busy(member_id: str, entries_today: int, limit: int, day_start) -> bool:
-    """True when the member is (now) flagged for today."""
-    if entries_today <= limit:
-        return False
-    already = Flag.select().where((Flag.member == member_id) & (Flag.kind == "many_transactions")
-                                  & (Flag.at >= day_start)).exists()
-    if not already:
-        record(Flag(id=new_id(), member=member_id, kind="many_transactions",
-                    detail=f"{entries_today} transactions today", at=clock.now()))
-    return True

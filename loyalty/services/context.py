@@ -10,7 +10,7 @@ import peewee as pw
 from loyalty import clock, events
 from loyalty.errors import Refused
 from loyalty.program import Program, parse_program
-from loyalty.store import AuditLog, ProgramVersion, queries
+from loyalty.store import AuditLog, ProgramVersion, db, queries, rezone
 from loyalty.store.outbox import new_id, record
 from loyalty.store.settings import GROUP_CARD_KEY, OWN_CARD_KEY, get_setting
 
@@ -81,12 +81,13 @@ def _parsed(version: int, toml_text: str) -> Program:
 
 def store_program(toml_text: str, actor: Actor | None = None) -> int:
     """Validate and keep a new program version; raises ProgramError with keys and lines."""
-    parse_program(toml_text)
+    program = parse_program(toml_text)
     version = program_version() + 1
     ProgramVersion.create(version=version, toml=toml_text, created_at=clock.now(),
                           created_by=actor.staff_id if actor else None)
     if actor is not None:
         audit(actor, "program_change", version=version)
+    rezone(db, program.timezone)
     events.publish(events.Event("program_changed", {"version": version}))
     return version
 

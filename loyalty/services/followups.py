@@ -8,10 +8,11 @@ from datetime import datetime
 from loyalty import clock
 from loyalty.errors import Refused
 from loyalty.services.context import Actor, audit, require_staff
-from loyalty.store import Feedback, FollowUp, Member, write
+from loyalty.store import AftercareAnswer, Feedback, FollowUp, Member, write
 from loyalty.store.outbox import new_id, record
 
-KINDS = ("problem_reported", "low_score", "uncertain_message")
+KINDS = ("problem_reported", "low_score", "uncertain_message")   # opened here; the app opens aftercare_* at HQ
+AFTERCARE = ("aftercare_problem", "aftercare_result")
 MAX_NOTE = 1000
 
 
@@ -31,28 +32,35 @@ class FollowUpRow:
     treatment_at: datetime | None
     message_id: str | None            # for uncertain_message: the message to check
     detail: dict = field(default_factory=dict)
+    feeling: str | None = None        # an aftercare answer from the app: good | unsure | problem
+    step: str | None = None           # how_are_you | result_check
+    photos: list[str] = field(default_factory=list)   # photo ids: the pictures stay at HQ
 
 
 def open_follow_ups(limit: int = 100) -> list[FollowUpRow]:
-    """Open tasks: reported problems first, then low scores and messages, oldest first."""
+    """Open tasks: reported problems first (at the kiosk or in the app), then the rest, oldest first."""
     tasks = list(FollowUp.select(FollowUp, Member).join(Member)
                  .where(FollowUp.status == "open")
-                 .order_by(FollowUp.kind != "problem_reported", FollowUp.created_at)
+                 .order_by(FollowUp.kind.not_in(("problem_reported", "aftercare_problem")), FollowUp.created_at)
                  .limit(limit))
     ids = [t.feedback for t in tasks if t.feedback]
     answers = {f.id: f for f in Feedback.select().where(Feedback.id.in_(ids))} if ids else {}
+    checkin_ids = [_detail(t.detail).get("answer") for t in tasks if t.kind in AFTERCARE]
+    checkins = {a.id: a for a in AftercareAnswer.select().where(AftercareAnswer.id.in_(checkin_ids))} \
+        if checkin_ids else {}
     rows = []
     for task in tasks:
         detail = _detail(task.detail)
-        answer = answers.get(task.feedback)
+        answer = answers.get(task.feedback) or checkins.get(detail.get("answer"))
         at = detail.get("treatment_at")
         rows.append(FollowUpRow(
             follow_up_id=task.id, member_id=task.member.id, first_name=task.member.first_name or "",
             last_name=task.member.last_name, phone=task.member.phone, email=task.member.email,
-            kind=task.kind, created_at=task.created_at, score=answer.score if answer else None,
+            kind=task.kind, created_at=task.created_at, score=getattr(answer, "score", None),
             text=answer.text if answer else None, treatment=detail.get("treatment"),
             treatment_at=datetime.fromisoformat(at) if at else None,
-            message_id=detail.get("message_id"), detail=detail))
+            message_id=detail.get("message_id"), detail=detail, feeling=detail.get("feeling"),
+            step=detail.get("step"), photos=list(detail.get("photos") or [])))
     return rows
 
 

@@ -1,23 +1,32 @@
 """Members: enrolment, status, search, GDPR export and erasure."""
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import peewee as pw
 
 from loyalty import clock, ledger
-from loyalty.contacts import fold, normalise_email, normalise_phone, phone_search_key
+from loyalty.contacts import clean_name, fold, normalise_email, normalise_phone
 from loyalty.errors import Refused
+from loyalty.member_search import best_hits
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_manager, require_staff
-from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, personal, queries, write
+from loyalty.standing import rewards_ready
+from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, checkpoint, personal, queries, write
 from loyalty.store.outbox import new_id, record
-from loyalty.store.registry import EXPORTED, MEMBER_FIELDS  # noqa: F401  (EXPORTED: the export's sections, for views)
+from loyalty.store.registry import (  # noqa: F401  (EXPORTED: the export's sections, for views)
+    CENTS,
+    EXPORTED,
+    MEMBER_FIELDS,
+    POINTS,
+)
 from loyalty.store.settings import HOME_LOCATION, get_setting
 from loyalty.tokens import TokenError, make_token, parse_token
 from loyalty.visits import stamp_card
 
 CONSENT_PURPOSES = ("program", "marketing", "care")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class MemberStatus:
     rewards_ready: list[str]
     next_visit_due: datetime | None   # the earliest recall; views never name the treatment
     plan: str | None
+    perks: list[str]                  # reward codes the tier and the plan come with, for staff to honour
     flagged: bool
     erased: bool
     locale: str
@@ -64,9 +74,9 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
            last_name: str | None = None, consent_program: bool = False, consent_marketing: bool = False,
            consent_care: bool = False, age_confirmed: bool = False, birthday_day: int | None = None,
            birthday_month: int | None = None, referrer_token: str | None = None, locale: str = "de",
-           source: str = "kiosk") -> EnrollResult:
+           source: str = "kiosk", signup_bonus: bool = True) -> EnrollResult:
     program = current_program()
-    first_name = (first_name or "").strip()
+    first_name, last_name = clean_name(first_name), clean_name(last_name) or None
     if not first_name:
         raise Refused("first_name_required")
     if len(first_name) > 60 or (last_name and len(last_name) > 60):
@@ -85,12 +95,12 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
         raise Refused("invalid_birthday")
     now = clock.now()
     with write():
-        existing = _find_by_contact(email, phone)
+        existing = find_by_contact(email, phone)
         if existing:
             return EnrollResult(existing.id, False, None, 0, member_status(existing.id))
         referrer = _referrer(referrer_token) if referrer_token else None
         member = record(Member(
-            id=new_id(), first_name=first_name, last_name=(last_name or "").strip() or None,
+            id=new_id(), first_name=first_name, last_name=last_name,
             name_key=fold(f"{first_name} {last_name or ''}"), last_key=fold(last_name) if last_name else None,
             email=email, phone=phone, phone_key=phone[1:] if phone else None,
             birthday_day=birthday_day, birthday_month=birthday_month,
@@ -103,7 +113,7 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
                                     device_id=actor.device_id, staff_id=actor.staff_id, source=source))
         token = issue_card(member.id)
         bonus = 0
-        if program.signup_bonus:
+        if program.signup_bonus and signup_bonus:
             bonus += program.signup_bonus
             add_entry(member.id, ledger.SIGNUP, actor, points=program.signup_bonus, reason="signup bonus")
         if referrer and program.referral_bonus:
@@ -120,6 +130,8 @@ def enroll(first_name: str, actor: Actor, *, email: str | None = None, phone: st
 
 
 def _valid_birthday(day: int, month: int) -> bool:
+    if not (isinstance(day, int) and isinstance(month, int) and 1 <= day <= 31 and 1 <= month <= 12):
+        return False      # datetime() raises OverflowError, not ValueError, for a day of 10^20
     try:
         datetime(2000, month, day)   # a leap year, so 29 February is allowed
         return True
@@ -127,7 +139,7 @@ def _valid_birthday(day: int, month: int) -> bool:
         return False
 
 
-def _find_by_contact(email: str | None, phone: str | None) -> Member | None:
+def find_by_contact(email: str | None, phone: str | None) -> Member | None:
     query = Member.select().where(Member.erased_at.is_null())
     if email and phone:
         query = query.where((Member.email == email) | (Member.phone == phone))
@@ -160,6 +172,10 @@ def add_entry(member_id: str, kind: str, actor: Actor, *, points: int = 0, stamp
               ref: str | None = None, reason: str = "", entry_id: str | None = None,
               at: datetime | None = None, config_version: int | None = None) -> LedgerEntry:
     from loyalty.services.context import program_version
+    if not (POINTS[0] <= points <= POINTS[1] and POINTS[0] <= stamps <= POINTS[1]):
+        raise Refused("points_too_many", limit=POINTS[1])
+    if not CENTS[0] <= amount_cents <= CENTS[1]:
+        raise Refused("amount_too_large", limit_cents=CENTS[1])
     return record(LedgerEntry(
         id=entry_id or new_id(), member=member_id, kind=kind, points=points, stamps=stamps,
         amount_cents=amount_cents, item_code=item_code, reward_code=reward_code, ref=ref,
@@ -206,6 +222,7 @@ class LedgerSummary:
     visits_today: int
     entries_today: int
     last_birthday_bonus: datetime | None
+    first_visit: datetime | None
 
 
 def ledger_summary(member_id: str, now: datetime, day_start: datetime) -> LedgerSummary:
@@ -228,9 +245,7 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
     tier = program.tier_for(earned)
     upcoming = program.next_tier(earned)
     card = stamp_card(stamps, program.stamps_per_card)
-    ready = [r.code for r in program.rewards.values()
-             if (r.cost_points is not None and points >= r.cost_points)
-             or (r.cost_stamps is not None and stamps >= r.cost_stamps)]
+    ready = rewards_ready(program, points, stamps)
     return MemberStatus(
         member_id=member.id, first_name=member.first_name or "", last_name=member.last_name,
         points=points, stamps_on_card=card.on_card, stamps_per_card=card.per_card,
@@ -238,8 +253,15 @@ def build_status(program, member: Member, summary: LedgerSummary, *, flagged: bo
         next_tier_name=upcoming.name if upcoming else None,
         points_to_next_tier=(upcoming.threshold - earned) if upcoming else None,
         rewards_ready=ready, next_visit_due=member.x_due, plan=member.x_plan,
+        perks=perks_of(program, tier, member.x_plan),
         flagged=bool(member.x_flags) if flagged is None else flagged,
         erased=member.erased_at is not None, locale=member.locale)
+
+
+def perks_of(program, tier, plan_code: str | None) -> list[str]:
+    """The tier's perks, then the plan's, each once (a program that no longer has the plan: none)."""
+    plan = program.plans.get(plan_code) if plan_code else None
+    return list(dict.fromkeys([*tier.perks, *(plan.perks if plan else ())]))
 
 
 def member_status(member_id: str) -> MemberStatus:
@@ -251,43 +273,13 @@ def member_status(member_id: str) -> MemberStatus:
 
 
 def search(query: str, limit: int = 20) -> list[MemberSummary]:
-    """Prefix search as you type: name (first, last or both), e-mail or phone.
-
-    Each key is its own indexed range scan that stops after `limit` rows, however many members a
-    short prefix matches (one OR-ed query made SQLite walk the whole name index). Ranking: members
-    whose whole first name, full name, last name, e-mail or number was typed come first, then
-    prefix matches on the full name, the last name, the e-mail; each in its index's order. Every
-    range returns its best rows first, so merging `limit` rows of each gives the overall best.
-    """
-    text = query.strip()
-    if len(text) < 2 or limit < 1:
-        return []
-    if "@" in text:
-        ranges = [("email", text.lower())]
-    elif sum(ch.isdigit() for ch in text) >= 3 and not any(ch.isalpha() for ch in text):
-        ranges = [("phone_key", phone_search_key(text))]
-    else:
-        key = fold(text)
-        ranges = [("name_key", key), ("last_key", key), ("email", text.lower())]
-    best: dict[str, tuple[tuple[int, int, int], queries.SearchRow]] = {}
-    for source, (column, prefix) in enumerate(ranges):
-        if not prefix:
-            continue
-        for position, row in enumerate(queries.members_by_prefix(column, prefix, limit)):
-            rank = (0 if _typed_whole(column, row, prefix) else 1, source, position)
-            if row.id not in best or rank < best[row.id][0]:
-                best[row.id] = (rank, row)
-    rows = [row for _, row in sorted(best.values(), key=lambda hit: hit[0])[:limit]]
+    """Prefix search as you type: name (first, last or both), e-mail or phone (`loyalty.member_search`'s
+    rules, which HQ's console uses too), each range an indexed scan that stops after `limit` rows."""
+    rows = best_hits(query, limit, queries.members_by_prefix)
     if not rows:
         return []
     sums = queries.points_of([r.id for r in rows])
     return [MemberSummary(r.id, r.first_name or "", r.last_name, r.email, r.phone, sums.get(r.id, 0)) for r in rows]
-
-
-def _typed_whole(column: str, row: queries.SearchRow, prefix: str) -> bool:
-    """The whole first name, full name, last name, e-mail or number was typed, not just its start."""
-    value = getattr(row, column) or ""
-    return value == prefix or (column == "name_key" and value.startswith(prefix + " "))
 
 
 def set_consent(member_id: str, purpose: str, granted: bool, actor: Actor, source: str = "staff") -> None:
@@ -325,8 +317,13 @@ def update_profile(member_id: str, actor: Actor, **fields) -> MemberStatus:
         if "phone" in fields:
             fields["phone"] = normalise_phone(fields["phone"]) if fields["phone"] else None
             member.phone_key = fields["phone"][1:] if fields["phone"] else None
-        if "first_name" in fields and not (fields["first_name"] or "").strip():
+        for key in ("first_name", "last_name"):
+            if key in fields:
+                fields[key] = clean_name(fields[key]) or None
+        if "first_name" in fields and not fields["first_name"]:
             raise Refused("first_name_required")
+        if any(len(fields.get(key) or "") > 60 for key in ("first_name", "last_name")):
+            raise Refused("name_too_long")
         if "birthday_day" in fields or "birthday_month" in fields:
             day, month = (
                 fields.get("birthday_day", member.birthday_day),
@@ -362,6 +359,9 @@ def export_member(member_id: str, actor: Actor) -> dict:
 def erase_member(member_id: str, actor: Actor) -> None:
     """GDPR erasure: personal and health data gone, ledger amounts kept under an anonymous id.
 
+    Committed, the WAL is checkpointed and emptied, so the erased values are gone from the files
+    on disk too (deleted content is zeroed: `secure_delete`), not only from the tables.
+
     What goes and what stays is each record type's rule in `loyalty.store.registry`. One event
     travels: the member's erasure, which HQ and every other station apply to their own copies
     (`forget_member`), so nothing of the person is left anywhere after sync; the cards are
@@ -369,19 +369,32 @@ def erase_member(member_id: str, actor: Actor) -> None:
     """
     require_manager(actor)
     with write():
-        member = get_member(member_id)
-        if member.erased_at:
-            raise Refused("already_erased")
-        now = clock.now()
-        for name in MEMBER_FIELDS:
-            setattr(member, name, None)
-        member.erased_at = now
-        record(member, insert=False, op="erase")
-        for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
-            card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
-            record(card, insert=False)
-        forget_member(member_id)
-        audit(actor, "erase", member_id)
+        erase_in_transaction(member_id, actor)
+    empty_wal_after_erasure(member_id)
+
+
+def erase_in_transaction(member_id: str, actor: Actor) -> None:
+    """The erasure's writes, in the caller's transaction (a manager confirming a patient's request
+    closes it in the same one); `empty_wal_after_erasure` follows the commit."""
+    member = get_member(member_id)
+    if member.erased_at:
+        raise Refused("already_erased")
+    now = clock.now()
+    for name in MEMBER_FIELDS:
+        setattr(member, name, None)
+    member.erased_at = now
+    record(member, insert=False, op="erase")
+    for card in Card.select().where((Card.member == member_id) & (Card.status == "active")):
+        card.status, card.revoked_at, card.revoked_reason = "revoked", now, "erased"
+        record(card, insert=False)
+    forget_member(member_id)
+    audit(actor, "erase", member_id)
+
+
+def empty_wal_after_erasure(member_id: str) -> None:
+    """After the erasure's commit: no earlier version of the erased rows stays in the WAL."""
+    if not checkpoint():
+        log.warning("erasure of %s: a reader kept the WAL from being emptied; SQLite reuses it later", member_id)
 
 
 def forget_member(member_id: str) -> None:

@@ -23,23 +23,26 @@ from loyalty import clock, ledger, recall, segments
 from loyalty.adapters.channels import Channel, DeliveryError, DeliveryUncertain, Outgoing
 from loyalty.contacts import normalise_phone
 from loyalty.errors import Refused
+from loyalty.periods import add_months
 from loyalty.services.context import Actor, audit, card_key, card_keys, current_program, require_staff
 from loyalty.services.followups import open_follow_up
 from loyalty.services.members import consents, set_consent
-from loyalty.services.plans import add_months
 from loyalty.store import LedgerEntry, Member, Treatment, db, write
 from loyalty.store.fields import as_utc
 from loyalty.store.models import Message
 from loyalty.store.outbox import new_id
-from loyalty.store.settings import HOME_LOCATION, HQ_SECRET, device_id, get_setting
-from loyalty.templates import render, template_for
+from loyalty.store.settings import GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET, device_id, get_setting
+from loyalty.templates import CHECKINS, render, template_for
+from loyalty.tokens import WELCOME_DAYS, same_text, welcome_token
+from loyalty.visits import birthday_bonus_due
 
 log = logging.getLogger(__name__)
 
 # Which consent each trigger needs. Care (aftercare, recalls) and marketing are kept apart;
-# the welcome carries the card the member just asked for, under the program consent.
+# the welcome carries the card the member just asked for, and the warning that points expire is
+# part of the program they agreed to: both under the program consent.
 PURPOSE = {"welcome": "program", "recall": "care", "aftercare": "care", "birthday": "marketing",
-           "expiry": "marketing", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
+           "expiry": "program", "reward_ready": "marketing", "win_back": "marketing", "tier": "marketing"}
 TRIGGERS = tuple(PURPOSE)
 RETURN_WINDOW = timedelta(days=30)      # a visit this soon after a message counts as a return from it
 LEASE = timedelta(minutes=5)            # longer than any channel timeout: `sending` older than this crashed
@@ -85,6 +88,14 @@ class MessageOutboxState:
     skipped: int
     last_sent_at: datetime | None
     next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WelcomeDelivery:
+    """Where and when a new member's card goes out: the screen that enrols tells them honestly."""
+    channel: str                  # "email" or "sms"
+    to: str                       # the address or number; a public screen masks it
+    not_before: datetime | None   # the quiet hours hold it until then; None: within a minute or so
 
 
 @dataclass(frozen=True)
@@ -176,16 +187,27 @@ def _welcome(now, program, policy):
 
 
 def _birthday(now, program, policy):
+    """Wishes on the birthday; the gift of points is promised only when a visit will give it
+    (loyalty.visits.birthday_bonus_due on the day: not for a birthday entered in the last 30 days,
+    once a year), so the message never promises what the check-in then refuses."""
     today = _local_day(now, policy.timezone)
     months = {today.month, (today + timedelta(days=1)).month}
-    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month).where(
+    query = Member.select(Member.id, Member.birthday_day, Member.birthday_month, Member.birthday_set_at).where(
         Member.birthday_month.in_(list(months)) & Member.birthday_day.is_null(False))
-    for member_id, day, month in query.tuples():
+    rows = list(query.tuples())
+    last_bonus = dict(LedgerEntry.select(LedgerEntry.member, pw.fn.MAX(LedgerEntry.created_at))
+                      .where(LedgerEntry.member.in_([r[0] for r in rows]) & (LedgerEntry.kind == ledger.BIRTHDAY))
+                      .group_by(LedgerEntry.member).tuples()) if rows else {}
+    for member_id, day, month, set_at in rows:
         for year in {today.year, (today + timedelta(days=1)).year}:
             birthday = recall.birthday_on(year, day, month)
             if 0 <= (birthday - today).days <= 1:
-                yield {"member": member_id, "key": f"birthday:{member_id}:{year}",
-                       "due_at": recall.local_at(birthday, policy.send_time, policy.timezone),
+                due = recall.local_at(birthday, policy.send_time, policy.timezone)
+                gift = bool(program.birthday_bonus) and birthday_bonus_due(
+                    due, policy.timezone, day, month, as_utc(set_at), as_utc(last_bonus.get(member_id)))
+                yield {"member": member_id, "key": f"birthday:{member_id}:{year}", "due_at": due,
+                       "step": "gift" if gift else None,
+                       "params": {"points": program.birthday_bonus} if gift else {},
                        "expires_at": recall.local_at(birthday + timedelta(days=1), datetime.min.time(),
                                                      policy.timezone)}
 
@@ -329,11 +351,32 @@ def _send_time_today(now: datetime, policy: recall.MessagePolicy) -> datetime:
     return recall.local_at(_local_day(now, policy.timezone), policy.send_time, policy.timezone)
 
 
+def welcome_delivery(member_id: str, channels: tuple[str, ...], now: datetime | None = None) -> WelcomeDelivery | None:
+    """How the welcome with the card will reach this member, as `_send_one` will pick it, or None
+    when no configured channel reaches them. The scheduler plans it within a pass (a minute)."""
+    now = now or clock.now()
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None or member.erased_at is not None:
+        return None
+    if member.email and "email" in channels:
+        channel, to = "email", member.email
+    elif member.phone and "sms" in channels:
+        channel, to = "sms", member.phone
+    else:
+        return None
+    program = current_program()
+    policy = recall.message_policy(program.messages, program.timezone)
+    return WelcomeDelivery(channel, to, recall.quiet_until(now, policy) if recall.is_quiet(now, policy) else None)
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 def send_due(channels: dict[str, Channel], base_url: str, now: datetime | None = None,
-             limit: int = 500) -> SendReport:
-    """Send what is due, one message at a time, each claimed in its own committed transaction."""
+             limit: int = 500, app_url: str | None = None) -> SendReport:
+    """Send what is due, one message at a time, each claimed in its own committed transaction.
+
+    `app_url`: the group's patients' app at HQ; a welcome e-mail then carries a personal sign-in link.
+    """
     now = now or clock.now()
     uncertain = recover_stale(now)
     program = current_program()
@@ -344,20 +387,21 @@ def send_due(channels: dict[str, Channel], base_url: str, now: datetime | None =
     due = list(Message.select().where((Message.status == "planned") & (Message.due_at <= now))
                .order_by(Message.due_at).limit(limit))
     for message in due:
-        counts[_send_one(message, channels, base_url, program, policy, now)] += 1
+        counts[_send_one(message, channels, base_url, program, policy, now, app_url)] += 1
     return SendReport(sent=counts["sent"], retried=counts["retried"], failed=counts["failed"],
                       skipped=counts["skipped"], uncertain=uncertain + counts["uncertain"])
 
 
-def _send_one(message: Message, channels, base_url, program, policy, now) -> str:
+def _send_one(message: Message, channels, base_url, program, policy, now, app_url=None) -> str:
     member = Member.get_or_none(Member.id == message.member_id)
     reason = _skip_reason(message, member, channels, policy, now)
     if reason:
         _finish(message.id, "skipped", error=reason)
         return "skipped"
-    channel_name = "email" if member.email and "email" in channels else "sms"
+    reachable = [c for c, contact in (("email", member.email), ("sms", member.phone)) if contact and c in channels]
+    channel_name = member.channel if member.channel in reachable else reachable[0]   # the app's choice first
     try:
-        outgoing = _compose(message, member, channel_name, base_url, program)
+        outgoing = _compose(message, member, channel_name, base_url, program, app_url, now)
     except Exception as exc:   # a template or card problem: nothing was sent, staff see why
         log.exception("cannot compose message %s", message.id)
         _finish(message.id, "failed", error=f"compose: {exc}")
@@ -417,22 +461,29 @@ def _rebooked(message: Message) -> bool:
         & (Treatment.performed_at > treatment.performed_at)).exists()
 
 
-def _compose(message: Message, member: Member, channel: str, base_url: str, program) -> Outgoing:
+def _compose(message: Message, member: Member, channel: str, base_url: str, program, app_url: str | None = None,
+             now: datetime | None = None) -> Outgoing:
     from loyalty.services.cards import card_token, qr_png
     params = json.loads(message.params or "{}")
     lang = member.locale if member.locale in ("de", "en") else "de"
     tier = _tier_name(program, params.get("tier"), lang)
-    code, images, cid = "", (), None
+    code, images, cid, app_link = "", (), None, None
     if message.trigger == "welcome":
         code = card_token(member.id)
         cid = f"card-{message.id}"
         images = ((cid, qr_png(code, box_size=8)),)
+        group_key = get_setting(GROUP_CARD_KEY)
+        if app_url and group_key:
+            expires = int((now or clock.now()).timestamp()) + WELCOME_DAYS * 24 * 3600
+            app_link = f"{app_url}welcome/{welcome_token(member.id, expires, bytes.fromhex(group_key))}"
+    elif template_for(message.trigger, message.step) in CHECKINS and app_url:
+        app_link = app_url
     url = (f"{base_url}/unsubscribe/{unsubscribe_token(member.id, message.purpose)}"
            if message.purpose != "program" else None)
     rendered = render(template_for(message.trigger, message.step), lang, first_name=member.first_name or "",
                       program=program.name, points=params.get("points"),
                       on=date.fromisoformat(params["date"]) if params.get("date") else None, tier=tier,
-                      code=code, unsubscribe_url=url, image_cid=cid)
+                      code=code, unsubscribe_url=url, image_cid=cid, app_url=app_link)
     to = member.email if channel == "email" else member.phone
     return Outgoing(message.id, to, rendered.subject, rendered.text, rendered.html, rendered.sms, images, url)
 
@@ -503,7 +554,7 @@ def check_unsubscribe(token: str) -> UnsubscribeResult | None:
     if len(parts) != 3 or parts[1] not in ("care", "marketing"):
         return None
     member_id, purpose, signature = parts
-    if not any(hmac.compare_digest(signature, _signature(member_id, purpose, key)) for key in card_keys()):
+    if not any(same_text(signature, _signature(member_id, purpose, key)) for key in card_keys()):
         return None
     member = Member.get_or_none(Member.id == member_id)
     if member is None or member.erased_at is not None:

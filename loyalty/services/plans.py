@@ -1,14 +1,15 @@
 """Membership plans (Basic / Premium / VIP): tracked here, paid at the clinic's till."""
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import datetime
 
 from loyalty import clock
 from loyalty.errors import Refused
+from loyalty.periods import current_period
 from loyalty.services.context import Actor, audit, current_program, require_staff
 from loyalty.services.members import active_member
+from loyalty.standing import plan_use
 from loyalty.store import BenefitUse, Membership, write
 from loyalty.store.outbox import new_id, record
 
@@ -26,20 +27,6 @@ class PlanStatus:
     price_cents: int
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day next month, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
-
-
-def current_period(started_at: datetime, period_months: int, now: datetime) -> tuple[datetime, datetime]:
-    periods = 0
-    while add_months(started_at, (periods + 1) * period_months) <= now:
-        periods += 1
-    return add_months(started_at, periods * period_months), add_months(started_at, (periods + 1) * period_months)
-
-
 def _active(member_id: str) -> Membership | None:
     return (Membership.select().where((Membership.member == member_id) & (Membership.status == "active"))
             .order_by(Membership.started_at.desc()).first())
@@ -52,14 +39,13 @@ def plan_status(member_id: str) -> PlanStatus | None:
     plan = current_program().plans.get(membership.plan_code)
     if plan is None:
         return None
-    start, end = current_period(membership.started_at, plan.period_months, clock.now())
-    used: dict[str, int] = {}
-    for use in BenefitUse.select().where((BenefitUse.membership == membership.id) & (BenefitUse.period_start == start)):
-        used[use.benefit_code] = used.get(use.benefit_code, 0) + 1
-    left = {b.code: b.per_period - used.get(b.code, 0) for b in plan.benefits}
-    used = {b.code: used.get(b.code, 0) for b in plan.benefits}
-    return PlanStatus(membership.id, plan.code, membership.started_at, start, end, membership.status, left, used,
-                      plan.price_cents)
+    now = clock.now()
+    start, _ = current_period(membership.started_at, plan.period_months, now)
+    uses = BenefitUse.select(BenefitUse.benefit_code, BenefitUse.period_start).where(
+        (BenefitUse.membership == membership.id) & (BenefitUse.period_start == start)).tuples()
+    use = plan_use(plan, membership.started_at, uses, now)
+    return PlanStatus(membership.id, plan.code, membership.started_at, use.period_start, use.renews_on,
+                      membership.status, use.left, use.used, plan.price_cents)
 
 
 def join_plan(member_id: str, plan_code: str, actor: Actor) -> PlanStatus:

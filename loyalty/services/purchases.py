@@ -7,11 +7,10 @@ from datetime import timedelta
 from loyalty import clock, ledger
 from loyalty.earning import points_for_purchase, refund_points
 from loyalty.errors import Refused
-from loyalty.services.checkin import flag_busy_member
 from loyalty.services.context import Actor, audit, current_program, require_manager, require_staff
+from loyalty.services.flags import flag_busy_member, flag_negative
 from loyalty.services.members import active_member, add_entry, balances, tier_points
-from loyalty.store import Flag, LedgerEntry, write
-from loyalty.store.outbox import record
+from loyalty.store import LedgerEntry, write
 
 UNDO_WINDOW = timedelta(minutes=1)
 MAX_PURCHASE_CENTS = 10_000_000   # 100,000 EUR: a typo guard, not a business rule
@@ -29,16 +28,25 @@ class PointsResult:
 
 def award_purchase(member_id: str, amount_cents: int, actor: Actor, *, item_code: str | None = None,
                    category: str = "retail") -> PointsResult:
-    """Points for a purchase at the member's tier multiplier; refused where the profile forbids earning."""
+    """Points for a purchase at the member's tier multiplier; refused where the profile forbids earning.
+
+    Under a profile whose awards need an item (de-clinic) the amount alone earns nothing: the desk
+    names what was bought, so a physician's fee is never counted as retail.
+    """
     require_staff(actor)
     program = current_program()
-    if not isinstance(amount_cents, int) or amount_cents <= 0 or amount_cents > MAX_PURCHASE_CENTS:
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise Refused("amount_invalid")
+    if amount_cents > MAX_PURCHASE_CENTS:
+        raise Refused("amount_too_large", limit_cents=MAX_PURCHASE_CENTS)
     if item_code is not None:
         item = program.catalogue.get(item_code)
         if item is None:
             raise Refused("item_unknown", item=item_code)
         category = item.category
+    elif program.compliance.award_needs_item:
+        raise Refused("award_needs_item", profile=program.compliance.code,
+                      items=[program.catalogue[code].name for code in earning_items()])
     if not program.compliance.earns_points(category):
         raise Refused("no_points_for_category", category=category, profile=program.compliance.code)
     with write():
@@ -78,8 +86,7 @@ def refund(purchase_entry_id: str, actor: Actor, amount_cents: int | None = None
         entry = add_entry(purchase.member_id, ledger.REFUND, actor, points=-back, amount_cents=-amount,
                           item_code=purchase.item_code, ref=purchase.id, reason="refund")
         balance = balances(purchase.member_id)[0]
-        if balance < 0:
-            flag_negative(purchase.member_id, balance)
+        flag_negative(purchase.member_id, balance)
         audit(actor, "refund", purchase.member_id, entry=entry.id, purchase=purchase.id, amount_cents=amount)
     return PointsResult(entry.id, purchase.member_id, -back, 0, balance)
 
@@ -96,8 +103,7 @@ def adjust(member_id: str, points: int, reason: str, actor: Actor, stamps: int =
         entry = add_entry(member_id, ledger.ADJUST, actor, points=points, stamps=stamps, reason=reason.strip())
         audit(actor, "adjust", member_id, entry=entry.id, points=points, stamps=stamps, reason=reason.strip())
         balance = balances(member_id)[0]
-        if balance < 0:
-            flag_negative(member_id, balance)
+        flag_negative(member_id, balance)
     return PointsResult(entry.id, member_id, points, stamps, balance)
 
 
@@ -118,8 +124,7 @@ def undo(entry_id: str, actor: Actor) -> PointsResult:
                              amount_cents=-entry.amount_cents, ref=entry.id, reason=f"undo {entry.kind}")
         audit(actor, "undo", entry.member_id, entry=reversal.id, undone=entry.id)
         balance = balances(entry.member_id)[0]
-        if balance < 0:
-            flag_negative(entry.member_id, balance)
+        flag_negative(entry.member_id, balance)
     return PointsResult(reversal.id, entry.member_id, -entry.points, -entry.stamps, balance)
 
 
@@ -133,11 +138,3 @@ def live_refunds(purchase_ids: list[str]) -> list[LedgerEntry]:
 def _undone(entry_id: str) -> bool:
     return LedgerEntry.select().where((LedgerEntry.ref == entry_id) & (LedgerEntry.kind == ledger.UNDO)).exists()
 
-
-def flag_negative(member_id: str, balance: int) -> None:
-    from loyalty.store.outbox import new_id
-    open_flag = Flag.select().where((Flag.member == member_id) & (Flag.kind == "negative_balance")
-                                    & Flag.resolved_at.is_null()).exists()
-    if not open_flag:
-        record(Flag(id=new_id(), member=member_id, kind="negative_balance",
-                    detail=f"balance {balance}", at=clock.now()))

@@ -10,6 +10,7 @@ from loyalty.program import Program, Reward
 from loyalty.services.context import Actor, audit, current_program, require_staff
 from loyalty.services.members import active_member, add_entry, balances
 from loyalty.store import write
+from loyalty.store.registry import POINTS
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ def redeem(member_id: str, reward_code: str, actor: Actor, *, points: int | None
                 raise Refused("partial_not_allowed", cost=reward.cost_points)
             if spend_points <= 0:
                 raise Refused("amount_invalid")
+            if spend_points > POINTS[1]:
+                raise Refused("points_too_many", limit=POINTS[1])
             if spend_points > balance:
                 raise Refused("not_enough_points", have=balance, need=spend_points)
             spend_stamps = 0

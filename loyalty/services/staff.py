@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from loyalty import clock
+from loyalty.contacts import clean_name
 from loyalty.errors import Refused
 from loyalty.services.context import ROLES, Actor, audit, require_manager
 from loyalty.store import AuditLog, Staff, write
@@ -54,7 +55,7 @@ def create_staff(name: str, role: str, pin: str, actor: Actor | None) -> StaffIn
         require_manager(actor)
     elif Staff.select().exists():
         raise Refused("manager_only")
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise Refused("name_required")
     if role not in ROLES:
@@ -69,34 +70,49 @@ def create_staff(name: str, role: str, pin: str, actor: Actor | None) -> StaffIn
 
 
 def sign_in(name: str, pin: str, device: str) -> Actor:
-    """A wrong PIN counts; after MAX_FAILURES the account is locked for LOCKOUT."""
-    now = clock.now()
-    staff = Staff.get_or_none((Staff.name == name) & (Staff.active == True))  # noqa: E712
-    if staff is None:
-        _hasher.hash(pin or "0000")   # same cost whether or not the name exists
-        raise Refused("sign_in_failed")
-    if staff.locked_until and staff.locked_until > now:
-        raise Refused("locked", minutes=max(1, int((staff.locked_until - now).total_seconds() // 60) + 1))
+    """A wrong PIN counts; after MAX_FAILURES the account is locked for LOCKOUT.
+
+    Each attempt is counted before its PIN is checked, in one write transaction, so guesses sent
+    at the same moment (20 at once measured) cannot all pass the lock-out check first: at most
+    MAX_FAILURES of them reach the hash. A right PIN clears the count again.
+    """
+    staff, locked = _count_attempt(name, pin)
     try:
         _hasher.verify(staff.pin_hash, pin or "")
     except VerificationError:
         with write():
-            staff.failed_pins += 1
-            locked = staff.failed_pins >= MAX_FAILURES
-            if locked:
-                staff.locked_until, staff.failed_pins = now + LOCKOUT, 0
-            record(staff, insert=False)
             audit(Actor(device, staff.id, staff.role, staff.name), "sign_in_failed", locked=locked)
         if locked:
             raise Refused("locked", minutes=int(LOCKOUT.total_seconds() // 60)) from None
         raise Refused("sign_in_failed") from None
     actor = Actor(device, staff.id, staff.role, staff.name)
     with write():
-        if staff.failed_pins or staff.locked_until:
-            staff.failed_pins, staff.locked_until = 0, None
-            record(staff, insert=False)
+        Staff.update(failed_pins=0, locked_until=None).where(Staff.id == staff.id).execute()
         audit(actor, "sign_in")
     return actor
+
+
+def _count_attempt(name: str, pin: str) -> tuple[Staff, bool]:
+    """The staff member, and whether this attempt used up the last try; refused when unknown or locked.
+
+    Station-only fields (`local_fields`), so a plain update: the count never travels to HQ.
+    """
+    now = clock.now()
+    with write():
+        staff = Staff.get_or_none((Staff.name == name) & (Staff.active == True))  # noqa: E712
+        if staff is not None and staff.locked_until and staff.locked_until > now:
+            raise Refused("locked", minutes=max(1, int((staff.locked_until - now).total_seconds() // 60) + 1))
+        locks = staff is not None and staff.failed_pins + 1 >= MAX_FAILURES
+        if staff is not None:
+            staff.failed_pins += 1
+            if locks:
+                staff.locked_until, staff.failed_pins = now + LOCKOUT, 0
+            Staff.update(failed_pins=staff.failed_pins, locked_until=staff.locked_until).where(
+                Staff.id == staff.id).execute()
+    if staff is None:
+        _hasher.hash(pin or "0000")   # same cost whether or not the name exists
+        raise Refused("sign_in_failed")
+    return staff, locks
 
 
 def list_staff() -> list[StaffInfo]:

@@ -15,9 +15,16 @@ from loyalty.store.outbox import new_id
 from loyalty.store.settings import get_setting, set_setting
 from loyalty.tokens import new_key
 
+DEMO = "demo"
+
 
 def is_initialised() -> bool:
     return get_setting("device_id") is not None
+
+
+def is_demo() -> bool:
+    """A station filled by `loyalty demo`: its well-known demo PINs may be printed."""
+    return get_setting(DEMO) == "1"
 
 
 def init_station(program_path: str | Path = DEFAULT_PROGRAM, manager_name: str | None = None,
@@ -48,6 +55,7 @@ def load_demo(members: int = 12, seed: int = 7) -> list[str]:
     now = clock.now()
     with write():
         if not Staff.select().exists():
+            set_setting(DEMO, "1")
             create_staff("Chef", "manager", "1234", None)
             create_staff("Empfang", "receptionist", "0000", actor=_manager())
         for i in range(members):

@@ -46,6 +46,7 @@ class Member(Base):
     created_device = pw.TextField()
     erased_at = UtcDateTimeField(null=True)
     home_location = pw.TextField(null=True)          # HQ location it joined at; its station sends the reminders
+    channel = pw.TextField(null=True)                # preferred channel chosen in the app: email | sms | None
 
     class Meta:
         indexes = ((("last_key", "name_key"), False),)
@@ -135,13 +136,18 @@ class BenefitUse(Base):
 
 
 class Flag(Base):
-    """Something the manager should look at: many transactions in a day, a negative balance."""
+    """Something the manager should look at: many transactions in a day, a negative balance.
+
+    Open until a manager resolves it with a note of what they found (who and when travel with it).
+    """
     id = pw.TextField(primary_key=True)
     member = pw.ForeignKeyField(Member, backref="flags", on_delete="CASCADE")
-    kind = pw.TextField()
+    kind = pw.TextField()                          # many_transactions | negative_balance
     detail = pw.TextField(default="")
     at = UtcDateTimeField()
     resolved_at = UtcDateTimeField(null=True)
+    resolved_by = pw.TextField(null=True)          # staff id
+    note = pw.TextField(null=True)                 # what the manager found
 
 
 class AuditLog(Base):
@@ -190,7 +196,7 @@ class FollowUp(Base):
     """A task for the clinical team (a low score, a reported side effect); never used for marketing."""
     id = pw.TextField(primary_key=True)
     member = pw.ForeignKeyField(Member, backref="follow_ups", on_delete="CASCADE")
-    kind = pw.TextField()                          # low_score | problem_reported | uncertain_message
+    kind = pw.TextField()                          # low_score | problem_reported | uncertain_message | aftercare
     feedback = pw.TextField(null=True)             # the Feedback id behind it
     detail = pw.TextField(default="")
     created_at = UtcDateTimeField(index=True)
@@ -230,6 +236,69 @@ class Message(Base):
         indexes = ((("status", "due_at"), False), (("member", "sent_at"), False))
 
 
+class Appointment(Base):
+    """A patient's appointment request from the app and the location's answer.
+
+    requested (the patient) -> confirmed or proposed or declined (the location's staff) -> a
+    proposal accepted (confirmed) or anything cancelled (the patient). Both sides edit it, field by
+    field, last writer wins; `location` is the HQ location whose staff answer it.
+    """
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="appointments", on_delete="CASCADE")
+    location = pw.TextField()
+    days = pw.TextField()                          # preferred weekdays: "mon,wed" (empty: any)
+    times = pw.TextField()                         # preferred times of day: "morning,afternoon" (empty: any)
+    note = pw.TextField(null=True)                 # the patient's words, for the desk
+    status = pw.TextField(default="requested")     # requested | confirmed | proposed | declined | cancelled
+    starts_at = UtcDateTimeField(null=True)        # the confirmed or proposed time
+    reply = pw.TextField(null=True)                # the desk's words to the patient
+    requested_at = UtcDateTimeField()
+    answered_at = UtcDateTimeField(null=True)
+    answered_by = pw.TextField(null=True)          # staff id
+    device_id = pw.TextField()
+
+    class Meta:
+        indexes = ((("location", "status"), False),)
+
+
+class AftercareAnswer(Base):
+    """A patient's answer to an aftercare check-in in the app; one per treatment and step (the id)."""
+    id = pw.TextField(primary_key=True)            # treatment id + ":" + step
+    member = pw.ForeignKeyField(Member, backref="aftercare_answers", on_delete="CASCADE")
+    treatment = pw.TextField()
+    step = pw.TextField()                          # how_are_you | result_check
+    feeling = pw.TextField()                       # good | unsure | problem
+    text = pw.TextField(null=True)
+    reports_problem = pw.BooleanField(default=False)
+    at = UtcDateTimeField()
+    device_id = pw.TextField()
+
+
+class AftercarePhoto(Base):
+    """A photo's reference: the picture itself stays at HQ, for the treating team only."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="aftercare_photos", on_delete="CASCADE")
+    answer = pw.TextField()                        # the AftercareAnswer it documents
+    content_type = pw.TextField()
+    size = pw.IntegerField()                       # bytes as stored (re-encoded, without metadata)
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    sha256 = pw.TextField()
+    at = UtcDateTimeField()
+    device_id = pw.TextField()
+
+
+class ErasureRequest(Base):
+    """A patient asked in the app to be erased; a manager confirms it (and erases) in the staff app."""
+    id = pw.TextField(primary_key=True)
+    member = pw.ForeignKeyField(Member, backref="erasure_requests", on_delete="CASCADE")
+    requested_at = UtcDateTimeField()
+    status = pw.TextField(default="open", index=True)   # open | done | declined
+    decided_at = UtcDateTimeField(null=True)
+    decided_by = pw.TextField(null=True)           # staff id
+    device_id = pw.TextField()
+
+
 class RecallOverride(Base):
     """A member's own recall interval for a catalogue item (the clinician's choice for this patient)."""
     id = pw.TextField(primary_key=True)            # member id + ":" + item code
@@ -238,6 +307,22 @@ class RecallOverride(Base):
     recall_days = pw.IntegerField()                # 0: cleared, the catalogue default applies
     set_at = UtcDateTimeField()
     set_by = pw.TextField(null=True)
+
+
+class SetAside(Base):
+    """A pulled event this station could not apply (a record no column holds, a clock far ahead).
+
+    Kept whole for whoever investigates, counted in the staff app's sync details; the pull moves
+    on, and a later event for the same record still applies.
+    """
+    event_id = pw.TextField(primary_key=True)
+    tbl = pw.TextField()
+    record_id = pw.TextField()
+    device_id = pw.TextField()                     # the device that wrote it, as HQ relayed it
+    member = pw.TextField(null=True, index=True)   # whose record it is, so an erasure takes it too
+    reason = pw.TextField()                        # a stable code, as HQ's receipts use: out_of_range:points
+    event = pw.TextField()                         # the event as pulled (JSON)
+    at = UtcDateTimeField(index=True)
 
 
 class RowClock(Base):
@@ -250,6 +335,31 @@ class RowClock(Base):
         primary_key = pw.CompositeKey("tbl", "record_id")
 
 
+class PairedDevice(Base):
+    """A tablet paired with this station: kiosk or desk. Only the hash of its secret is kept."""
+    id = pw.TextField(primary_key=True)
+    name = pw.TextField()
+    role = pw.TextField()                  # kiosk | desk
+    secret_hash = pw.TextField()
+    paired_at = UtcDateTimeField()
+    paired_by = pw.TextField(null=True)    # staff id of the manager who offered the pairing
+    last_seen_at = UtcDateTimeField(null=True)
+    revoked_at = UtcDateTimeField(null=True)
+    revoked_by = pw.TextField(null=True)
+
+
+class PairingOffer(Base):
+    """A one-time pairing code (hashed) with the role and name the device will get."""
+    code_hash = pw.TextField(primary_key=True)
+    role = pw.TextField()
+    name = pw.TextField()
+    created_at = UtcDateTimeField()
+    created_by = pw.TextField(null=True)
+    expires_at = UtcDateTimeField()
+    device = pw.TextField(null=True)       # the paired device it became, once used
+
+
 ALL_MODELS = [Setting, ProgramVersion, Member, Card, Staff, LedgerEntry, ConsentEvent, Treatment,
               Membership, BenefitUse, Flag, AuditLog, Outbox, Feedback, FollowUp, Message, RecallOverride,
-              RowClock]
+              SetAside, RowClock, PairedDevice, PairingOffer, Appointment, AftercareAnswer, AftercarePhoto,
+              ErasureRequest]

@@ -35,29 +35,63 @@ def record(instance: pw.Model, *, insert: bool = True, op: str = "upsert") -> pw
 
 
 def enqueue(instance: pw.Model, op: str = "upsert", fields: list[str] | None = None) -> None:
-    """Queue the whole row as one event with its own id and the station's next clock value."""
+    """Queue the whole row as one event with its own id and the station's next clock value.
+
+    An edit of a mutable record sorts after the edits it overwrites (`hlc.after`), so it wins at HQ
+    as it wins here, even when those came from a clock ahead of this station's.
+    """
     kind = RECORDS[instance._meta.table_name]
     payload = kind.payload(instance)
-    record_id, event_id, stamp = str(instance._pk), new_id(), next_hlc()
+    record_id, event_id = str(instance._pk), new_id()
+    changed = payload if fields is None else fields
+    row = RowClock.get_or_none(RowClock.tbl == kind.table, RowClock.record_id == record_id) if kind.mutable else None
+    clocks = json.loads(row.clocks) if row else {}
+    stamp = hlc.after(next_hlc(), max((clocks[name][0] for name in changed if name in clocks), default=-1))
     Outbox.create(record_id=record_id, table=kind.table, op=op, payload=json.dumps(payload, default=str),
                   created_at=clock.now(), event_id=event_id, hlc=stamp,
                   fields=None if fields is None else json.dumps(fields))
     if kind.mutable:
-        row = RowClock.get_or_none(RowClock.tbl == kind.table, RowClock.record_id == record_id)
-        clocks = json.loads(row.clocks) if row else {}
         mark = [stamp, get_setting(DEVICE_ID, ""), event_id]
-        clocks.update({name: mark for name in (payload if fields is None else fields)})
+        clocks.update({name: mark for name in changed})
         RowClock.insert(tbl=kind.table, record_id=record_id, clocks=json.dumps(clocks)).on_conflict_replace().execute()
 
 
 def next_hlc() -> int:
     """Advance and keep the station's hybrid logical clock (monotonic across restarts and clock jumps)."""
-    value = hlc.tick(int(get_setting(HLC, "0")), int(clock.now().timestamp() * 1000))
+    value = hlc.tick(int(get_setting(HLC, "0")), clock.now_ms())
     set_setting(HLC, str(value))
     return value
 
 
 def observe_hlc(remote: int) -> None:
-    """Move the station's clock past a value seen from HQ, so later local edits sort after it."""
-    value = hlc.receive(int(get_setting(HLC, "0")), remote, int(clock.now().timestamp() * 1000))
+    """Move the station's clock past a value seen from HQ, so later local edits sort after it; never
+    more than `hlc.MAX_AHEAD` past this station's own wall clock."""
+    value = hlc.receive(int(get_setting(HLC, "0")), remote, clock.now_ms())
     set_setting(HLC, str(value))
+
+
+def restamp(event_ids: list[str], hq_clock: int) -> None:
+    """Give queued events HQ refused as too far ahead (`clock_ahead`) a new id and a clock just past
+    HQ's, in the order they were written; the row clocks they set follow. Nothing is lost when this
+    station's wall clock runs a day fast: its writes arrive, stamped when HQ first heard of them.
+
+    A station clock that stays ahead of HQ's (adopted from a hostile device before HQ checked clocks)
+    is taken back to HQ's, so the next writes need no second try.
+    """
+    device, stamp = get_setting(DEVICE_ID, ""), hq_clock
+    for start in range(0, len(event_ids), 500):
+        rows = list(Outbox.select().where(Outbox.event_id.in_(event_ids[start:start + 500])).order_by(Outbox.seq))
+        for row in rows:
+            stamp, event_id = stamp + 1, new_id()
+            Outbox.update(event_id=event_id, hlc=stamp).where(Outbox.seq == row.seq).execute()
+            kind = RECORDS.get(row.table)
+            clock_row = (RowClock.get_or_none(RowClock.tbl == row.table, RowClock.record_id == row.record_id)
+                         if kind is not None and kind.mutable else None)
+            if clock_row is not None:
+                clocks = json.loads(clock_row.clocks)
+                moved = {name: [stamp, device, event_id] for name, mark in clocks.items() if mark[2] == row.event_id}
+                if moved:
+                    RowClock.update(clocks=json.dumps({**clocks, **moved})).where(
+                        (RowClock.tbl == row.table) & (RowClock.record_id == row.record_id)).execute()
+    if hlc.physical_ms(int(get_setting(HLC, "0"))) > hlc.physical_ms(hq_clock) + hlc.MAX_AHEAD_MS:
+        set_setting(HLC, str(max(stamp, hq_clock)))

@@ -1,27 +1,33 @@
 """The HQ FastAPI application: plain `def` handlers, one Peewee connection per request.
 
-Every refusal is a 4xx with a code and a message: oversized bodies before they are read,
-malformed JSON and schema violations by validation, bad signatures and replays by auth.
-A database that is down answers 503, so a station retries later.
+Every refusal is a 4xx with a code and a message: oversized bodies before they are read (or as
+they stream, when sent without a length), malformed JSON and schema violations by validation,
+bad signatures and replays by auth. A database that is down answers 503, so a station retries later.
+Each server process tidies the database when it starts (`service.start_up`).
 """
 from __future__ import annotations
 
 import contextlib
 
 import peewee as pw
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.hq.db import close_hq, open_hq
+from sync.body_limit import BodyLimit
+from sync.hq import service
+from sync.hq.db import close_hq, hq_db, open_hq
 from sync.hq.errors import ApiError
-from sync.hq.routers import devices, exchange
+from sync.hq.routers import devices, downloads, exchange, photos
 from sync.protocol import MAX_BODY_BYTES
 
 
-def create_app(database_url: str) -> FastAPI:
+def create_app(database_url: str, wider_bodies: dict[str, int] | None = None) -> FastAPI:
+    """`wider_bodies`: path prefix -> the body limit of a web app HQ serves beside the API (a photo)."""
     open_hq(database_url)
+    with hq_db.connection_context():
+        service.start_up()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -32,16 +38,10 @@ def create_app(database_url: str) -> FastAPI:
                   description="Device enrolment and offline-first sync for loyalty stations.")
     app.include_router(devices.router)
     app.include_router(exchange.router)
+    app.include_router(downloads.router)
+    app.include_router(photos.router)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH"):
-            length = request.headers.get("content-length")
-            if length is None:
-                return _error(411, "length_required", "Send a Content-Length header.")
-            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-                return _error(413, "too_large", f"Request body is larger than {MAX_BODY_BYTES} bytes.")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, wider=wider_bodies or {})
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
@@ -49,7 +49,7 @@ def create_app(database_url: str) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request, exc: StarletteHTTPException):
-        return _error(exc.status_code, "http_error", str(exc.detail))
+        return _error(exc.status_code, "too_large" if exc.status_code == 413 else "http_error", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, exc: RequestValidationError):

@@ -1,7 +1,10 @@
 """Who is asking: the device whose key signed the request, checked against the database each time.
 
-A revoked device is refused at its next request (no cached sessions); a nonce is stored in the
-request's own transaction, so the same signed request is accepted once across all server processes.
+The signature is checked before anything else is answered: an unknown device and a wrong key get
+the same 401 (checked against a throw-away key, so it takes as long), and only a request signed
+with the device's own key learns that it is revoked or that its clock is off. A revoked device is
+refused at its next request (no cached sessions); a nonce is stored in the request's own
+transaction, so the same signed request is accepted once across all server processes.
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from dataclasses import dataclass
 from sync import signing
 from sync.hq.db import Device, Nonce, now
 from sync.hq.errors import ApiError
+
+_UNKNOWN_DEVICE_KEY = signing.new_secret()
 
 
 @dataclass(frozen=True)
@@ -28,14 +33,14 @@ def authenticate(request: SignedRequest) -> Device:
     device_id, timestamp, nonce, sig = values
     moment = now()
     device = Device.get_or_none(Device.id == device_id[:64])
-    if device is None:
-        raise ApiError(401, "unknown_device", "This device is not enrolled at HQ.")
+    secret = device.secret if device is not None else _UNKNOWN_DEVICE_KEY
+    if not signing.verify(secret, request.method, request.path, timestamp, nonce[:64], request.body, sig) \
+            or device is None:
+        raise ApiError(401, "bad_signature", "The request is not signed with the key of an enrolled device.")
     if device.status != "active":
         raise ApiError(403, "device_revoked", "This device has been revoked; enrol it again with a new code.")
     if not signing.fresh(timestamp, moment):
         raise ApiError(401, "stale_timestamp", "Request time is too far from HQ time.", server_time=moment)
-    if not signing.verify(device.secret, request.method, request.path, timestamp, nonce[:64], request.body, sig):
-        raise ApiError(401, "bad_signature", "Signature does not match this device's key.")
     # Only this device's expired nonces: requests of different devices never wait on each other here.
     (Nonce.delete().where((Nonce.device_id == device.id) & (Nonce.seen_at < moment - 2 * signing.WINDOW_SECONDS))
      .execute())

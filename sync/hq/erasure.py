@@ -1,7 +1,8 @@
 """GDPR erasure at HQ: a member's erasure scrubs every event and row HQ holds of them.
 
 Runs inside the push transaction that stores the erase event, so no pull ever hands out the
-person's data after it. Events that arrive later for an erased member (a station that was
+person's data after it; what the patients' app keeps of them (signed-in devices, sign-in codes,
+inbox, photos) goes in the same transaction. Events that arrive later for an erased member (a station that was
 offline, a station restored from a backup) are scrubbed in the push that stores them. The rule
 of what stays is each record type's in `loyalty.store.registry`, the one the stations apply.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 
 from loyalty.store import registry
-from sync.hq.db import Erasure, Event, Row, now
+from sync.hq.db import APP_PERSONAL, Erasure, Event, Row, now
 from sync.protocol import ACCEPTED, Receipt
 from sync.protocol import Event as WireEvent
 
@@ -25,6 +26,8 @@ def scrub_pushed(events: list[WireEvent], receipts: list[Receipt]) -> None:
     for member_id in erased_now:
         Erasure.insert(member_id=member_id, at=now()).on_conflict_ignore().execute()
         _scrub(records_of(member_id))
+        for model in APP_PERSONAL:        # the patients' app's own rows: devices, codes, inbox, photos
+            model.delete().where(model.member_id == member_id).execute()
     if erased_before:
         late = {(e.table, e.record_id) for e in accepted if _owner(e) in erased_before}
         for parent in {table for table, _ in late}:

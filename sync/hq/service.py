@@ -1,4 +1,10 @@
-"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`."""
+"""What HQ does with a request: enrol, push, pull, and the admin actions behind `loyalty hq`.
+
+HQ trusts no pushed record: each is checked against its record type (`loyalty.store.registry`:
+schema, authors, creator, fixed fields, location), its references, and its clock (at most
+`hlc.MAX_AHEAD` past HQ's own), and refused on its own with a short stable reason, such as
+`out_of_range:points`; the rest of the batch is stored.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +18,10 @@ from uuid6 import uuid7
 
 from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
-from loyalty.store.registry import RECORDS
+from loyalty.store import registry
+from loyalty.store.registry import RECORDS, Author
 from sync import merge, signing
-from sync.hq import erasure
+from sync.hq import erasure, programs, rollups, station_only, stations
 from sync.hq.auth import SignedRequest, authenticate
 from sync.hq.db import (
     Batch,
@@ -28,6 +35,7 @@ from sync.hq.db import (
     Stream,
     hq_db,
     is_postgres,
+    lock_exclusive,
     lock_records,
     now,
     transaction,
@@ -35,7 +43,9 @@ from sync.hq.db import (
 from sync.hq.errors import ApiError
 from sync.protocol import (
     ACCEPTED,
+    CLOCK_AHEAD,
     DUPLICATE,
+    HQ_DEVICE,
     REJECTED,
     EnrolRequest,
     EnrolResponse,
@@ -47,10 +57,14 @@ from sync.protocol import (
     Receipt,
     make_cursor,
     parse_cursor,
+    storable,
 )
 from sync.protocol import Event as WireEvent
+from sync.signing import token_hash
 
 ENROLMENT_TTL = 15 * 60
+START_UP_LOCK = 4713          # advisory lock of `start_up` (4711: schema, 4712: records)
+AUTHOR_LOCK = 4714            # HQ's own writes take turns, so no two take the same sequence number
 PULLED = sorted(table for table, kind in RECORDS.items() if kind.pulled)
 
 
@@ -83,7 +97,8 @@ def create_enrolment(location: str) -> str:
             raise ApiError(404, "unknown_location", f"No location {location!r}.")
         code = secrets.token_urlsafe(16)
         moment = now()
-        Enrolment.create(code_hash=_hash(code), location=row.id, created_at=moment, expires_at=moment + ENROLMENT_TTL)
+        Enrolment.create(code_hash=token_hash(code), location=row.id, created_at=moment,
+                         expires_at=moment + ENROLMENT_TTL)
     return code
 
 
@@ -92,13 +107,13 @@ def enrol(request: EnrolRequest) -> EnrolResponse:
     moment = now()
     with transaction():
         taken = (Enrolment.update(used_at=moment, device_id=request.device_id)
-                 .where((Enrolment.code_hash == _hash(request.code)) & Enrolment.used_at.is_null()
+                 .where((Enrolment.code_hash == token_hash(request.code)) & Enrolment.used_at.is_null()
                         & (Enrolment.expires_at > moment)).execute())
         if not taken:
             raise ApiError(403, "bad_code", "This enrolment code is unknown, used or expired.")
-        if Device.get_or_none(Device.id == request.device_id):
+        if request.device_id == HQ_DEVICE or Device.get_or_none(Device.id == request.device_id):
             raise ApiError(409, "device_exists", "This device id is enrolled already; reinstall the station.")
-        enrolment = Enrolment.get_by_id(_hash(request.code))
+        enrolment = Enrolment.get_by_id(token_hash(request.code))
         secret = signing.new_secret()
         Device.create(id=request.device_id, location=enrolment.location_id, name=request.name, secret=secret,
                       enrolled_at=moment)
@@ -113,9 +128,6 @@ def revoke_device(device_id: str) -> None:
         if not Device.update(status="revoked", revoked_at=now()).where(Device.id == device_id).execute():
             raise ApiError(404, "unknown_device", f"No device {device_id!r}.")
 
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 # --- push -----------------------------------------------------------------------------------
@@ -140,6 +152,7 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
     with transaction():
         device = authenticate(signed)
         Device.update(last_seen_at=now()).where(Device.id == device.id).execute()
+        prune_batches(device.id)
         digest = hashlib.sha256(signed.body).hexdigest()
         earlier = Batch.get_or_none((Batch.device_id == device.id) & (Batch.batch_id == request.batch_id))
         if earlier is not None:
@@ -147,12 +160,47 @@ def _push(signed: SignedRequest, request: PushRequest) -> PushResponse:
                 raise ApiError(409, "batch_reused", "This batch id was used for different events.")
             return PushResponse(receipts=[Receipt(**r) for r in json.loads(earlier.receipts)],
                                 server_hlc=_server_hlc(Stream.get_by_id(1).max_hlc))
-        merged = _merge(device.id, request.events)
+        events = station_only.strip(request.events)
+        merged = _merge(device.id, events)
         Batch.create(device_id=device.id, batch_id=request.batch_id, digest=digest, at=now(),
                      receipts=json.dumps([r.model_dump() for r in merged.receipts]))
+        rollups.keep({key: data for key, (data, _, _) in merged.rows.items()})
         max_hlc = _write(merged)
-        erasure.scrub_pushed(request.events, merged.receipts)
+        erasure.scrub_pushed(events, merged.receipts)
     return PushResponse(receipts=merged.receipts, server_hlc=_server_hlc(max_hlc))
+
+
+def store_authored(changes: list[tuple[str, str, str, dict, list[str] | None]]) -> list[Receipt]:
+    """Records HQ itself writes, as (table, record id, op, whole row, changed fields): stored and merged
+    exactly like a station's push, at clocks past every clock seen, so stations pull and apply them
+    like any other station's edit. Call inside a transaction.
+
+    The author lock comes before the records' locks and no other writer takes it, so it adds no
+    deadlock: a patient's answer and a console edit at the same moment get numbers one after the other."""
+    lock_exclusive(AUTHOR_LOCK)
+    stream = Stream.get_by_id(1)
+    clock = _server_hlc(stream.max_hlc) + 1
+    seq = (Event.select(pw.fn.MAX(Event.seq)).where(Event.device_id == HQ_DEVICE).scalar() or 0) + 1
+    events = [WireEvent(id=str(uuid7()), device_id=HQ_DEVICE, seq=seq + i, table=table, record_id=record_id, op=op,
+                        hlc=clock + i, fields=fields, payload=payload)
+              for i, (table, record_id, op, payload, fields) in enumerate(changes)]
+    merged = _merge(HQ_DEVICE, events)
+    rollups.keep({key: data for key, (data, _, _) in merged.rows.items()})
+    _write(merged)
+    erasure.scrub_pushed(events, merged.receipts)
+    return merged.receipts
+
+
+def prune_batches(device_id: str | None = None) -> int:
+    """Forget the receipts of batches older than the replay window (one device's, or all at start-up).
+
+    A request is accepted within `signing.WINDOW_SECONDS` of its time and its nonce is kept twice
+    that, so the stored receipts only matter while the same request could come again. A station that
+    resends a batch later signs it anew; its events are found stored and answered `duplicate`.
+    The device row is locked by the push, so this is one indexed delete of a few rows per push.
+    """
+    old = Batch.at < now() - 2 * signing.WINDOW_SECONDS
+    return Batch.delete().where(old if device_id is None else (Batch.device_id == device_id) & old).execute()
 
 
 @dataclass
@@ -165,11 +213,13 @@ class _Merged:
 
 
 def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
-    """Each event's receipt and its effect on its row, under the records' locks; nothing written yet."""
+    """Each event's receipt and its effect on its row, under the records' locks (and the members', for
+    their rollups); nothing written yet."""
+    wall_ms = int(now() * 1000)
     ids = [e.id for e in events]
     stored = {e.id: e.digest for e in Event.select(Event.id, Event.digest).where(Event.id.in_(ids))}
     targets = {(e.table, e.record_id) for e in events if e.id not in stored}
-    lock_records(targets)
+    lock_records(targets | {("member", m) for m in rollups.members_of(e for e in events if e.id not in stored)})
     keys = targets | {(target, str(e.payload.get(name))) for e in events
                       for name, target in _references(e.table).items() if e.payload.get(name) is not None}
     rows = _load_rows(keys)
@@ -179,7 +229,7 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         if event.id in stored:
             status, reason = (DUPLICATE, None) if stored[event.id] == digest else (REJECTED, "id_reused")
         else:
-            reason = _invalid(device_id, event, rows)
+            reason = _invalid(device_id, event, rows, wall_ms)
             status = REJECTED if reason else ACCEPTED
         receipts.append(Receipt(id=event.id, status=status, reason=reason))
         if status != ACCEPTED:
@@ -193,7 +243,8 @@ def _merge(device_id: str, events: list[WireEvent]) -> _Merged:
         key = (event.table, event.record_id)
         current = rows.get(key)
         data, clocks, changed = merge.merge_row(
-            event.table, current[0] if current else None, current[1] if current else {}, event.payload,
+            event.table, current[0] if current else None, current[1] if current else {},
+            event.payload if current else registry.complete(event.table, event.payload),
             event.fields, merge.event_clock(event.hlc, device_id, event.id), event.op)
         if changed:
             rows[key] = (data, clocks)
@@ -256,10 +307,13 @@ SELECT max_hlc FROM claimed
 
 
 def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
+    """The merged rows of these records; an id no record can have (a NUL, a lone surrogate: from a
+    hostile payload's reference) is not looked up, so the event is rejected, not answered with a 500."""
     rows = {}
     by_table: dict[str, list[str]] = {}
     for table, record_id in keys:
-        by_table.setdefault(table, []).append(record_id)
+        if storable(record_id):
+            by_table.setdefault(table, []).append(record_id)
     for table, record_ids in by_table.items():
         for start in range(0, len(record_ids), 500):
             chunk = record_ids[start:start + 500]
@@ -268,35 +322,71 @@ def _load_rows(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, 
     return rows
 
 
-def _invalid(device_id: str, event: WireEvent, rows: dict) -> str | None:
-    """Why HQ cannot take this event (a permanent reason, so the station stops resending it)."""
+def _invalid(device_id: str, event: WireEvent, rows: dict, wall_ms: int) -> str | None:
+    """Why HQ cannot take this event, or None. Permanent reasons (the station keeps the event and
+    stops resending it), except `clock_ahead`, which a station answers by stamping the event anew.
+
+    Members roam between the group's locations, so any device may edit another location's member
+    records; what a record is and whose it is stays (`registry.conflict`), and records that belong
+    to one location (staff) are edited by that location's devices only. Records HQ writes itself
+    (author `HQ_DEVICE`) pass the same checks as HQ's author.
+    """
     if event.device_id != device_id:
         return "device_mismatch"
-    kind = RECORDS.get(event.table)
-    if kind is None or not kind.synced:
-        return "table_not_synced"
-    if not kind.mutable and event.payload.get("device_id", device_id) != device_id:
+    author = Author.HQ if device_id == HQ_DEVICE else Author.STATION
+    reason = registry.invalid(event.table, event.record_id, event.op, event.payload, event.fields, author=author)
+    if reason:
+        return reason
+    if event.hlc > hlc.limit(wall_ms):
+        return CLOCK_AHEAD
+    kind = RECORDS[event.table]
+    stored = rows.get((event.table, event.record_id))
+    creator = kind.creator_field
+    if creator and (stored is None or not kind.mutable) and event.payload.get(creator) != device_id:
         return "device_mismatch"
-    if str(event.payload.get(kind.key)) != event.record_id:
-        return "record_id_mismatch"
     for name, target in _references(event.table).items():
         value = event.payload.get(name)
         if value is not None and (target, str(value)) not in rows:
-            return f"unknown_{target}"
+            return f"unknown_reference:{name}"
+    reason = registry.conflict(event.table, stored[0] if stored else None, event.payload, event.fields, author)
+    if reason:
+        return reason
+    if stored is not None and not kind.group_wide and author is Author.STATION and (
+            _creating_location(event.table, event.record_id) != _location(device_id)):
+        return "other_location"
     return None
+
+
+def _location(device_id: str) -> str | None:
+    device = Device.get_or_none(Device.id == device_id)
+    return device.location_id if device else None
+
+
+def _creating_location(table: str, record_id: str) -> str | None:
+    """The location of the device whose event created the record (its first in the stream)."""
+    first = (Event.select(Event.device_id).where((Event.tbl == table) & (Event.record_id == record_id))
+             .order_by(Event.position).first())
+    return _location(first.device_id) if first else None
 
 
 # --- pull -----------------------------------------------------------------------------------
 
 def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
-    """Events after the cursor in stream order, one page, with the newest program config if newer.
+    """Events after the cursor in stream order, one page, with the newest program version for the
+    device's location if it is newer than the station's; the station's report is kept for the console.
 
     Positions are handed out under the stream lock, so every position below a visible one is
     committed: reading `position > cursor` never skips a late commit.
     """
-    epoch, position = parse_cursor(request.cursor)
     with transaction():
-        authenticate(signed)
+        device = authenticate(signed)
+        if request.report is not None:
+            stations.note_report(device.id, request.report)
+        try:
+            epoch, position = parse_cursor(request.cursor)
+        except ValueError:
+            raise ApiError(400, "bad_cursor", "This cursor was not handed out by HQ; pull from the beginning "
+                           "with an empty cursor.") from None
         stream = Stream.get_by_id(1)
         if epoch is not None and epoch != stream.epoch:
             raise ApiError(409, "reset", "HQ's stream was reset; pull again from the beginning.", epoch=stream.epoch)
@@ -308,7 +398,7 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
         last = rows[-1].position if rows else position
         if not has_more:
             last = max(last, stream.position)   # read before the events, so nothing below it is missing
-        config = Config.select().order_by(Config.version.desc()).first()
+        config = programs.config_for(device.location_id)
     events = [WireEvent(id=r.id, device_id=r.device_id, seq=r.seq, table=r.tbl, record_id=r.record_id, op=r.op,
                         hlc=r.hlc, fields=None if r.fields is None else json.loads(r.fields),
                         payload=json.loads(r.payload)) for r in rows]
@@ -318,8 +408,19 @@ def pull(signed: SignedRequest, request: PullRequest) -> PullResponse:
                         if config and config.version > request.config_version else None)
 
 
+def start_up() -> None:
+    """What each server process tidies when it starts; several starting at once take turns."""
+    with transaction():
+        lock_exclusive(START_UP_LOCK)
+        prune_batches()
+        station_only.scrub_stored()
+
+
 def _server_hlc(max_hlc: int) -> int:
-    return max(hlc.from_wall(int(now() * 1000)), max_hlc)
+    """HQ's clock as stations adopt it: past every event it holds, but never more than MAX_AHEAD past
+    its own wall clock, even if an HQ before the clock checks stored a clock from far ahead."""
+    wall_ms = int(now() * 1000)
+    return max(hlc.from_wall(wall_ms), min(max_hlc, hlc.limit(wall_ms)))
 
 
 # --- program configuration and status ---------------------------------------------------------
@@ -333,6 +434,7 @@ def publish_config(toml_text: str) -> int:
     with transaction():
         version = (Config.select(pw.fn.MAX(Config.version)).scalar() or 0) + 1
         Config.create(version=version, toml=toml_text, created_at=now())
+        rollups.follow_zone(toml_text)
     return version
 
 

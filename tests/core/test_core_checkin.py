@@ -82,10 +82,10 @@ def test_birthday_bonus_once_a_year_not_for_a_fresh_birthday(station, clock):
 def test_busy_member_is_flagged_once_for_the_manager(station, clock):
     anna = join(station.device, "Anna")
     for _ in range(7):                      # signup + 7 purchases = 8 entries: not yet unusual
-        award_purchase(anna.member_id, 1000, station.receptionist)
+        award_purchase(anna.member_id, 1000, station.receptionist, item_code="sunscreen")
     assert not Flag.select().exists()
     for _ in range(3):
-        award_purchase(anna.member_id, 1000, station.receptionist)
+        award_purchase(anna.member_id, 1000, station.receptionist, item_code="sunscreen")
     (flag,) = Flag.select()
     assert flag.kind == "many_transactions" and flag.member_id == anna.member_id and "9" in flag.detail
     assert check_in(anna.card_token, station.device).member.flagged

@@ -118,7 +118,7 @@ def test_checkin_award_redeem_and_member(home, anna):
     assert redeemed.returncode == 0 and json.loads(redeemed.stdout)["balance"] == 50 + 149 - 150, redeemed.stderr
     botox, broke, status, found = run_all(
         home, ["award", card, "350", "--item", "botox", *STAFF], ["redeem", card, "lounge", *STAFF],
-        ["member", card, "--json"], ["member", "0171 23", "--search", "--json"])
+        ["member", card, "--json", *STAFF], ["member", "0171 23", "--search", "--json", *STAFF])
     assert botox.returncode == 1 and "GOÄ" in botox.stderr
     assert broke.returncode == 1 and "Not enough points: the member has 49, this needs 150" in broke.stderr
     status = json.loads(status.stdout)
@@ -148,7 +148,7 @@ def _pdf_image(pdf: bytes) -> Image.Image:
 
 def test_card_png_and_pdf_hold_a_qr_that_decodes_to_the_token(home, anna, tmp_path):
     png, pdf = tmp_path / "card.png", tmp_path / "card.pdf"
-    result = run(home, "card", anna["card"], "--png", str(png), "--pdf", str(pdf))
+    result = run(home, "card", anna["card"], "--png", str(png), "--pdf", str(pdf), *STAFF)
     assert result.returncode == 0 and result.stdout.strip() == anna["card"], result.stderr
     image = Image.open(png)
     assert image.format == "PNG" and image.size == (1011, 638)
@@ -163,7 +163,7 @@ def test_reissue_then_the_old_card_is_refused(home, tmp_path):
     ben = json.loads(run(home, "enroll", "Ben", "--email", "ben@example.org", "--consent", "--adult", "--json").stdout)
     new = run(home, "card", ben["card"], "--reissue", *STAFF)
     assert new.returncode == 0 and new.stdout.strip() != ben["card"]
-    old = run(home, "member", ben["card"])
+    old = run(home, "member", ben["card"], *STAFF)
     assert old.returncode == 1 and "no longer valid" in old.stderr
     assert run(home, "checkin", new.stdout.strip()).returncode == 0
 
@@ -180,20 +180,20 @@ def test_import_export_and_erase(home, tmp_path):
         home, ["import-balances", str(bad), *STAFF], ["import-balances", str(good), "--dry-run", *STAFF],
         ["import-balances", str(binary), *STAFF], ["import-balances", str(tmp_path / "missing.csv"), *STAFF])
     assert result.returncode == 1 and "row 3:" in result.stderr and "nothing imported" in result.stderr
-    assert dry.returncode == 0 and "would import 1 rows" in dry.stdout
+    assert dry.returncode == 0 and "The import will write — rows: 1 · new members: 1" in dry.stdout
     assert not_text.returncode == 3 and "UTF-8" in not_text.stderr
     assert missing.returncode == 3
     for each in (result, not_text, missing):
         no_traceback(each)
     assert run(home, "import-balances", str(good), *STAFF).returncode == 0
-    (carla,) = json.loads(run(home, "member", "carla@", "--search", "--json").stdout)
-    assert carla["points"] == 60                    # the bad file wrote nothing, the good one 10 + 50
+    (carla,) = json.loads(run(home, "member", "carla@", "--search", "--json", *STAFF).stdout)
+    assert carla["points"] == 10                    # the bad file wrote nothing, the good one 10 (no signup bonus)
     out = tmp_path / "carla.json"
     assert run(home, "export", carla["member_id"], "-o", str(out), *STAFF).returncode == 0
     assert json.loads(out.read_text(encoding="utf-8"))["member"]["email"] == "carla@example.org"
     erased = run(home, "erase", carla["member_id"], "--yes", *STAFF)
     assert erased.returncode == 0 and "erased" in erased.stdout
-    assert run(home, "member", "carla@", "--search", "--json").stdout.strip() == "[]"
+    assert run(home, "member", "carla@", "--search", "--json", *STAFF).stdout.strip() == "[]"
 
 
 def test_broken_program_and_broken_files_fail_cleanly(tmp_path):
@@ -212,3 +212,48 @@ def test_broken_program_and_broken_files_fail_cleanly(tmp_path):
     assert not_db.returncode == 3 and "cannot be used" in not_db.stderr
     for each in (broken, missing, no_station, not_db):
         no_traceback(each)
+
+
+def test_reading_members_needs_a_staff_sign_in(home, anna):
+    """Search, status and the card code are personal data: the CLI asks for a PIN as the staff app does."""
+    calls = (["member", "anna@", "--search", "--json"], ["member", anna["member_id"]], ["card", anna["member_id"]],
+             ["member", "anna@", "--search", "--staff", "Maria", "--pin", "0000"])
+    for call, result in zip(calls, run_all(home, *calls)):
+        assert result.returncode == 1 and ("sign in" in result.stderr or "PIN is wrong" in result.stderr), call
+        assert "anna@example.org" not in result.stdout and anna["card"] not in result.stdout
+        no_traceback(result)
+    signed_in = run(home, "card", anna["member_id"], *STAFF)
+    assert signed_in.returncode == 0 and signed_in.stdout.strip() == anna["card"]
+
+
+def test_hostile_numbers_get_a_message_not_a_traceback(home, anna, tmp_path):
+    card = anna["card"]
+    files = {}
+    for name, points in (("unicode", "²"), ("huge", "1" + "0" * 30), ("arabic", "٣")):
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(f"first_name,email,points,consent\nCarla,carla.{name}@example.org,{points},yes\n",
+                               encoding="utf-8")
+    usage = (["award", card, "1e30", *STAFF], ["award", card, "Infinity", *STAFF],
+             ["redeem", card, "credit-cosmetics", "--points", str(10 ** 30), *STAFF],
+             ["redeem", card, "credit-cosmetics", "--points", "²", *STAFF],
+             ["enroll", "Bob", "--email", "bob@example.org", "--consent", "--adult", "--birthday", "-1",
+              "99999999999999999999"],
+             ["demo", "--members", str(10 ** 23)], ["run", "--port", str(10 ** 20)],
+             ["hq", "serve", "--port", "99999999"])
+    refused = (["award", card, "1e6", *STAFF], ["enroll", "Bob", "--email", "bob@example.org", "--consent",
+                                                  "--adult", "--birthday", "31", "2"],
+               *[["import-balances", str(path), *STAFF] for path in files.values()],
+               ["enroll", "Bob\x1b[2J", "--email", "bob@example.org", "--consent", "--adult"])
+    results = run_all(home, *usage, *refused)
+    for call, result in zip(usage, results[:len(usage)]):
+        assert result.returncode == 2 and "not a" in result.stderr, (call, result.stderr)
+        no_traceback(result)
+    for call, result in zip(refused, results[len(usage):]):
+        assert result.returncode == 1 and result.stderr.strip(), (call, result.stderr)
+        no_traceback(result)
+    too_much, birthday, unicode, huge, arabic, escape = results[len(usage):]
+    assert "At most €100,000.00" in too_much.stderr
+    assert "valid birthday" in birthday.stderr
+    assert "is not a whole number" in unicode.stderr and "is not a whole number" in arabic.stderr
+    assert "points is larger than 10,000,000" in huge.stderr
+    assert "no control or invisible characters" in escape.stderr

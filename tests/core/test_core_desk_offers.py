@@ -29,7 +29,7 @@ def test_a_shop_earns_on_every_item(shop_station):
 
 def test_reward_items_are_exactly_those_redeem_accepts(station):
     anna = join(station.device).member_id
-    award_purchase(anna, 500000, station.receptionist)
+    award_purchase(anna, 500000, station.receptionist, item_code="sunscreen")
     options = {o.code: o for o in reward_options(anna)}
     assert options["credit-cosmetics"].items == ("facial", "serum", "sunscreen")
     assert options["lounge"].items == () and options["serum-free"].items == ()   # a perk; a fixed item
@@ -60,7 +60,7 @@ def test_an_undone_refund_leaves_the_purchase_refundable_again(station):
     from loyalty.services import refund, undo
     from loyalty.services.desk import member_history
     anna = join(station.device).member_id
-    purchase = award_purchase(anna, 3000, station.receptionist)
+    purchase = award_purchase(anna, 3000, station.receptionist, item_code="sunscreen")
     part = refund(purchase.entry_id, station.receptionist, amount_cents=1000)
     undo(part.entry_id, station.receptionist)
     [row] = [h for h in member_history(anna) if h.entry_id == purchase.entry_id]

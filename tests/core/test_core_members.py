@@ -171,6 +171,6 @@ def test_erase_removes_personal_data_and_keeps_amounts(station, clock):
     with refused("already_erased"):
         erase_member(anna.member_id, station.manager)
     with refused("member_unknown"):
-        award_purchase(anna.member_id, 1000, station.receptionist)
+        award_purchase(anna.member_id, 1000, station.receptionist, item_code="sunscreen")
     again = join(station.device, "Anna", last_name="Schmidt")
     assert again.created and again.member_id != anna.member_id

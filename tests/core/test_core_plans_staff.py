@@ -7,6 +7,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from loyalty import ledger
+from loyalty.periods import add_months
 from loyalty.services import (
     audit_log,
     cancel_plan,
@@ -24,7 +25,6 @@ from loyalty.services import (
     use_benefit,
 )
 from loyalty.services.members import balances
-from loyalty.services.plans import add_months
 from loyalty.store import AuditLog, LedgerEntry, Member, Staff
 
 from core_helpers import join, refused, row_counts
@@ -140,14 +140,14 @@ Clara,Meyer,,+49 152 11122233,75,0,1
 
 def test_import_balances(station, clock):
     dry = import_balances(CSV, station.manager, dry_run=True)
-    assert (dry.ok, dry.rows, dry.points, dry.created) == (True, 3, 395, 0)
+    assert (dry.ok, dry.rows, dry.points, dry.created) == (True, 3, 395, 3)
     assert Member.select().count() == 0
     result = import_balances(CSV, station.manager)
     assert (result.ok, result.rows, result.created, result.matched, result.points) == (True, 3, 3, 0, 395)
     anna = search("anna@")[0]
-    assert balances(anna.member_id) == (320 + 50, 4)
+    assert balances(anna.member_id) == (320, 4)          # no signup bonus unless the import asks for it
     clara = search("0152 111")[0]
-    assert clara.points == 75 + 50
+    assert clara.points == 75
     assert LedgerEntry.select().where(LedgerEntry.kind == ledger.IMPORT).count() == 3
     assert AuditLog.select().where(AuditLog.action == "import").count() == 1
 

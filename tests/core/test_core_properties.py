@@ -166,7 +166,8 @@ def assert_ledger_sound(member_id: str, email: str) -> None:
             if reward.cost_points:
                 assert e.amount_cents * reward.cost_points <= -e.points * max(reward.value_cents, 1)
     for purchase in (e for e in entries.values() if e.kind == ledger.PURCHASE):
-        refunds = [e for e in entries.values() if e.kind == ledger.REFUND and e.ref == purchase.id]
+        refunds = [e for e in entries.values()          # an undone refund gives its points back
+                   if e.kind == ledger.REFUND and e.ref == purchase.id and e.id not in undone]
         taken = -sum(e.points for e in refunds) + (purchase.points if purchase.id in undone else 0)
         assert taken <= purchase.points, "more points taken back than the purchase earned"
         assert -sum(e.amount_cents for e in refunds) <= purchase.amount_cents

@@ -1,9 +1,9 @@
 """Search as you type: ranking, limits, folding, and search keys the database keeps right itself."""
 from __future__ import annotations
 
+from loyalty.member_search import prefix_end
 from loyalty.services import erase_member, search, update_profile
 from loyalty.store import Member, db
-from loyalty.store.queries import prefix_end
 
 from core_helpers import join
 

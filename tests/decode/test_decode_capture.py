@@ -42,7 +42,8 @@ def test_unplugged_camera_reconnects_and_delivers_new_frames(mjpeg_camera):
         assert abs(brightness(src) - 60) < 5
         mjpeg_camera.unplug()
         assert wait_for(lambda: src.status == RECONNECTING, 5.0)
-        time.sleep(0.3)  # several refused reconnects meanwhile
+        refused = src.failed_opens
+        assert wait_for(lambda: src.failed_opens >= refused + 3, 10.0)   # several refused reconnects meanwhile
         assert src.status == RECONNECTING and abs(brightness(src) - 60) < 5, "old frame kept, no crash"
         mjpeg_camera.show(flat(200))
         mjpeg_camera.plug()
@@ -97,10 +98,11 @@ def test_scanner_on_a_camera_that_never_opens_reports_and_stops_cleanly(mjpeg_ca
     for source in (mjpeg_camera.url, "/dev/video-not-plugged"):
         statuses: list[str] = []
         codes: list[str] = []
-        scanner = Scanner(FrameSource(source, backoff=(0.05, 0.1)), codes.append, on_status=statuses.append).start()
+        frames = FrameSource(source, backoff=(0.05, 0.1))
+        scanner = Scanner(frames, codes.append, on_status=statuses.append).start()
         try:
             assert wait_for(lambda seen=statuses: RECONNECTING in seen, 5.0)
-            time.sleep(0.3)
+            assert wait_for(lambda source=frames: source.failed_opens >= 3, 10.0)   # it kept trying, and stays up
             assert scanner.running and statuses[-1] == RECONNECTING and codes == []
         finally:
             t0 = time.monotonic()

@@ -31,30 +31,10 @@ from datetime import datetime, timezone
 import pytest
 
 from loyalty import clock as clock_module
-from loyalty import ledger
-from loyalty.earning import refund_points
-from loyalty.services import award_purchase, check_in, enroll, record_treatment, redeem, undo
-from loyalty.services.members import add_entry, balances
-from loyalty.services.purchases import flag_negative
-from loyalty.store import Feedback, LedgerEntry, close_database, db, open_database
+from loyalty.services import award_purchase, check_in, enroll, record_treatment, redeem, refund, undo
+from loyalty.store import Feedback, close_database, open_database
 from loyalty.store.outbox import new_id, record
 from tests.conftest import make_station
-
-
-def refund(purchase_id: str, actor, amount_cents: int | None = None) -> None:
-    """What services.refund() writes: the refund entry and, below zero, the negative-balance flag.
-
-    refund() itself fails on this branch (peewee renders its SUM(-amount_cents) as
-    SUM(amount_cents DESC), a syntax error); reported to the core branch. Only first refunds here.
-    """
-    purchase = LedgerEntry.get_by_id(purchase_id)
-    amount = purchase.amount_cents if amount_cents is None else amount_cents
-    with db.atomic():
-        add_entry(purchase.member_id, ledger.REFUND, actor, points=-refund_points(purchase.points,
-                  purchase.amount_cents, 0, amount), amount_cents=-amount, ref=purchase.id, reason="refund")
-        balance = balances(purchase.member_id)[0]
-        if balance < 0:
-            flag_negative(purchase.member_id, balance)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from loyalty import figure_words
 from loyalty.errors import Refused
 from loyalty.i18n import t
 from loyalty.kpis import Cohort
@@ -123,16 +124,16 @@ def test_every_figure_has_names_and_formulas_in_both_languages(known):
     for figure in d.figures.values():
         for lang in ("en", "de"):
             assert t(figure.name_key, lang) != figure.name_key
-            text = insights.explain(figure, lang)
+            text = figure_words.explain(figure, lang)
             assert text != figure.formula_key and "{" not in text
     retention = d.figures["retention_rate"]
-    assert "(5 − 3) ÷ 3" in insights.explain(retention, "de")
-    assert insights.figure_text(retention, "de") == "66,7\xa0%"
-    assert insights.figure_text(retention, "en") == "66.7%"
-    assert insights.figure_text(d.figures["average_lifetime_value"], "de") == "181,50\xa0€"
-    assert insights.figure_text(d.figures["points_liability"], "en") == "€47.90"
-    assert "1.089,00" in insights.explain(d.figures["average_lifetime_value"], "de")
-    assert insights.figure_text(d.figures["nps"], "de") == "25"
+    assert "(5 − 3) ÷ 3" in figure_words.explain(retention, "de")
+    assert figure_words.figure_text(retention, "de") == "66,7\xa0%"
+    assert figure_words.figure_text(retention, "en") == "66.7%"
+    assert figure_words.figure_text(d.figures["average_lifetime_value"], "de") == "181,50\xa0€"
+    assert figure_words.figure_text(d.figures["points_liability"], "en") == "€47.90"
+    assert "1.089,00" in figure_words.explain(d.figures["average_lifetime_value"], "de")
+    assert figure_words.figure_text(d.figures["nps"], "de") == "25"
 
 
 def test_empty_station_has_no_rates_only_zeros(clock, station):
@@ -141,7 +142,7 @@ def test_empty_station_has_no_rates_only_zeros(clock, station):
     assert d.figures["nps"].value is None
     assert d.figures["average_lifetime_value"].value is None
     assert d.figures["active_members"].value == 0
-    assert insights.figure_text(d.figures["nps"], "de") == "–"
+    assert figure_words.figure_text(d.figures["nps"], "de") == "–"
     assert [w.visits for w in d.weekly] == [0, 0, 0, 0, 0]
 
 

@@ -98,6 +98,17 @@ def test_csv_quotes_and_defuses_formulas():
     assert table[2] == ["Zoë", "", "", "", "5"]
 
 
+def test_csv_defuses_formulas_in_every_text_column(known):
+    """An item code comes from the ledger, which other stations write too: it is text like a name."""
+    hostile = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    rows = [insights.ListRow(f"m{n}", "Anna", None, None, None, days=-3, item_code=code, segment="at_risk",
+                             rfm=code) for n, code in enumerate(hostile)]
+    table = list(csv.reader(io.StringIO(insights.to_csv(rows, lang="en")[1:]), strict=True))
+    for line, code in zip(table[1:], hostile):
+        assert line[4] == "-3"                             # a number stays a number
+        assert line[5] == "'" + code and line[7] == "'" + code, line
+
+
 def test_erased_members_leave_the_lists_but_not_the_figures(fresh_known):
     known = fresh_known
     known.at(3, 2, 2026)
@@ -111,3 +122,10 @@ def test_erased_members_leave_the_lists_but_not_the_figures(fresh_known):
     after = insights.dashboard(date(2026, 2, 1), date(2026, 2, 28))
     assert after.figures["retention_rate"].parts == before.figures["retention_rate"].parts
     assert after.figures["average_lifetime_value"].parts == before.figures["average_lifetime_value"].parts
+
+
+def test_the_known_days_refunds_went_through_the_service(known):
+    """The data set is built with the services themselves: each refund is audited with its staff member."""
+    from loyalty.store import AuditLog
+    refunds = list(AuditLog.select().where(AuditLog.action == "refund"))
+    assert len(refunds) == 2 and {r.staff_id for r in refunds} == {known.station.receptionist.staff_id}

@@ -1,6 +1,7 @@
-"""The member summary and the quarter-hour totals (migration 0007) equal a from-scratch computation
+"""The member summary (migration 0007) and the day rollups (0015) equal a from-scratch computation
 over the ledger after any sequence of check-ins, purchases, refunds, redemptions, undos, treatments,
-erasures and entries applied by sync from another station (an undo may arrive before the entry it undoes)."""
+erasures and entries applied by sync from another station (an undo may arrive before the entry it undoes).
+The day rollups' definition is loyalty.activity, the one HQ keeps its rollups to."""
 from __future__ import annotations
 
 import itertools
@@ -12,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loyalty import activity, kpis, ledger
 from loyalty import clock as clock_module
-from loyalty import kpis, ledger
 from loyalty.errors import Refused
 from loyalty.services import award_purchase, check_in, enroll, erase_member, record_treatment, redeem, refund, undo
-from loyalty.store import LedgerEntry, Member, db, refill_summaries
+from loyalty.store import Feedback, LedgerEntry, Member, Treatment, db, refill_summaries, rezone, rollup_zone
 from loyalty.store.fields import UtcDateTimeField
 from loyalty.store.outbox import new_id
+from loyalty.tally import SETS, SUMS, unpack
 from sync.protocol import Event, PullResponse
 from sync.station import apply_page
 
@@ -46,22 +48,76 @@ def from_scratch() -> list[tuple]:
     return rows
 
 
-def quarter_hour(stamp: str) -> str:
-    return f"{stamp[:14]}{int(stamp[14:16]) // 15 * 15:02d}:00.000000Z"
+DAY_SUMS = [n for n in SUMS if n != "held_delta"]
 
 
-def buckets_from_scratch() -> list[tuple]:
-    """Per quarter hour and kind: entries, points and cents of the entries not undone."""
-    entries = list(LedgerEntry.select())
-    undone = {e.ref for e in entries if e.kind == ledger.UNDO and e.ref}
-    totals: dict[tuple[str, str], list[int]] = {}
-    for e in entries:
-        if e.id not in undone:
-            total = totals.setdefault((quarter_hour(_ts(e.created_at)), e.kind), [0, 0, 0])
-            total[0] += 1
-            total[1] += e.points
-            total[2] += e.amount_cents
-    return sorted((bucket, kind, *total) for (bucket, kind), total in totals.items())
+def shares() -> dict[str, activity.Share]:
+    """Every member's share of the day rollups by loyalty.activity, from the rows themselves."""
+    numbers = dict(db.execute_sql("SELECT member_id, n FROM member_rollup").fetchall())
+    out = {}
+    for m in Member.select():
+        out[m.id] = activity.share(activity.Records(
+            numbers[m.id], m.home_location or f"device:{m.created_device}", m.created_at, m.erased_at is not None,
+            tuple(activity.Entry(e.id, e.kind, e.points, e.amount_cents, e.ref, e.created_at)
+                  for e in LedgerEntry.select().where(LedgerEntry.member == m.id)),
+            tuple((f.at, f.score) for f in Feedback.select().where((Feedback.member == m.id)
+                                                                  & Feedback.score.is_null(False))),
+            tuple(activity.Treatment(t.item_code, t.performed_at, t.recall_due, t.entry)
+                  for t in Treatment.select().where(Treatment.member == m.id))),
+            rollup_zone())
+    return out
+
+
+def assert_rollups_exact() -> None:
+    expected = shares()
+    columns = "member_id, home, created_day, first_day, last_day, erased, balance"
+    members = db.execute_sql(f"SELECT {columns} FROM member_rollup ORDER BY member_id").fetchall()
+    balances = dict(db.execute_sql("SELECT member_id, SUM(points) FROM ledger_entry GROUP BY 1").fetchall())
+    assert members == [(mid, s.home, s.created_day, s.first_day, max(s.visit_days, default=None), int(erased),
+                        balances.get(mid, 0))
+                       for (mid, s), erased in zip(sorted(expected.items()), _erased_flags(expected))]
+    assert db.execute_sql(f"SELECT {columns} FROM member_rollup_fresh ORDER BY member_id").fetchall() == members
+    totals: dict[tuple[str, int], dict[str, int]] = {}
+    for s in expected.values():
+        for day, row in s.sums.items():
+            target = totals.setdefault((s.home, day), {})
+            for name, value in row.items():
+                target[name] = target.get(name, 0) + value
+    wanted = sorted((home, day, *(row.get(n, 0) for n in DAY_SUMS)) for (home, day), row in totals.items()
+                    if any(row.get(n, 0) for n in DAY_SUMS))
+    columns = ", ".join(DAY_SUMS)
+    table = db.execute_sql(f"SELECT home, day, {columns} FROM location_day ORDER BY home, day").fetchall()
+    assert [r for r in table if any(r[2:])] == wanted
+    fresh = db.execute_sql(f"SELECT home, day, {columns} FROM location_day_fresh ORDER BY home, day").fetchall()
+    assert [r for r in fresh if any(r[2:])] == wanted
+    visit_days = sorted((s.n, d) for s in expected.values() for d in s.visit_days)
+    assert db.execute_sql("SELECT n, day FROM member_day WHERE visits > 0 ORDER BY n, day").fetchall() == visit_days
+    sets: dict[tuple[str, int, str], list[int]] = {}
+    for s in expected.values():
+        for kind, days in (("visitors", s.visit_days), ("firsts", [s.first_day] if s.first_day else []),
+                           ("enrolled", [s.created_day])):
+            for day in days:
+                sets.setdefault((s.home, day, kind), []).append(s.n)
+    for query in ("SELECT home, day, visitors, firsts, enrolled FROM location_day",
+                  "SELECT home, day, visitors, firsts, enrolled FROM location_day_fresh"):
+        found = {(home, day, kind): unpack(blob).tolist() for home, day, *blobs in db.execute_sql(query).fetchall()
+                 for kind, blob in zip(SETS, blobs) if blob and len(unpack(blob))}
+        assert found == {key: sorted(members) for key, members in sets.items()}, query
+    assert (db.execute_sql("SELECT * FROM member_day ORDER BY n, day").fetchall()
+            == db.execute_sql("SELECT * FROM member_day_fresh ORDER BY n, day").fetchall())
+    recalls: dict[tuple, int] = {}
+    for s in expected.values():
+        for key, count in s.recalls.items():
+            recalls[(s.home, *key)] = recalls.get((s.home, *key), 0) + count
+    for table in ("treatment_recall", "treatment_recall_fresh"):
+        found = db.execute_sql(f"SELECT home, item_code, day, close_day, rebooked, COUNT(*) FROM {table} "
+                               "GROUP BY 1, 2, 3, 4, 5").fetchall()
+        assert {row[:4] + (bool(row[4]),): row[5] for row in found} == recalls, table
+
+
+def _erased_flags(expected: dict[str, activity.Share]) -> list[bool]:
+    erased = {m for (m,) in Member.select(Member.id).where(Member.erased_at.is_null(False)).tuples()}
+    return [mid in erased for mid in sorted(expected)]
 
 
 def summary_table() -> list[tuple]:
@@ -73,10 +129,7 @@ def assert_summary_exact() -> None:
     assert summary_table() == expected
     fresh = db.execute_sql(f'SELECT {", ".join(COLUMNS)} FROM member_summary_fresh ORDER BY member_id').fetchall()
     assert list(fresh) == expected
-    buckets = db.execute_sql("SELECT bucket, kind, entries, points, amount_cents FROM ledger_bucket "
-                             "ORDER BY bucket, kind").fetchall()
-    assert [b for b in buckets if b[2]] == buckets_from_scratch()
-    assert all(b[3:] == (0, 0) for b in buckets if not b[2]), "an emptied bucket keeps points or cents"
+    assert_rollups_exact()
 
 
 def pulled(*payloads: dict) -> PullResponse:
@@ -219,20 +272,30 @@ def test_refill_rebuilds_the_table_after_a_bulk_load(clock, station):
     check_in(joined.card_token, desk)
     with db.atomic():
         db.execute_sql("DELETE FROM member_summary")
+        db.execute_sql("DELETE FROM location_day")
         assert summary_table() == []
         refill_summaries(db)
     assert len(summary_table()) == 1
     assert_summary_exact()
 
 
-def test_local_midnights_fall_on_quarter_hours_in_every_time_zone():
-    """The dashboard sums quarter-hour buckets between local midnights; that is exact only because
-    every zone's offset is a whole number of quarter hours."""
-    days = [date(year, month, day) for year in (2025, 2026, 2027) for month in range(1, 13) for day in (1, 15)]
-    for zone in sorted(available_timezones()):
-        for day in days:
-            moment = kpis.local_midnight(day, zone)
-            assert (moment.minute % 15, moment.second, moment.microsecond) == (0, 0, 0), (zone, day)
+def test_the_sql_day_is_the_local_calendar_day_in_every_time_zone(station):
+    """The triggers' local_day() decides a day by the minute; every zone's offset is whole minutes, so it
+    agrees with the calendar in every zone, on both sides of each local midnight."""
+    days = [date(year, month, 1) for year in (2025, 2026) for month in range(1, 13)]
+    previous = rollup_zone()
+    try:
+        for zone in sorted(available_timezones()):
+            with db.atomic():
+                rezone(db, zone)
+            for day in days:
+                midnight = kpis.local_midnight(day, zone)
+                for moment in (midnight, midnight - timedelta(microseconds=1)):
+                    got = db.execute_sql("SELECT local_day(?)", (_ts(moment),)).fetchone()[0]
+                    assert got == kpis.local_date(moment, zone).toordinal(), (zone, moment)
+    finally:
+        with db.atomic():
+            rezone(db, previous)
 
 
 def test_the_ledger_refuses_changes_to_amounts_but_erasure_may_blank_texts(clock, station):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from kiosk.hub import CameraHub
 from loyalty.services import card_token, enroll, member_status
@@ -58,6 +59,27 @@ def test_kiosk_hub_checks_in_once_for_all_pages_and_gives_joiners_the_referral(s
     assert joining.results == [] and joining.referrals == [token]
     assert member_status(member_id).stamps_on_card == 1      # one stamp, not one per page
     assert "running" in idle_a.statuses and idle_a.frames > 0
+
+
+def test_a_result_that_ends_without_its_page_saying_so_frees_the_camera(station, tmp_path):
+    """A browser closed during a welcome never goes back to idle by itself; once its result's time
+    is over the camera takes cards again (it stayed paused for minutes)."""
+    _member_id, token = member(station)
+    clip = imagegen.make_video(tmp_path / "card.mp4", imagegen.card_clip(token, [(False, 5), (True, 12), (False, 5)]))
+    hub = CameraHub(str(clip), loop_files=True)
+    gone = Page()
+    detach = hub.attach(gone)
+    try:
+        assert gone.done.wait(15)
+        assert hub.scanner.paused
+        gone.busy = False                  # its time is over; the page never calls update_pause
+        deadline = time.monotonic() + 15
+        while hub.scanner.paused and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not hub.scanner.paused
+    finally:
+        hub.stop()
+        detach()
 
 
 def test_kiosk_hub_without_camera_has_no_scanner_and_says_nothing(station):

@@ -5,6 +5,10 @@ import pytest
 
 from loyalty.services import enroll
 
+import retention_smtp
+
+smtp_server, smtp = retention_smtp.smtp_server, retention_smtp.smtp    # fixtures: mail to a real SMTP server
+
 
 @pytest.fixture
 def enrol(station):
@@ -19,24 +23,6 @@ def enrol(station):
                         birthday_day=day, birthday_month=month)
         return result.member_id, result.card_token
     return make
-
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    """One aiosmtpd server per test module; each test gets it emptied (see `smtp`)."""
-    from retention_smtp import SmtpSink
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    with smtp_server.lock:
-        smtp_server.received.clear()
-    smtp_server.on_data = None
-    yield smtp_server
-    smtp_server.on_data = None
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Callable
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from loyalty import clock
@@ -71,3 +72,20 @@ class SmtpSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    """One aiosmtpd server per test module; each test gets it emptied (see `smtp`)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    with smtp_server.lock:
+        smtp_server.received.clear()
+    smtp_server.on_data = None
+    yield smtp_server
+    smtp_server.on_data = None

@@ -29,7 +29,8 @@ from retention_names import forbidden_words
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_template_is_discreet_and_complete(template, lang):
     rendered = render(template, lang, first_name="Anna", program="Praxis Vital", points=120,
-                      on=date(2026, 5, 1), tier="Silber", code="LY1:ABC", unsubscribe_url="http://x/u/t")
+                      on=date(2026, 5, 1), tier="Silber", code="LY1:ABC", unsubscribe_url="http://x/u/t",
+                      link="http://x/app/signin/t", when="Mo., 4. Mai 2026, 09:30", app_url="http://x/app/")
     for part in (rendered.subject, rendered.text, rendered.sms):
         assert "Anna" in part or part is rendered.text
         assert "{" not in part and "message." not in part, part
@@ -49,12 +50,13 @@ class Provider(BaseHTTPRequestHandler):
     """Plays an SMS provider: records requests, answers as `mode` says."""
     calls: list[dict] = []
     mode = "ok"
+    answer_late = threading.Event()     # "hang": the answer goes out only once the station gave up
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Provider.calls.append({"body": body, "auth": self.headers.get("Authorization")})
         if Provider.mode == "hang":
-            time.sleep(1.5)
+            Provider.answer_late.wait(30)
         status, answer = {"ok": (202, {"id": f"sms-{len(Provider.calls)}"}), "busy": (503, {}),
                           "bad": (400, {"error": "invalid number"}), "hang": (202, {"id": "late"})}[Provider.mode]
         data = json.dumps(answer).encode()
@@ -104,7 +106,9 @@ def test_sms_provider_answers(station, clock, enrol, sms, mode, status, tries):
     enrol("Ben", phone="0171 2345678")
     plan_messages()
     Provider.mode = mode
+    Provider.answer_late.clear()
     send_due(sms, "http://127.0.0.1:8550")
+    Provider.answer_late.set()
     assert Message.get().status == status and len(Provider.calls) == tries
     clock.advance(hours=1)
     Provider.mode = "ok"
@@ -173,8 +177,8 @@ def test_sms_stop_reply_withdraws_care_and_marketing(station, clock, enrol, stat
     assert requests.post(hook, json={"from": "+491712345678", "text": "STOP"}, timeout=10).status_code == 401
     headers = {"Authorization": "Bearer hook-secret"}
     answer = requests.post(hook, json={"from": "+491712345678", "text": "Danke!"}, headers=headers, timeout=10)
-    assert answer.json() == {"unsubscribed": False} and consents(member)["care"] is True
+    assert answer.json() == {"received": True} and consents(member)["care"] is True
     answer = requests.post(hook, json={"from": "0171 2345678", "text": " stop "}, headers=headers, timeout=10)
-    assert answer.json() == {"unsubscribed": True}
+    assert answer.json() == {"received": True}
     assert consents(member) == {"program": True, "marketing": False, "care": False}
     assert requests.post(hook, data="nonsense", headers=headers, timeout=10).status_code == 400

@@ -44,7 +44,7 @@ def test_a_year_of_visits(station, clock, enrol, smtp, email_channel, tmp_path):
             elif action == "treat":
                 record_treatment(who, rest[0], station.receptionist)
             else:
-                award_purchase(who, rest[0], station.receptionist, category="cosmetic")
+                award_purchase(who, rest[0], station.receptionist, item_code="facial")
         for hour in (10, 22):
             clock.current = berlin(day, hour)
             run_pass(config, full=hour == 10, channels=email_channel)

@@ -1,10 +1,15 @@
-"""The sync chip's words, without a browser: synced, offline since when with the queue, refused by HQ."""
+"""The sync chip's words, without a browser: synced, offline since when with the queue, refused by HQ;
+and the entries a station set aside, in plain words."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from loyalty.config import Config
-from staff_app.sync_status import QUIET_COLOUR, WAIT_COLOUR, chip_text
+from loyalty.i18n import catalogue
+from loyalty.store.registry import PULLED
+from staff_app.sync_status import QUIET_COLOUR, WAIT_COLOUR, chip_text, set_aside_lines
 from staff_app.ui import FAIL_COLOUR, OK_COLOUR, Ctx
-from sync.status import SyncState
+from sync.status import SetAsideEntry, SyncState
 
 NOW = datetime(2026, 3, 2, 13, 30, tzinfo=timezone.utc)     # 14:30 in Berlin
 
@@ -43,3 +48,40 @@ def test_a_refusal_by_hq_is_red_with_its_reason(station):
                     last_error="401 revoked: this device has been revoked")
     assert chip_text(ctx_for(station, "de"), refused, NOW) == (
         "Sync-Problem: 401 revoked: this device has been revoked · 1 Eintrag wartet", FAIL_COLOUR)
+
+
+def test_set_aside_entries_say_what_when_and_why_in_both_languages(station):
+    entries = (SetAsideEntry("ledger_entry", "e1", "01a23fd2-device-d108ab", "out_of_range:points", NOW),
+               SetAsideEntry("member", "m1", "01a23fd2-device-77c0de", "clock_ahead", NOW - timedelta(days=1)),
+               SetAsideEntry("card", "c1", "01a23fd2-device-77c0de", "not_applied:IntegrityError", NOW))
+    many = state(set_aside=7, set_aside_latest=entries)
+    de = [text.value for text in set_aside_lines(ctx_for(station, "de"), many)]
+    assert de == [
+        "7 Einträge anderer Standorte konnten hier nicht übernommen werden und wurden zurückgestellt. "
+        "Alles andere wurde abgeglichen; bitte informieren Sie Ihre Administration.",
+        "• Punktebuchung von Gerät …d108ab, 02.03.26, 14:30: eine Zahl darin ist unmöglich groß oder klein "
+        "(Code out_of_range:points)",
+        "• Mitgliedsprofil von Gerät …77c0de, 01.03.26, 14:30: sein Zeitstempel liegt weit in der Zukunft "
+        "(Code clock_ahead)",
+        "• Karte von Gerät …77c0de, 02.03.26, 14:30: er passt nicht zu den Daten dieser Station "
+        "(Code not_applied:IntegrityError)",
+        "… und 4 weitere"]
+    en = [text.value for text in set_aside_lines(ctx_for(station, "en"), many)]
+    assert en[0].startswith("7 entries from other locations could not be applied here and were set aside.")
+    assert en[1] == ("• Points entry from device …d108ab, 02/03/2026, 14:30: a number in it is impossibly large or "
+                     "small (code out_of_range:points)")
+    assert en[-1] == "… and 4 more"
+    one = state(set_aside=1, set_aside_latest=entries[:1])
+    assert set_aside_lines(ctx_for(station, "de"), one)[0].value.startswith(
+        "1 Eintrag eines anderen Standorts konnte hier nicht übernommen werden")
+    assert len(set_aside_lines(ctx_for(station, "en"), one)) == 2
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_reason_a_station_sets_aside_for_has_words(lang):
+    texts = catalogue(lang)
+    for code in ("out_of_range", "not_integer", "not_text", "not_boolean", "not_a_time", "too_long", "unknown_value",
+                 "required", "missing", "unknown_reference", "clock_ahead", "fixed", "record_exists", "other"):
+        assert texts.get(f"sync.why.{code}"), code
+    for table in sorted(PULLED):
+        assert texts.get(f"sync.record.{table}"), table

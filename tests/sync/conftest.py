@@ -1,29 +1,17 @@
 """Sync fixtures: the PostgreSQL started by `make test` (LOYALTY_TEST_PG), HQ processes on it."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from loyalty import clock as clock_module
 from loyalty.store import close_database
 
-from hq_harness import Hq, reset_hq_tables
-
-
-def _pg_url() -> str:
-    url = os.environ.get("LOYALTY_TEST_PG")
-    if not url:
-        message = "LOYALTY_TEST_PG is not set: run the tests with `make test` (it starts PostgreSQL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
+from hq_harness import Hq, reset_hq_tables, test_pg_url
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    return _pg_url()
+    return test_pg_url()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,9 @@ Three stations enrol, check in, award, redeem, edit profiles and reissue cards w
 drops requests and answers, duplicates and delays them, a server process is killed after commit
 and clocks jump. After healing, HQ and every station must hold the same records, none lost or
 doubled, and every balance must equal its ledger sum. Run once with one HQ process and once with
-two behind the same PostgreSQL. LOYALTY_SYNC_EXAMPLES raises the number of runs.
+two behind the same PostgreSQL, and once more while an enrolled device of another location pushes
+arbitrary and malformed records: HQ keeps what passes its checks, and the honest stations keep
+writing, apply everything HQ kept and set nothing aside. LOYALTY_SYNC_EXAMPLES raises the number of runs.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import json
 import os
 import random
 import tempfile
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -31,11 +35,13 @@ from loyalty.services import (
     reissue_card,
     update_profile,
 )
-from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, Outbox, Treatment, db
+from loyalty.store import Card, ConsentEvent, LedgerEntry, Member, Outbox, SetAside, Treatment, db
+from loyalty.store.registry import RECORDS, SYNCED
 from sync.client import HqError
 from sync.hq import service
 from sync.hq.db import Event, Row, hq_db
 
+from hostile import Rogue, bend, clocks, example, mutations
 from hq_harness import Fault, FaultyAdapter, Hq, reset_hq_tables
 
 EXAMPLES = int(os.environ.get("LOYALTY_SYNC_EXAMPLES", "5"))
@@ -52,6 +58,7 @@ class Stations(RuleBasedStateMachine):
             service.create_location("Praxis Mitte")
         self.nodes = []
         self.emails = itertools.count()
+        self.foreign: set[str] = set()      # events HQ stored from devices other than the honest stations
 
     @initialize(seed=st.integers(0, 2 ** 32 - 1))
     def stations(self, seed):
@@ -91,7 +98,10 @@ class Stations(RuleBasedStateMachine):
     def award(self, i, pick, euros, push):
         member = self._pick(self.nodes[i], pick)
         if member:
-            award_purchase(member, euros * 100, self.nodes[i].receptionist, item_code="serum")
+            try:
+                award_purchase(member, euros * 100, self.nodes[i].receptionist, item_code="serum")
+            except Refused:                 # erased meanwhile
+                return
             self._then(self.nodes[i], push)
 
     @rule(i=st.integers(0, 2), pick=st.integers(0, 99), push=st.booleans())
@@ -166,7 +176,7 @@ class Stations(RuleBasedStateMachine):
         for _ in range(4):
             for node in self.nodes:
                 node.sync()
-        check_converged(self.nodes)
+        check_converged(self.nodes, self.foreign)
         faults = [entry for node in self.nodes for entry in node.adapter.log]
         with hq_db.connection_context():
             stored = Event.select().count()
@@ -186,7 +196,7 @@ def _station_rows(model) -> dict[str, dict]:
     return {str(r[names.index(model._meta.primary_key.name)]): dict(zip(names, map(_normal, r))) for r in rows}
 
 
-def check_converged(nodes) -> None:
+def check_converged(nodes, foreign: set[str] = frozenset()) -> None:
     with hq_db.connection_context():
         hq_ids = [e for (e,) in Event.select(Event.id).tuples()]
         hq_rows = {}
@@ -203,7 +213,10 @@ def check_converged(nodes) -> None:
         node.use()
         assert not Outbox.select().where(Outbox.receipt.is_null()).exists(), f"{node.name}: outbox not drained"
         assert not Outbox.select().where(Outbox.receipt == "rejected").exists(), f"{node.name}: rejected events"
+        aside = [(s.tbl, s.reason) for s in SetAside.select()]
+        assert not aside, f"{node.name}: set aside what HQ accepted: {aside}"
         written |= {e for (e,) in Outbox.select(Outbox.event_id).tuples()}
+    written |= foreign
     assert written == set(hq_ids), f"lost: {len(written - set(hq_ids))}, unexpected: {len(set(hq_ids) - written)}"
     for node in nodes:
         node.use()
@@ -214,9 +227,69 @@ def check_converged(nodes) -> None:
             assert member_status(member).points == hq_points.get(member, 0), f"{node.name}: balance of {member}"
 
 
-def _run(hq, template, tmp_path, examples):
+class StationsAndARogue(Stations):
+    """The same stations while an enrolled device of another location pushes whatever it likes: valid
+    records, records bent out of shape, clocks anywhere in the 63-bit range, tables that do not sync."""
+
+    def __init__(self, hq: Hq, template, folder: Path):
+        super().__init__(hq, template, folder)
+        with hq_db.connection_context():
+            service.create_location("Praxis Süd")
+        self.rogue = Rogue(hq, location="Praxis Süd")
+        self.receipts: Counter[str] = Counter()
+
+    @initialize(data=st.data())
+    def rogue_starts(self, data):
+        self._push(data, 8, most=2)
+
+    @rule(data=st.data(), count=st.integers(1, 6))
+    def rogue_pushes(self, data, count):
+        self._push(data, count, most=3)
+
+    @rule(data=st.data(), count=st.integers(1, 6))
+    def rogue_pushes_what_looks_right(self, data, count):
+        self._push(data, count, most=1)
+
+    def _push(self, data, count, most):
+        events = [self._hostile(data, most) for _ in range(count)]
+        receipts = self.rogue.push(*events)
+        assert set(receipts) == {e.id for e in events}
+        assert all(reason for status, reason in receipts.values() if status == "rejected")
+        self.foreign |= {event_id for event_id, (status, _) in receipts.items() if status == "accepted"}
+        self.receipts.update((reason or status).split(":")[0] for status, reason in receipts.values())
+
+    def teardown(self):
+        super().teardown()
+        if os.environ.get("LOYALTY_SYNC_VERBOSE"):
+            print(f"rogue: {dict(self.receipts)}")
+
+    def _hostile(self, data, most):
+        table = data.draw(st.sampled_from(sorted(SYNCED) + ["setting", "outbox", "no_such_table"]), label="table")
+        with hq_db.connection_context():
+            held = {t: [r for (r,) in Row.select(Row.record_id).where(Row.tbl == t).order_by(Row.record_id).tuples()]
+                    for t in ("member", "membership", table)}
+        ids = held[table] + [str(uuid.uuid4())]
+        record_id = data.draw(st.sampled_from(ids), label="record")
+        if table not in RECORDS:
+            payload = {"id": record_id}
+        elif record_id in held[table]:
+            with hq_db.connection_context():
+                payload = json.loads(Row.get((Row.tbl == table) & (Row.record_id == record_id)).data)
+        else:
+            refs = {t: data.draw(st.sampled_from(held[t] + ["no-such-record"]), label=t)
+                    for t in ("member", "membership")}
+            payload = example(table, record_id, self.rogue.device, refs)
+        payload = bend(payload, data.draw(mutations(table, most), label="changes"))
+        fields = data.draw(st.one_of(st.none(), st.lists(st.sampled_from(sorted(payload) or ["id"]), max_size=3,
+                                                         unique=True)), label="fields")
+        op = data.draw(st.sampled_from(["upsert", "upsert", "upsert", "erase"]), label="op")
+        return self.rogue.event(table, payload, hlc_value=data.draw(clocks(), label="clock"), op=op, fields=fields,
+                                record_id=record_id)
+
+
+def _run(hq, template, tmp_path, examples, machine=Stations):
     run_state_machine_as_test(
-        lambda: Stations(hq, template, tmp_path),
+        lambda: machine(hq, template, tmp_path),
         settings=settings(max_examples=examples, stateful_step_count=25, deadline=None, derandomize=True,
                           suppress_health_check=list(HealthCheck), database=None))
 
@@ -235,3 +308,7 @@ def two_hq_processes(pg_url, tmp_path_factory):
 
 def test_stations_converge_with_two_hq_processes_on_one_database(two_hq_processes, template, tmp_path):
     _run(two_hq_processes, template, tmp_path, max(2, EXAMPLES // 2))
+
+
+def test_honest_stations_converge_while_a_rogue_device_pushes_anything(hq_server, template, tmp_path):
+    _run(hq_server, template, tmp_path, EXAMPLES, StationsAndARogue)

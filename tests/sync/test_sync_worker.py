@@ -1,7 +1,10 @@
-"""The station-process hook: syncs in the background when `[hq]` is configured, else does nothing;
-and the embedded SQLite HQ default, smoke-tested end to end."""
+"""The station-process hook: syncs in the background once the station has joined an HQ, and starts
+as soon as it joins; and the embedded SQLite HQ default, smoke-tested end to end."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -11,9 +14,11 @@ import requests
 from loyalty import events
 from loyalty.config import Config
 from loyalty.services import award_purchase, enroll, member_status
+from loyalty.store import Outbox
 from sync.hq.db import Event, hq_db
 from sync.status import sync_state
 from sync.worker import start_worker
+from tests.browser import ROOT
 
 from hq_harness import Hq, Template
 
@@ -33,11 +38,25 @@ def _wait(condition, timeout=30.0):
         unsubscribe()
 
 
-def test_without_hq_config_the_worker_does_nothing(station, tmp_path):
+def test_hq_join_turns_sync_on_at_once(station, hq, tmp_path):
+    """A running station that has not joined waits without an error; `loyalty hq join` from another
+    process (as the manager types it) starts the sync within seconds, with no station.toml edit."""
     stopper = start_worker(Config(home=tmp_path, db_path=station.db_path))
-    assert stopper.thread is None
-    stopper.stop()
-    assert sync_state().hq_url is None and sync_state().last_success_at is None
+    try:
+        anna = enroll("Anna", station.device, email="anna@example.org", consent_program=True, age_confirmed=True)
+        assert stopper.thread.is_alive()
+        assert sync_state().hq_url is None and sync_state().last_error is None
+        assert Outbox.select().where(Outbox.receipt.is_null()).count() > 0      # kept until there is an HQ
+        env = {**os.environ, "LOYALTY_HOME": str(tmp_path), "LOYALTY_DB": str(station.db_path)}
+        joined = subprocess.run([sys.executable, "-m", "station.cli", "hq", "join", hq.url, hq.code(), "--name",
+                                 "Praxis Mitte"], env=env, cwd=ROOT, capture_output=True, text=True)
+        assert joined.returncode == 0, joined.stderr
+        assert "background sync is on" in joined.stdout
+        assert _wait(lambda: sync_state().queue_length == 0 and sync_state().last_success_at is not None)
+    finally:
+        stopper.stop()
+    with hq_db.connection_context():
+        assert Event.select().where(Event.tbl == "member", Event.record_id == anna.member_id).count() == 1
 
 
 def test_worker_syncs_in_the_background(hq, template, tmp_path):
