@@ -125,7 +125,7 @@ WATCH = """names => {
     const host = document.querySelector('flt-semantics-host');
     const text = host ? host.textContent : '';
     for (const name of names) {
-      if (!(name in window.welcomes) && text.includes(`Willkommen zurück, ${name}!`)) {
+      if (!(name in window.welcomes) && text.includes(`Willkommen, ${name}!`)) {
         window.welcomes[name] = performance.timeOrigin + performance.now();
       }
     }
@@ -207,7 +207,7 @@ def tablet_scans(scans: int) -> tuple[list[tuple[float, float]], int]:
                 page.get_by_role("button", name="Mitmachen").wait_for(timeout=60_000)
                 for name, _token, _png in patients:
                     try:
-                        page.get_by_text(f"Willkommen zurück, {name}!").wait_for(timeout=(CARD_S + GAP_S) * 2000)
+                        page.get_by_text(f"Willkommen, {name}!").wait_for(timeout=(CARD_S + GAP_S) * 2000)
                     except Exception:   # not read while the card was up: counted, not timed
                         missed += 1
                         continue

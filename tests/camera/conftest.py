@@ -1,6 +1,11 @@
 """The tablets' own cameras end to end: one station (kiosk and staff app, no station camera), and
 per test a Chromium of its own whose camera plays a video made by tests/fake_camera.py.
 
+`clinic_camera_station` is that station on the clinic network (HTTPS at this machine's own address,
+tests/lan.py), where a tablet trusts the station's CA and is paired before it may open an app, as
+in a clinic. `camera_station` serves plain http on every address: http://127.0.0.1 is a secure
+context too, and its own network address over http is the insecure case the kiosk must explain.
+
 A browser context is one device: its pages are tabs that share the device's storage (and so
 the id the kiosk and the staff app tell the browser by); a context without the camera
 permission is a browser where the person refused the camera.
@@ -17,7 +22,8 @@ from playwright.sync_api import expect
 
 from loyalty.services import Actor, card_png, context, device_id, enroll
 from loyalty.store import close_database, open_database
-from tests.browser import open_flet_page, station_process
+from tests.browser import camera_args, open_flet_page, station_process
+from tests.lan import ClinicStation, clinic_station, pair, trusting_chromium
 from tests.staff.conftest import prepare_home, sign_in_as
 
 import fake_camera
@@ -48,6 +54,7 @@ CAMERA_PLAYING = "() => [...document.querySelectorAll('video')].some(v => v.read
 class CameraStation:
     base: str
     home: Path
+    clinic: ClinicStation | None = None      # on the clinic network: its CA and pairing links
 
     @property
     def kiosk(self) -> str:
@@ -99,13 +106,34 @@ class CameraStation:
                                               & (LedgerEntry.kind == ledger.VISIT)).count()
 
 
-@pytest.fixture(scope="session")
-def camera_station(tmp_path_factory):
-    home = tmp_path_factory.mktemp("camera-station")
+def camera_home(tmp_path_factory, name: str) -> Path:
+    """The demo team (Chef / 1234, Empfang / 0000), German, a welcome shown for 6 s."""
+    home = tmp_path_factory.mktemp(name)
     prepare_home(home)
     (home / "station.toml").write_text('[station]\nlanguage = "de"\n\n[kiosk]\nwelcome_s = 6\n', encoding="utf-8")
+    return home
+
+
+@pytest.fixture(scope="session")
+def camera_station(tmp_path_factory):
+    home = camera_home(tmp_path_factory, "camera-station")
     with station_process(home, demo=False, apps="kiosk,staff", env={"LOYALTY_HOST": "0.0.0.0"}) as base:
         yield CameraStation(base, home)
+
+
+@pytest.fixture(scope="session")
+def clinic_camera_station(tmp_path_factory, lan_address):
+    home = camera_home(tmp_path_factory, "camera-clinic")
+    with clinic_station(home, lan_address, demo=False) as station:
+        yield CameraStation(station.https, home, station)
+
+
+@contextmanager
+def paired_tablet(playwright, station: CameraStation, role: str, video: Path):
+    """A tablet on the clinic network whose camera plays `video`: it trusts the station's CA, is
+    paired as `role` (kiosk or desk) and the person allowed the camera."""
+    with trusting_chromium(playwright, station.clinic.ca_file, args=camera_args(video)) as browser:
+        yield pair(browser, station.clinic, role, f"Kamera-Tablet {role}", viewport=TABLET, permissions=["camera"])
 
 
 def device(browser, camera: bool = True):
