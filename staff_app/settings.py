@@ -14,7 +14,7 @@ from loyalty.services import current_program
 from loyalty.services.cameras import KIOSK_CAMERAS, kiosk_camera, set_kiosk_camera
 from loyalty.services.context import require_manager
 from loyalty.services.settings import SettingInvalid, compliance_table, program_toml, replace_program, update_settings
-from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+from staff_app.ui import ACCENT, FIELD_LABEL, Ctx, card, heading, text_field
 
 RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
          "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
@@ -186,7 +186,8 @@ def camera_choice(ctx: Ctx) -> ft.Control:
             ctx.ok(ctx.t("settings.kiosk_camera_saved", choice=ctx.t(f"settings.camera_{choice}")))
 
     picker = ft.Dropdown(value=kiosk_camera(), width=360, enable_filter=False, enable_search=False,
-                         label=ctx.t("settings.kiosk_camera"), tooltip=ctx.t("settings.kiosk_camera"), on_select=chosen,
+                         label=ctx.t("settings.kiosk_camera"), label_style=FIELD_LABEL,
+                         tooltip=ctx.t("settings.kiosk_camera"), on_select=chosen,
                          options=[ft.DropdownOption(key=c, text=ctx.t(f"settings.camera_{c}")) for c in KIOSK_CAMERAS])
     return card(heading(ctx.t("settings.kiosk_camera"), 18), ft.Text(ctx.t("settings.kiosk_camera_hint"), size=16),
                 picker)
