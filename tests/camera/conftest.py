@@ -12,7 +12,10 @@ permission is a browser where the person refused the camera.
 """
 from __future__ import annotations
 
+import select
 import socket
+import socketserver
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,15 +67,6 @@ class CameraStation:
     def staff(self) -> str:
         return f"{self.base}/staff/"
 
-    @property
-    def kiosk_over_lan(self) -> str:
-        """The kiosk at this machine's network address over plain http, as a tablet on the clinic's
-        network would open it without HTTPS."""
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))          # no packet is sent: it only picks the interface
-            address = probe.getsockname()[0]
-        return self.kiosk.replace("127.0.0.1", address)
-
     @contextmanager
     def db(self):
         """The station's SQLite file, opened from the test process beside the running station."""
@@ -117,8 +111,38 @@ def camera_home(tmp_path_factory, name: str) -> Path:
 @pytest.fixture(scope="session")
 def camera_station(tmp_path_factory):
     home = camera_home(tmp_path_factory, "camera-station")
-    with station_process(home, demo=False, apps="kiosk,staff", env={"LOYALTY_HOST": "0.0.0.0"}) as base:
+    with station_process(home, demo=False, apps="kiosk,staff") as base:
         yield CameraStation(base, home)
+
+
+@contextmanager
+def plain_http_forward(address: str, target: str):
+    """`http://address:port` passed on byte for byte to the station at `target` (http://127.0.0.1:port):
+    a port forward set up by hand on the station PC, the one way left for a tablet to reach the
+    kiosk over plain http, since the station itself serves the network over HTTPS only. Yields
+    the forward's base URL."""
+    host, port = target.removeprefix("http://").rsplit(":", 1)
+
+    class Pipe(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            with socket.create_connection((host, int(port))) as upstream:
+                ends = {self.request: upstream, upstream: self.request}
+                while True:
+                    ready, _, _ = select.select(list(ends), [], [], 30)
+                    chunks = [(end, end.recv(65536)) for end in ready]
+                    if not ready or any(not chunk for _end, chunk in chunks):
+                        return
+                    for end, chunk in chunks:
+                        ends[end].sendall(chunk)
+
+    server = socketserver.ThreadingTCPServer((address, 0), Pipe)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{address}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

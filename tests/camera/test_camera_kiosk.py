@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.camera.conftest import CAMERA_PLAYING, UNPLUG, device, kiosk_with_card, open_kiosk, paired_tablet
+from tests.camera.conftest import (
+    CAMERA_PLAYING,
+    UNPLUG,
+    device,
+    kiosk_with_card,
+    open_kiosk,
+    paired_tablet,
+    plain_http_forward,
+)
 
 import fake_camera
 from browser import resize, shot
@@ -107,18 +115,20 @@ def test_no_camera_on_the_device_says_so(camera_station, browser, artefacts):
     tablet.close()
 
 
-def test_plain_http_on_the_clinic_network_says_to_open_the_https_address(camera_station, camera_browser, tmp_path,
-                                                                         artefacts):
+def test_plain_http_on_the_clinic_network_says_to_open_the_https_address(camera_station, camera_browser, lan_address,
+                                                                         tmp_path, artefacts):
     """Browsers give the camera only to HTTPS pages (and to the machine itself): a tablet that
-    opens the station at its network address over http gets none, whatever it allows."""
+    reaches the kiosk at the machine's network address over plain http (a port forward made by
+    hand) gets none, whatever it allows, and the kiosk says to open the https address."""
     video = fake_camera.write_y4m(tmp_path / "room.y4m", fake_camera.empty_frames(15))
     tablet = device(camera_browser(video))
-    page = open_kiosk(tablet, camera_station, camera_station.kiosk_over_lan)
-    expect(page.get_by_text("Der Browser gibt die Kamera nur über eine sichere Verbindung frei.",
-                            exact=False)).to_be_visible(timeout=20_000)
-    expect(page.get_by_role("button", name="Erneut versuchen")).to_have_count(0)   # trying again cannot help
-    shot(page, artefacts / "camera-kiosk-insecure-de.png")
-    tablet.close()
+    with plain_http_forward(lan_address, camera_station.base) as forwarded:
+        page = open_kiosk(tablet, camera_station, f"{forwarded}/kiosk/")
+        expect(page.get_by_text("Der Browser gibt die Kamera nur über eine sichere Verbindung frei.",
+                                exact=False)).to_be_visible(timeout=20_000)
+        expect(page.get_by_role("button", name="Erneut versuchen")).to_have_count(0)   # trying again cannot help
+        shot(page, artefacts / "camera-kiosk-insecure-de.png")
+        tablet.close()
 
 
 def test_unplugged_camera_is_noticed_and_comes_back(camera_station, camera_browser, tmp_path, artefacts):
