@@ -53,8 +53,8 @@ class Viewfinder:
             self.box.content = ft.Stack([self.preview, ft.Container(self.guide, alignment=ft.Alignment.CENTER,
                                                                     width=PREVIEW_W, height=PREVIEW_H)])
         else:
-            self.icon = ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL)
-            self.box.content, self.box.alignment = self.icon, ft.Alignment.CENTER
+            self.box.content = ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL)   # the title says it
+            self.box.alignment = ft.Alignment.CENTER
         self.line = text("", SMALL, color=MUTED, align=ft.TextAlign.CENTER)
         self.help_title = text("", BODY, weight=ft.FontWeight.BOLD, color=TEAL)
         self.help_patient = text("", SMALL)
@@ -107,11 +107,8 @@ class Viewfinder:
         self.help.visible = self.problem and screen == IDLE
         self.line.value = self._line()
         self.line.visible = screen == IDLE and bool(self.line.value)
-        label = t("kiosk.camera_preview", lang) if self.mode != SCANNER else t("kiosk.hold_code", lang)
-        if self.mode == SCANNER:
-            self.icon.semantics_label = label
-        elif self.preview is not None:
-            self.preview.semantics_label = label
+        if self.preview is not None:     # the scanner's icon is decoration: the idle screen's title says it
+            self.preview.semantics_label = t("kiosk.camera_preview", lang)
 
     def set_status(self, status: str | None) -> None:
         self.status = status
