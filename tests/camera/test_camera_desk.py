@@ -28,7 +28,7 @@ def test_receptionist_scans_a_card_with_the_desk_tablet_camera(clinic_camera_sta
     """A desk tablet paired on the clinic network, over HTTPS: "Karte scannen" opens the member."""
     station = clinic_camera_station
     token = station.new_patient("Lotte")
-    video = station.printed_card(token, tmp_path / "lotte.y4m", before_s=2.0)
+    video = station.printed_card(token, tmp_path / "lotte.y4m", before_s=8.0)   # time to see the viewfinder
     with paired_tablet(playwright, station, "desk", video) as tablet:
         page = open_desk(tablet, station)
         assert page.url == station.staff and page.url.startswith("https://")
