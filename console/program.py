@@ -12,12 +12,8 @@ import flet as ft
 from console.ui import ACCENT, FAIL_COLOUR, QUIET_COLOUR, Ctx, card, confirm, field, heading, line, table
 from loyalty.errors import Refused
 from loyalty.program import parse_program
-from loyalty.program_edit import SettingInvalid
+from loyalty.program_edit import RULES, SettingInvalid, rule_values
 from sync.hq import programs
-
-RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
-         "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
-         "checkin.cooldown_hours", "checkin.daily_limit")
 
 
 def build(ctx: Ctx, draft: programs.Draft | None = None) -> ft.Control:
@@ -44,13 +40,10 @@ def build(ctx: Ctx, draft: programs.Draft | None = None) -> ft.Control:
         fields[path] = control
         return control
 
-    values = {"points.per_euro": program.points_per_euro, "points.redeem_points": program.redeem_points,
-              "points.redeem_value_cents": program.redeem_value_cents, "points.signup_bonus": program.signup_bonus,
-              "points.referral_bonus": program.referral_bonus, "points.birthday_bonus": program.birthday_bonus,
-              "points.expiry_months": program.expiry_months, "stamps.per_card": program.stamps_per_card,
-              "checkin.cooldown_hours": program.cooldown_hours, "checkin.daily_limit": program.daily_limit}
+    values = rule_values(program)
     profile = edit("program.compliance_profile", program.compliance.code)
-    rules = ft.Row([edit(p, values[p]) for p in RULES], wrap=True, spacing=12, run_spacing=10)
+    rules = ft.Row([ft.Column([ft.Text(ctx.raw(f"program.rule.{p.split('.')[1]}"), size=16, width=200),
+                               edit(p, values[p])], spacing=6) for p in RULES], wrap=True, spacing=16, run_spacing=10)
     tiers = [[ft.Text(ctx.name(t.name), size=16), edit(f"tiers.{t.code}.threshold", t.threshold),
               edit(f"tiers.{t.code}.multiplier", t.multiplier)] for t in program.tiers]
     catalogue = [[ft.Text(ctx.name(i.name), size=16), ft.Text(ctx.raw(f"category.{i.category}"), size=16),

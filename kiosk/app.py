@@ -269,6 +269,7 @@ class KioskPage:
     def _later(self, handler, *args) -> None:
         """Run an async handler on the page's loop, from any thread."""
         if self._detach is None:
+            log.info("kiosk page not listening; dropped %s", handler.__name__)
             return
         try:
             self.page.run_task(handler, *args)

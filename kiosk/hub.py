@@ -48,11 +48,13 @@ class CameraHub:
         """Register an open page; starts the camera on the first one. Returns the detach function."""
         with self._lock:
             self._listeners.append(listener)
+            pages = len(self._listeners)
             start = self.camera is not None and self.scanner is None
             if start:
                 self.scanner = Scanner(FrameSource(self.camera, loop=self.loop_files), self._on_code,
                                        on_frame=self._on_frame, on_status=self._on_status,
                                        preview_fps=self.preview_fps)
+        log.info("kiosk page opened; %d listening", pages)
         if start:
             self.scanner.start()
         listener.camera_status(self.status if self.camera is not None else None)
@@ -61,13 +63,22 @@ class CameraHub:
             with self._lock:
                 if listener in self._listeners:
                     self._listeners.remove(listener)
+                pages = len(self._listeners)
+            log.info("kiosk page left; %d listening", pages)
             self.update_pause()
         return detach
 
     def update_pause(self) -> None:
         """Paused while any page shows a result, so a card held up longer counts only once."""
         if self.scanner is not None:
-            self.scanner.paused = any(listener.busy for listener in self._snapshot())
+            self._pause(any(listener.busy for listener in self._snapshot()))
+
+    def _pause(self, paused: bool) -> None:
+        """Logged when it changes: a camera that stays paused is the first thing to look for when
+        a card is not read."""
+        if self.scanner is not None and self.scanner.paused != paused:
+            self.scanner.paused = paused
+            log.info("station camera %s", "paused for a result on screen" if paused else "reading again")
 
     def stop(self) -> None:
         if self.scanner is not None:
@@ -81,13 +92,13 @@ class CameraHub:
         listeners = self._snapshot()
         joining = [listener for listener in listeners if listener.joining]
         others = [listener for listener in listeners if not listener.joining]
+        log.info("card read; %d page(s) joining, %d showing check-ins", len(joining), len(others))
         for listener in joining:
             listener.referral_scanned(code)
         if not others:
             return
         result = self.check(code, Actor(device_id()))
-        if self.scanner is not None:
-            self.scanner.paused = True   # the pages show the result now; they unpause via update_pause()
+        self._pause(True)   # the pages show the result now; they unpause via update_pause()
         for listener in others:
             listener.checked_in(code, result)
 

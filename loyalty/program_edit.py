@@ -20,6 +20,10 @@ from loyalty.program import Problem, Program, ProgramError, parse_program
 SCALAR_SECTIONS = ("program", "points", "stamps", "checkin", "messages")
 LIST_SECTIONS = ("tiers", "catalogue", "rewards", "plans")
 NUMBER_KEYS = ("cooldown_hours", "multiplier")   # whole or decimal numbers in the program file
+# The program's single-value rules both editors show, in this order; labelled by `program.rule.<key>`.
+RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
+         "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
+         "checkin.cooldown_hours", "checkin.daily_limit", "checkin.flag_transactions_per_day")
 
 
 class SettingInvalid(Refused):
@@ -55,6 +59,18 @@ class Change:
     field: str
     before: object
     after: object
+
+
+def rule_values(program: Program) -> dict[str, object]:
+    """The value of each of RULES in `program`, by its field name."""
+    return {
+        "points.per_euro": program.points_per_euro, "points.redeem_points": program.redeem_points,
+        "points.redeem_value_cents": program.redeem_value_cents, "points.signup_bonus": program.signup_bonus,
+        "points.referral_bonus": program.referral_bonus, "points.birthday_bonus": program.birthday_bonus,
+        "points.expiry_months": program.expiry_months, "stamps.per_card": program.stamps_per_card,
+        "checkin.cooldown_hours": program.cooldown_hours, "checkin.daily_limit": program.daily_limit,
+        "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
+    }
 
 
 def edit_program(toml_text: str, changes: dict[str, object]) -> Edited:

@@ -10,15 +10,12 @@ import flet as ft
 
 from loyalty.compliance import CATEGORIES, REWARD_KINDS
 from loyalty.errors import Refused
+from loyalty.program_edit import RULES, rule_values
 from loyalty.services import current_program
 from loyalty.services.cameras import KIOSK_CAMERAS, kiosk_camera, set_kiosk_camera
 from loyalty.services.context import require_manager
 from loyalty.services.settings import SettingInvalid, compliance_table, program_toml, replace_program, update_settings
 from staff_app.ui import ACCENT, FIELD_LABEL, Ctx, card, heading, text_field
-
-RULES = ("points.per_euro", "points.redeem_points", "points.redeem_value_cents", "points.signup_bonus",
-         "points.referral_bonus", "points.birthday_bonus", "points.expiry_months", "stamps.per_card",
-         "checkin.cooldown_hours", "checkin.daily_limit", "checkin.flag_transactions_per_day")
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -45,15 +42,8 @@ def build(ctx: Ctx) -> ft.Control:
         fields[path], initial[path] = control, value
         return control
 
-    values = {
-        "points.per_euro": program.points_per_euro, "points.redeem_points": program.redeem_points,
-        "points.redeem_value_cents": program.redeem_value_cents, "points.signup_bonus": program.signup_bonus,
-        "points.referral_bonus": program.referral_bonus, "points.birthday_bonus": program.birthday_bonus,
-        "points.expiry_months": program.expiry_months, "stamps.per_card": program.stamps_per_card,
-        "checkin.cooldown_hours": program.cooldown_hours, "checkin.daily_limit": program.daily_limit,
-        "checkin.flag_transactions_per_day": program.flag_transactions_per_day,
-    }
-    rules = ft.Row([ft.Column([ft.Text(ctx.t(f"settings.rule.{p.split('.')[1]}"), width=190),
+    values = rule_values(program)
+    rules = ft.Row([ft.Column([ft.Text(ctx.raw(f"program.rule.{p.split('.')[1]}"), width=190),
                                edit(p, values[p], 150)], spacing=8) for p in RULES], wrap=True, spacing=16,
                    run_spacing=10)
 

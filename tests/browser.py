@@ -56,6 +56,16 @@ def station_database(home: Path):
         context._parsed.cache_clear()
 
 
+STATION_LOGS: list[Path] = []     # every station's log in this run; a failed test shows the fresh ones
+
+
+def log_tails(since: float, lines: int = 40) -> list[tuple[str, str]]:
+    """The last lines of each station log written since `since` (epoch seconds), as report
+    sections for a failed test."""
+    return [(f"station log {path.parent.name}", "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+            for path in STATION_LOGS if path.exists() and path.stat().st_mtime >= since]
+
+
 @contextmanager
 def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = True,
                     apps: str = "kiosk,staff"):
@@ -68,6 +78,7 @@ def station_process(home: Path, env: dict[str, str] | None = None, demo: bool = 
         subprocess.run([sys.executable, "-m", "station.cli", "demo", "--if-empty"], env=environ, cwd=ROOT,
                        check=True, capture_output=True)
     log = open(home / "station.log", "w")
+    STATION_LOGS.append(home / "station.log")
     proc = subprocess.Popen([sys.executable, "-m", "station.cli", "run", "--apps", apps], env=environ,
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -56,6 +56,16 @@ def clock():
     clock_module.set_source(None)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with what the stations logged while it ran."""
+    report = yield
+    if report.failed:
+        from tests.browser import log_tails
+        report.sections.extend(log_tails(call.start))
+    return report
+
+
 @pytest.fixture(scope="session")
 def artefacts() -> Path:
     """Screenshots and other files a person should look at after the run."""

@@ -16,8 +16,7 @@ from loyalty.services import Actor, consents, device_id, enroll
 from loyalty.services.messages import unsubscribe_token
 from loyalty.store import close_database, open_database
 from station.server import MAX_BODY_BYTES
-
-from browser import station_process
+from tests.browser import station_process
 
 TOKEN = "hook-secret-4711"
 SMS_CONFIG = f'[sms]\nurl = "http://127.0.0.1:9/"\ninbound_token = "{TOKEN}"\n'

@@ -72,5 +72,12 @@ def nav(page, label: str) -> None:
     page.get_by_role("button", name=re.compile(f"^{re.escape(label)} Tab")).click()
 
 
+def confirm(page, button: str) -> None:
+    """Answer the question the console asks before it acts. The dialog's button is found inside the
+    dialog: a tap on the last button of that name could land on the screen's own button while the
+    dialog is still being drawn (it then reopens the question instead of answering it)."""
+    page.get_by_role("alertdialog").get_by_role("button", name=button, exact=True).click()
+
+
 def said(page, text: str) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=20_000)

@@ -12,7 +12,19 @@ from sync.client import HqError
 from sync.hq import admins
 from sync.hq.db import hq_db
 
-from console_helpers import PASSWORD, location, make_admin, nav, open_console, said, sign_in, signed_in, totp, type_in
+from console_helpers import (
+    PASSWORD,
+    confirm,
+    location,
+    make_admin,
+    nav,
+    open_console,
+    said,
+    sign_in,
+    signed_in,
+    totp,
+    type_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -59,6 +71,7 @@ def test_program_refused_under_german_law_then_published_to_one_location_and_rol
     page = signed_in(browser, hq, operations)
     try:
         nav(page, "Programm")
+        said(page, "Punkte pro Euro")                      # each rule named in words above its field
         type_in(page, "rewards.credit-cosmetics.applies_to", "cosmetic, physician_service")
         page.get_by_role("button", name="Änderungen prüfen").click()
         said(page, "physician_service")
@@ -72,7 +85,7 @@ def test_program_refused_under_german_law_then_published_to_one_location_and_rol
         said(page, "points.per_euro: 1 → 2")
         page.screenshot(path=artefacts / "console-program-difference.png")
         page.get_by_role("button", name="Veröffentlichen").first.click()
-        page.get_by_role("button", name="Veröffentlichen").last.click()
+        confirm(page, "Veröffentlichen")
         said(page, "Version 1 an Praxis Mitte veröffentlicht.")
 
         mitte.sync()
@@ -93,7 +106,7 @@ def test_program_refused_under_german_law_then_published_to_one_location_and_rol
         page.get_by_role("button", name="Änderungen prüfen").click()
         said(page, "points.per_euro: 2 → 3")
         publish_again.click()
-        page.get_by_role("button", name="Veröffentlichen").last.click()
+        confirm(page, "Veröffentlichen")
         said(page, "Version 2 an Praxis Mitte veröffentlicht.")
         mitte.sync()
         assert current_program().points_per_euro == 3
@@ -101,7 +114,7 @@ def test_program_refused_under_german_law_then_published_to_one_location_and_rol
         page.get_by_role("checkbox", name="Alle Standorte").click()
         page.get_by_role("checkbox", name=re.compile("^Praxis Nord")).click()
         page.get_by_role("button", name="Zurückkehren").first.click()     # the version before the newest: 1
-        page.get_by_role("button", name="Zurückkehren").last.click()
+        confirm(page, "Zurückkehren")
         said(page, "Version 3 veröffentlicht Version 1 erneut")
         page.screenshot(path=artefacts / "console-program-rolled-back.png", full_page=True)
         mitte.sync()
@@ -123,7 +136,7 @@ def test_a_revoked_device_is_refused_at_its_next_sync(browser, hq, template, tmp
         said(page, "empfang-sued · Praxis Süd")
         said(page, "Die Uhr geht richtig")
         page.get_by_role("button", name="Sperren").first.click()
-        page.get_by_role("button", name="Sperren").last.click()
+        confirm(page, "Sperren")
         said(page, "empfang-sued ist gesperrt.")
         page.screenshot(path=artefacts / "console-device-revoked.png")
     finally:

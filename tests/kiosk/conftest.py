@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import open_flet_page, station_process
+
 import imagegen
-from browser import open_flet_page, station_process
 from kiosk_camera import MjpegCamera
 from printer import PrinterServer
 

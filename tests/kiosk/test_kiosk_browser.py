@@ -13,8 +13,9 @@ import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
+from tests.browser import open_flet_page, resize, shot, station_process, wait_until
+
 import imagegen
-from browser import open_flet_page, resize, shot, station_process, wait_until
 
 pytestmark = pytest.mark.browser
 

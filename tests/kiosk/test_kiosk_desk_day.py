@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from browser import open_flet_page, shot
+from tests.browser import open_flet_page, shot
+
 from test_kiosk_browser import type_into
 
 pytestmark = pytest.mark.browser
