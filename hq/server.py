@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from console.app import make_console
 from hq.patients import UPLOADS, mount_patient_app
 from hq.settings import HqSettings, load_hq_settings
+from loyalty.adapters.flet_sessions import mend_lost_disconnects
 from sync.hq.app import create_app as create_sync_api
 
 
 def create_app(database_url: str, settings: HqSettings | None = None) -> FastAPI:
+    mend_lost_disconnects()
     app = create_sync_api(database_url, wider_bodies=UPLOADS)
     start_notifier = mount_patient_app(app, settings or load_hq_settings())
     _run_beside(app, start_notifier)

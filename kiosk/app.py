@@ -111,6 +111,7 @@ class KioskPage:
         self._closed = False
         self._detach: Callable[[], None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._listening = False
 
     # --- Listener protocol (called from the scanner thread) -----------------------------------
 
@@ -179,12 +180,14 @@ class KioskPage:
     def _attach(self) -> None:
         """The page is (again) in a browser: the station camera's pictures, or the tablet's camera."""
         if self._detach is None and not self._closed:
+            self._listening = True    # before attach(): it tells this page the camera's state at once
             self._detach = self.hub.attach(self)
             if self.camera is not None:
                 self.page.run_task(self._start_camera)
 
     def _pause(self) -> None:
         """The browser went away (tablet asleep, network gone): stop listening until it is back."""
+        self._listening = False
         if self._detach is not None:
             self._detach()
             self._detach = None
@@ -268,7 +271,7 @@ class KioskPage:
 
     def _later(self, handler, *args) -> None:
         """Run an async handler on the page's loop, from any thread."""
-        if self._detach is None:
+        if not self._listening:
             log.info("kiosk page not listening; dropped %s", handler.__name__)
             return
         try:

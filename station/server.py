@@ -18,6 +18,7 @@ import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty.adapters.camera_share import CameraShare
+from loyalty.adapters.flet_sessions import mend_lost_disconnects
 from loyalty.config import Config
 from loyalty.i18n import t
 from loyalty.services import network
@@ -37,6 +38,7 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     Both apps by default, sharing one database and live events; a counter machine that only shows
     the kiosk runs `loyalty run --apps kiosk`.
     """
+    mend_lost_disconnects()
     app = flet_fastapi.FastAPI()
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     share = CameraShare()   # a kiosk tab lends its tablet camera to the staff-app tab of the same browser

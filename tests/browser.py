@@ -20,7 +20,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+# --disable-3d-apis: no WebGL, so Flutter's CanvasKit draws each page in software in the page's own
+# process. With WebGL every page drew through SwiftShader in the one GPU process the whole run
+# shares, and twice in about 1,600 pages a page stopped drawing and answering scripts in the middle
+# of a test (a tap waited a minute for a frame, a blur ten minutes). Costs about 0.6 s per new page.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-3d-apis", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
@@ -202,25 +206,32 @@ def type_in(page, label: str, text: str) -> None:
 
 
 def pick(page, dropdown: str, option: str) -> None:
-    """Open the dropdown whose name starts with `dropdown` and pick `option`. A tap that lands while
-    the screen is redrawn is lost, so the dropdown is opened again until the option shows; the menu
-    closing afterwards means the choice was taken."""
+    """Open the dropdown whose name starts with `dropdown` and pick `option`; the menu closing
+    afterwards means the choice was taken."""
     from playwright.sync_api import expect
     item = page.get_by_role("button", name=option, exact=True)
-    opener = page.get_by_role("button", name=re.compile("^" + re.escape(dropdown)))
-    for _ in range(3):
-        opener.click()
-        try:
-            expect(item).to_be_visible()
-            break
-        except AssertionError:
-            continue
+    tap_until(page.get_by_role("button", name=re.compile("^" + re.escape(dropdown))), item)
     item.click()
     expect(item).to_have_count(0)
 
 
 FRAMES = "n => new Promise(done => { const next = k => k ? requestAnimationFrame(() => next(k - 1)) : done(); " \
          "next(n); })"   # let n animation frames pass
+
+
+def tap_until(target, shown, tries: int = 3) -> None:
+    """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
+    result list replaced as the search runs, a filter menu after the last choice) is lost. Tapped
+    again only after a long wait, so a tap that was merely slow is not made twice."""
+    from playwright.sync_api import expect
+    for _ in range(tries):
+        target.click()
+        try:
+            expect(shown).to_be_visible()
+            return
+        except AssertionError:
+            continue
+    expect(shown).to_be_visible()
 
 
 def shot(page, path, tries: int = 40) -> None:

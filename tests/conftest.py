@@ -56,13 +56,18 @@ def clock():
     clock_module.set_source(None)
 
 
+STARTED = pytest.StashKey[float]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failed test's report ends with what the stations logged while it ran."""
     report = yield
+    if call.when == "setup":
+        item.stash[STARTED] = call.start
     if report.failed:
         from tests.browser import log_tails
-        report.sections.extend(log_tails(call.start))
+        report.sections.extend(log_tails(item.stash.get(STARTED, call.start)))
     return report
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from tests.camera.conftest import CAMERA_PLAYING, device, open_desk, open_kiosk, paired_tablet
 
 import fake_camera
-from browser import FRAMES, pick, shot
+from tests.browser import FRAMES, pick, shot
 
 pytestmark = pytest.mark.browser
 

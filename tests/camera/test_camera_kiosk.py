@@ -21,7 +21,7 @@ from tests.camera.conftest import (
 )
 
 import fake_camera
-from browser import resize, shot
+from tests.browser import resize, shot
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
-from tests.browser import open_flet_page, resize, shot, station_process, wait_until
+from tests.browser import open_flet_page, resize, shot, station_process, tap_until, wait_until
 
 import imagegen
 
@@ -145,17 +145,15 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
 
 
 def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
+    join_now = kiosk_page.get_by_role("button", name="Join now")
     kiosk_page.get_by_role("button", name="English").click()
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
     type_into(kiosk_page, "First name", "Jo")
-    kiosk_page.get_by_role("button", name="Join now").click()
-    expect(kiosk_page.get_by_text("Please give an e-mail address or a mobile number (one is enough).")).to_be_visible()
+    tap_until(join_now, kiosk_page.get_by_text("Please give an e-mail address or a mobile number (one is enough)."))
     type_into(kiosk_page, "E-mail", "not-an-address")
-    kiosk_page.get_by_role("button", name="Join now").click()
-    expect(kiosk_page.get_by_text("This e-mail address does not look right. Please check it.")).to_be_visible()
+    tap_until(join_now, kiosk_page.get_by_text("This e-mail address does not look right. Please check it."))
     type_into(kiosk_page, "E-mail", "jo@example.org")
-    kiosk_page.get_by_role("button", name="Join now").click()
-    expect(kiosk_page.get_by_text("Please agree to the loyalty program terms to join.")).to_be_visible()
+    tap_until(join_now, kiosk_page.get_by_text("Please agree to the loyalty program terms to join."))
     shot(kiosk_page, artefacts / "kiosk-join-validation-en.png")
     # German keeps what was typed: labels change, values stay
     kiosk_page.get_by_role("button", name="Deutsch").click()
@@ -183,8 +181,8 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, enrol, printer_s
     expect(kiosk_page.get_by_text("Your friend's code has been added.")).to_be_visible(timeout=SCAN_TIMEOUT_MS)
     camera.show(EMPTY)
     shot(kiosk_page, artefacts / "kiosk-join-form-en.png")
-    kiosk_page.get_by_role("button", name="Join now").click()
-    expect(kiosk_page.get_by_text("Welcome, Zoë! This is your card.")).to_be_visible()
+    tap_until(kiosk_page.get_by_role("button", name="Join now"),
+              kiosk_page.get_by_text("Welcome, Zoë! This is your card."))
     expect(kiosk_page.get_by_text("+150 points welcome bonus")).to_be_visible()   # signup 50 + referral 100
     expect(kiosk_page.get_by_text(re.compile(r"^We will also send your card to z•••@e•••\.org"))).to_be_visible()
     expect(kiosk_page.get_by_text("Your card has been printed. Please take it from the printer.")).to_be_visible()

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM, ROOT, free_port, station_process
+from tests.browser import APP_LOAD_TIMEOUT_MS, CHROMIUM, ROOT, free_port, station_process
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,8 @@ def test_kiosk_command_opens_the_kiosk_full_screen_in_a_browser(playwright, tmp_
             launched = open(f"/proc/{window}/cmdline", "rb").read().split(b"\0")
             assert b"--kiosk" in launched and f"--app={base}/kiosk/".encode() in launched
             assert f"--user-data-dir={tmp_path / 'kiosk-browser'}".encode() in launched
-            browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}")
+            browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{debug_port}",
+                                                           timeout=APP_LOAD_TIMEOUT_MS)  # a loaded machine
             page = browser.contexts[0].pages[0]
             page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
             page.locator("flt-semantics-placeholder").dispatch_event("click")

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from loyalty.program import ASSETS
 from loyalty.services import Actor, context, create_staff, device_id, enroll, init_station, load_demo, sign_in
-from tests.browser import open_flet_page, station_database, station_process, type_in  # noqa: F401  (type_in: for the staff tests)
+from tests.browser import open_flet_page, station_database, station_process, tap_until, type_in  # noqa: F401  (tap_until, type_in: for the staff tests)
 
 
 @pytest.fixture(autouse=True)
@@ -144,20 +144,6 @@ def field(page, label: str):
 def status(page, text: str) -> None:
     """A sentence on the status line (or anywhere on the screen)."""
     expect(page.get_by_text(text, exact=False).first).to_be_visible()
-
-
-def tap_until(target, shown, tries: int = 3) -> None:
-    """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
-    result list replaced as the search runs, a filter menu after the last choice) is lost. Tapped
-    again only after a long wait, so a tap that was merely slow is not made twice."""
-    for _ in range(tries):
-        target.click()
-        try:
-            expect(shown).to_be_visible()
-            return
-        except AssertionError:
-            continue
-    expect(shown).to_be_visible()
 
 
 def open_member(page, person: Person) -> None:
