@@ -25,11 +25,10 @@ from playwright.sync_api import expect
 
 from loyalty.services import Actor, card_png, context, device_id, enroll
 from loyalty.store import close_database, open_database
+from tests import fake_camera
 from tests.browser import camera_args, open_flet_page, station_process
 from tests.lan import ClinicStation, clinic_station, pair, trusting_chromium
 from tests.staff.conftest import prepare_home, sign_in_as
-
-import fake_camera
 
 TABLET = {"width": 1280, "height": 800}
 # Counts the page's camera requests, so a test can tell whether a tab opened the camera itself.

@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.camera.conftest import CAMERA_PLAYING, device, open_desk, open_kiosk, paired_tablet
-
-import fake_camera
+from tests import fake_camera
 from tests.browser import FRAMES, pick, shot
+from tests.camera.conftest import CAMERA_PLAYING, device, open_desk, open_kiosk, paired_tablet
 
 pytestmark = pytest.mark.browser
 

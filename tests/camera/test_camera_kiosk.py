@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests import fake_camera
+from tests.browser import resize, shot
 from tests.camera.conftest import (
     CAMERA_PLAYING,
     UNPLUG,
@@ -19,9 +21,6 @@ from tests.camera.conftest import (
     paired_tablet,
     plain_http_forward,
 )
-
-import fake_camera
-from tests.browser import resize, shot
 
 pytestmark = pytest.mark.browser
 

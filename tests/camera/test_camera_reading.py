@@ -12,8 +12,7 @@ from loyalty.adapters.camera_share import CameraShare
 from loyalty.errors import Refused
 from loyalty.services import audit_log, card_png, card_token, enroll
 from loyalty.services.cameras import BACK, FRONT, NONE, kiosk_camera, set_kiosk_camera
-
-import fake_camera
+from tests import fake_camera
 
 DT = 0.1   # a picture every 100 ms, as the kiosk polls
 
