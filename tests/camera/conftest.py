@@ -18,12 +18,15 @@ import socketserver
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import Actor, card_png, context, device_id, enroll
+from loyalty import clock
+from loyalty.services import Actor, card_png, check_in, context, device_id, enroll
+from loyalty.services.checkin import CHECKED_IN
 from loyalty.store import close_database, open_database
 from tests import fake_camera
 from tests.browser import camera_args, open_flet_page, station_process
@@ -82,6 +85,18 @@ class CameraStation:
             result = enroll(first_name, Actor(device_id()), email=f"{first_name.lower()}@example.org",
                             consent_program=True, age_confirmed=True)
             return result.card_token
+
+    def returning_patient(self, first_name: str) -> str:
+        """A patient who joined and came three weeks ago; returns their card's code."""
+        past = clock.MovableClock(clock.now() - timedelta(days=21))
+        clock.set_source(past)
+        try:
+            token = self.new_patient(first_name)
+            with self.db():
+                assert check_in(token, Actor(device_id())).status == CHECKED_IN
+        finally:
+            clock.set_source(None)
+        return token
 
     def printed_card(self, token: str, path: Path, fps: int = fake_camera.FPS, **clip) -> Path:
         """A y4m of the card as the station prints it, held up to the camera."""

@@ -29,25 +29,25 @@ HELP = "Die Kamera ist gerade nicht verfügbar"
 
 def test_printed_card_shown_to_the_tablet_camera_says_welcome_back(clinic_camera_station, playwright, tmp_path,
                                                                   artefacts):
-    """A kiosk tablet paired on the clinic network, over HTTPS as in a clinic: the printed card in
-    front of its camera checks the patient in."""
+    """A kiosk tablet paired on the clinic network, over HTTPS as in a clinic: the printed card of a
+    patient who came before, in front of its camera, checks her in and welcomes her back."""
     station = clinic_camera_station
-    token = station.new_patient("Nele")
+    token = station.returning_patient("Nele")
     video = station.printed_card(token, tmp_path / "nele.y4m", before_s=1.5)
     with paired_tablet(playwright, station, "kiosk", video) as tablet:
         page = open_kiosk(tablet, station)
         assert page.url == station.kiosk and page.url.startswith("https://")
         page.wait_for_function(CAMERA_PLAYING)
         expect(page.get_by_text(HELP)).to_have_count(0)
-        expect(page.get_by_text("Willkommen, Nele!")).to_be_visible(timeout=20_000)
-        expect(page.get_by_text("1 von 10 Stempeln")).to_be_visible()
+        expect(page.get_by_text("Willkommen zurück, Nele!")).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("2 von 10 Stempeln")).to_be_visible()
         shot(page, artefacts / "camera-kiosk-printed-card-de.png")
-        assert station.visits(token) == 1
+        assert station.visits(token) == 2
         resize(page, 390, 844)
         shot(page, artefacts / "camera-kiosk-welcome-phone-de.png")
 
 
-def test_phone_screen_shown_to_the_tablet_camera_says_welcome_back(camera_station, camera_browser, tmp_path,
+def test_phone_screen_shown_to_the_tablet_camera_checks_the_patient_in(camera_station, camera_browser, tmp_path,
                                                                    artefacts):
     token = camera_station.new_patient("Mira")
     clip = fake_camera.phone_screen_clip(token, before_s=1.5)
