@@ -1,9 +1,12 @@
 """The counter kiosk: a Flet web app; `make_kiosk(config)` gives the page handler the station mounts.
 
-One CameraHub per station process (the camera is one device) feeds every open kiosk page; each page
-has its own KioskSession (screen, language, timeouts) and its own USB-scanner buffer, since a
-keyboard-wedge scanner types into the page that has the focus. UI changes always run on the page's
-event loop: scanner-thread callbacks are handed over with `page.run_task`.
+Cards are read by the station camera when station.toml names one: one CameraHub per station
+process (the camera is one device) feeds every open kiosk page. Without one, each kiosk page reads
+its own tablet's camera in the browser (kiosk/viewfinder.py, loyalty/adapters/browser_camera.py),
+unless the manager chose "no camera" for scanner-only counters. Each page has its own KioskSession
+(screen, language, timeouts) and its own USB-scanner buffer, since a keyboard-wedge scanner types
+into the page that has the focus. UI changes always run on the page's event loop: scanner-thread
+callbacks are handed over with `page.run_task`.
 """
 from __future__ import annotations
 
@@ -19,9 +22,6 @@ from kiosk.hub import CameraHub
 from kiosk.join import JoinForm
 from kiosk.screens import (
     BG,
-    MUTED,
-    PREVIEW_H,
-    PREVIEW_W,
     SMALL,
     TEAL,
     WARM,
@@ -30,11 +30,14 @@ from kiosk.screens import (
     delivery_line,
     idle_screen,
     notice_screen,
-    placeholder_jpeg,
     text,
     welcome_screen,
 )
 from kiosk.session import CARD, IDLE, JOIN, NOTICE, WELCOME, KioskSession, Timing
+from kiosk.viewfinder import DEVICE, SCANNER, STATION, Viewfinder
+from loyalty import events
+from loyalty.adapters.browser_camera import RUNNING, BrowserCamera
+from loyalty.adapters.camera_share import CameraShare, browser_id
 from loyalty.adapters.channels import channels_from_config
 from loyalty.adapters.printer import PrinterConfig, print_card
 from loyalty.adapters.wedge import WedgeBuffer
@@ -42,39 +45,46 @@ from loyalty.config import Config
 from loyalty.errors import Refused
 from loyalty.i18n import t
 from loyalty.services import Actor, CheckInResult, check_in, current_program, device_id, enroll, find_card, qr_png
+from loyalty.services.cameras import NONE, kiosk_camera
 from loyalty.services.checkin import ALREADY, CHECKED_IN
 from loyalty.services.feedback import feedback_prompt, submit_feedback
 from loyalty.services.messages import WelcomeDelivery, welcome_delivery
 
 log = logging.getLogger(__name__)
 
-CAMERA_LINES = {"starting": "kiosk.camera_starting", "reconnecting": "kiosk.camera_reconnecting",
-                "ended": "kiosk.camera_ended"}
 # A scanner types within ms, but key events reach the server through Flutter web and the websocket:
 # measured 40-250 ms apart in headless Chromium on a busy 2-core machine. Keys arrive as Flutter key
 # labels ("L", ":", "7", "Enter"), letters upper-case, as the card tokens are.
 WEDGE_GAP_S = 0.6
 DESIGN_W, DESIGN_H = 1200, 720   # the 1280x800 window less the page padding
+# Time between the tablet camera's pictures: at most 20 a second while a code is expected (one takes
+# 20-90 ms; 0.05 s instead of 0.1 s took the bench's scan-to-welcome p50 from 466 to 399 ms), slower
+# while a result is on screen, where pictures only keep a card's lock.
+PICTURE_S, PICTURE_BUSY_S = 0.05, 0.4
 
 
-def make_kiosk(config: Config) -> Callable[[ft.Page], None]:
+def make_kiosk(config: Config, share: CameraShare | None = None) -> Callable[[ft.Page], None]:
+    """`share` is the station's one CameraShare, so the staff app in the same browser borrows the
+    tablet camera's next read instead of opening the camera a second time."""
     hub = CameraHub(config.camera)
     timing = Timing.from_config(config.kiosk)
+    share = share or CameraShare()
     channels = tuple(channels_from_config(config))   # how a new member's card can reach them
 
     async def main(page: ft.Page) -> None:
-        KioskPage(page, config, hub, timing, channels).start()
+        KioskPage(page, config, hub, timing, share, channels).start()
     return main
 
 
 class KioskPage:
     """One open kiosk page: renders the session's screen and turns events into service calls."""
 
-    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing,
+    def __init__(self, page: ft.Page, config: Config, hub: CameraHub, timing: Timing, share: CameraShare,
                  channels: tuple[str, ...] = ()) -> None:
         self.page = page
         self.config = config
         self.hub = hub
+        self.share = share
         self.session = KioskSession(config.language, timing)
         self.printer = PrinterConfig.from_config(config.printer)
         self.channels = channels
@@ -83,17 +93,24 @@ class KioskPage:
         self.form: JoinForm | None = None
         self.feedback_visit: str | None = None
         self.card_lines: list[ft.Control] = []
-        self.preview: ft.Image | None = None
-        self.camera_line = text("", SMALL, color=MUTED)
-        self.camera_state: str | None = None
+        self.camera: BrowserCamera | None = None
+        self.browser: str | None = None              # this browser's id (camera_share.browser_id)
+        self._release_camera: Callable[[], None] | None = None
+        self.viewfinder = self._viewfinder()
         self.top = TopBar(current_program().name, self._set_language)
-        self.body = ft.Container(expand=True, alignment=ft.Alignment.CENTER)
+        self.content = ft.Container(expand=True, alignment=ft.Alignment.CENTER)
+        self.room = ft.Container(width=0)             # where the viewfinder lies over the idle screen
+        self.body = ft.Stack([ft.Row([self.room, self.content], expand=True, spacing=0,
+                                     vertical_alignment=ft.CrossAxisAlignment.CENTER),
+                              self.viewfinder.control], expand=True)
         self.root = ft.Column([self.top.control, self.body], spacing=24)
-        self.frame_box = ft.Container(self.root, width=DESIGN_W, height=DESIGN_H)
+        self.frame_box = ft.Container(self.root, width=DESIGN_W, height=DESIGN_H, left=0, top=0)
+        self.stage = ft.Stack([self.frame_box], expand=True, clip_behavior=ft.ClipBehavior.NONE)
         self._rendered: int | None = None
         self._frame_pending = False
         self._closed = False
         self._detach: Callable[[], None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._listening = False
 
     # --- Listener protocol (called from the scanner thread) -----------------------------------
@@ -116,12 +133,13 @@ class KioskPage:
         self._later(self._referral, code)
 
     def frame(self, jpeg: bytes) -> None:
-        if self.session.screen == IDLE and not self._frame_pending and self.preview is not None:
+        if self.session.screen == IDLE and not self._frame_pending and self.viewfinder.preview is not None:
             self._frame_pending = True
             self._later(self._show_frame, jpeg)
 
     def camera_status(self, status: str | None) -> None:
-        self._later(self._show_camera_status, status)
+        if self.viewfinder.mode == STATION:
+            self._later(self._show_camera_status, status)
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -136,39 +154,120 @@ class KioskPage:
         page.theme_mode = ft.ThemeMode.LIGHT
         page.theme = ft.Theme(color_scheme_seed=TEAL)
         page.on_keyboard_event = self._on_key
-        page.on_disconnect = lambda _e: self._detach_hub()
+        page.on_disconnect = lambda _e: self._pause()
         page.on_connect = lambda _e: self._attach()
         page.on_close = lambda _e: self._close()
-        page.add(self.frame_box)
+        page.add(self.stage)
         self._fit(page.width, page.height, update=False)
         self.render()
         self._attach()
+        self._unsubscribe = events.subscribe(self._on_event)
         page.run_task(self._ticker)
 
     def _fit(self, width: float | None, height: float | None, update: bool = True) -> None:
         """Every screen is laid out for 1280x800 and scaled to the window: the same look at arm's
-        length on a 1280x800 tablet and on a 1920x1080 counter screen."""
+        length on a 1280x800 tablet and on a 1920x1080 counter screen, whole on a narrow or upright one."""
         if not width or not height:
             return
-        self.frame_box.scale = round(min((width - 80) / DESIGN_W, (height - 80) / DESIGN_H), 3)
+        inner_w, inner_h = width - 80, height - 80
+        self.frame_box.scale = round(min(inner_w / DESIGN_W, inner_h / DESIGN_H), 3)
+        # Placed (not laid out) in the page, so a narrow window cannot squeeze the 1200-wide design:
+        # centred, then scaled about its centre.
+        self.frame_box.left, self.frame_box.top = (inner_w - DESIGN_W) / 2, (inner_h - DESIGN_H) / 2
         if update:
             self.frame_box.update()
 
     def _attach(self) -> None:
+        """The page is (again) in a browser: the station camera's pictures, or the tablet's camera."""
         if self._detach is None and not self._closed:
             self._listening = True    # before attach(): it tells this page the camera's state at once
             self._detach = self.hub.attach(self)
+            if self.camera is not None:
+                self.page.run_task(self._start_camera)
 
-    def _detach_hub(self) -> None:
+    def _pause(self) -> None:
+        """The browser went away (tablet asleep, network gone): stop listening until it is back."""
         self._listening = False
         if self._detach is not None:
             self._detach()
             self._detach = None
+        self._stop_camera()
 
     def _close(self) -> None:
         """The Flet session expired: stop listening and let the ticker end."""
         self._closed = True
-        self._detach_hub()
+        self._pause()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # --- the tablet's own camera -----------------------------------------------------------------
+
+    def _viewfinder(self) -> Viewfinder:
+        """The station camera when there is one, else the tablet's camera the manager chose."""
+        lang = self.session.language
+        if self.hub.camera is not None:
+            return Viewfinder(STATION, lang)
+        choice = kiosk_camera()
+        if choice == NONE:
+            return Viewfinder(SCANNER, lang)
+        self.camera = BrowserCamera(self.page, self._camera_code, self._camera_status, lens=choice,
+                                    hold=self._hold, period_s=PICTURE_S)
+        return Viewfinder(DEVICE, lang, self.camera, on_retry=self.camera.retry)
+
+    async def _start_camera(self) -> None:
+        if self.browser is None:
+            self.browser = await browser_id()
+        if self.camera is not None and not self._closed and self._detach is not None:
+            self.camera.start()
+
+    def _stop_camera(self, for_good: bool = False) -> None:
+        """Stop reading (the page may come back); `for_good` when the camera leaves the page."""
+        if self.camera is not None and for_good:
+            self.camera.close()
+        elif self.camera is not None:
+            self.camera.stop()
+        if self._release_camera is not None:
+            self._release_camera()
+            self._release_camera = None
+
+    def _hold(self) -> bool:
+        """A result is on screen: a card still in view keeps its lock but does not count again;
+        unless the staff app in this browser is waiting for a card."""
+        return self.busy and not self._lent()
+
+    def _lent(self) -> bool:
+        return self.browser is not None and self.share.lent(self.browser)
+
+    def _camera_status(self, status: str) -> None:
+        """While the camera reads, the staff app in this browser borrows from it instead of
+        opening it a second time."""
+        if status == RUNNING and self._release_camera is None and self.browser is not None:
+            self._release_camera = self.share.hold(self.browser)
+        elif status != RUNNING and self._release_camera is not None:
+            self._release_camera()
+            self._release_camera = None
+        self.viewfinder.set_status(status)
+        self._layout()
+        self.page.update()
+
+    async def _camera_code(self, code: str) -> None:
+        if self.browser is not None and self.share.hand_over(self.browser, code):
+            return
+        await self._scanned(code)
+
+    def _on_event(self, event: events.Event) -> None:
+        """On the publisher's thread: the manager chose another kiosk camera."""
+        if event.kind == "kiosk_camera_changed":
+            self._later(self._change_camera)
+
+    async def _change_camera(self) -> None:
+        self._stop_camera(for_good=True)
+        self.camera = None
+        self.viewfinder = self._viewfinder()
+        self.body.controls[1] = self.viewfinder.control
+        self.render()
+        if self.camera is not None:
+            await self._start_camera()
 
     def _later(self, handler, *args) -> None:
         """Run an async handler on the page's loop, from any thread."""
@@ -191,23 +290,37 @@ class KioskPage:
                 except Exception:   # the browser went away without a goodbye: stop listening to the camera
                     log.info("kiosk page gone; it no longer takes scans")
                     self._close()
+                    return
+            if self.camera is not None and self._lent() != self.viewfinder.lent:
+                self.viewfinder.set_lent(self._lent())
+                self.page.update()
 
     # --- rendering ---------------------------------------------------------------------------
 
     def render(self) -> None:
         """Restyle the language buttons and, unless only the language of a join form changed, rebuild
-        the body (the form relabels itself in place and keeps what was typed)."""
+        the screen (the form relabels itself in place and keeps what was typed)."""
         lang = self.session.language
         self.top.set_language(lang)
+        screen = self.session.screen
         try:
-            if self._rendered != self.session.version or self.session.screen != JOIN:
-                self.body.content = self._body(lang)
+            if self._rendered != self.session.version or screen != JOIN:
+                self.content.content = self._screen(lang)
+                self.content.alignment = ft.Alignment.CENTER_LEFT if screen in (IDLE, JOIN) else ft.Alignment.CENTER
             self._rendered = self.session.version
+            self._layout()
             self.page.update()
         finally:   # the camera pauses for what this page shows, even when the page could not be drawn
             self.hub.update_pause()
+            if self.camera is not None:
+                self.camera.period_s = PICTURE_S if screen in (IDLE, JOIN) else PICTURE_BUSY_S
 
-    def _body(self, lang: str) -> ft.Control:
+    def _layout(self) -> None:
+        """The viewfinder's place, size and texts for the screen showing; the caller updates the page."""
+        self.viewfinder.layout(self.session.screen, self.session.language)
+        self.room.width = self.viewfinder.footprint + 56 if self.session.screen == IDLE else 0
+
+    def _screen(self, lang: str) -> ft.Control:
         screen, data = self.session.screen, self.session.data
         if screen == WELCOME:
             panel = None
@@ -222,16 +335,7 @@ class KioskPage:
         if screen == CARD:
             return card_screen(lang, data.status.first_name, qr_png(data.card_token, box_size=10),
                                data.bonus_points, self.card_lines, self._to_idle)
-        self.preview = None
-        if self.hub.camera is not None:
-            self.preview = ft.Image(src=placeholder_jpeg(), width=PREVIEW_W, height=PREVIEW_H, fit=ft.BoxFit.COVER,
-                                    gapless_playback=True, semantics_label=t("kiosk.camera_preview", lang))
-        self.camera_line = text(self._camera_text(lang), SMALL, color=MUTED)
-        return idle_screen(lang, self.preview, self.camera_line, self._start_join)
-
-    def _camera_text(self, lang: str) -> str:
-        key = CAMERA_LINES.get(self.camera_state or "")
-        return t(key, lang) if key else ""
+        return idle_screen(lang, self._start_join)
 
     # --- events ------------------------------------------------------------------------------
 
@@ -254,9 +358,11 @@ class KioskPage:
             return
         code = self.wedge.key(e.key, time.monotonic())
         if code:
-            self.page.run_task(self._wedge_code, code)
+            self.page.run_task(self._scanned, code)
 
-    async def _wedge_code(self, code: str) -> None:
+    async def _scanned(self, code: str) -> None:
+        """A code from the USB scanner or the tablet's camera: a friend's code in the join form,
+        else a check-in."""
         if self.session.joining:
             await self._referral(code)
             return
@@ -291,15 +397,12 @@ class KioskPage:
 
     async def _show_frame(self, jpeg: bytes) -> None:
         self._frame_pending = False
-        if self.session.screen == IDLE and self.preview is not None:
-            self.preview.src = jpeg
-            self.preview.update()
+        if self.viewfinder.show_frame(jpeg):
+            self.viewfinder.preview.update()
 
     async def _show_camera_status(self, status: str | None) -> None:
-        self.camera_state = status
-        if self.session.screen == IDLE:
-            self.camera_line.value = self._camera_text(self.session.language)
-            self.camera_line.update()
+        self.viewfinder.set_status(status)
+        self.viewfinder.control.update()
 
     # --- join ----------------------------------------------------------------------------------
 

@@ -79,29 +79,15 @@ class TopBar:
                                           shape=ft.RoundedRectangleBorder(radius=28), side=ft.BorderSide(2, TEAL))
 
 
-def idle_screen(lang: str, preview: ft.Image | None, camera_line: ft.Text, on_join: Callable) -> ft.Control:
-    """Camera mirror with a framing guide, "Hold your code here", a big Join button."""
-    if preview is not None:
-        guide = ft.Container(width=PREVIEW_H * 0.62, height=PREVIEW_H * 0.62,
-                             border=ft.Border.all(6, WHITE), border_radius=28)
-        picture: ft.Control = ft.Stack(
-            [ft.Container(preview, width=PREVIEW_W, height=PREVIEW_H, border_radius=28, bgcolor=INK,
-                          clip_behavior=ft.ClipBehavior.ANTI_ALIAS),
-             ft.Container(guide, width=PREVIEW_W, height=PREVIEW_H, alignment=ft.Alignment.CENTER)],
-            width=PREVIEW_W, height=PREVIEW_H)
-    else:
-        picture = ft.Container(ft.Icon(ft.Icons.QR_CODE_SCANNER, size=220, color=TEAL),   # the title says it
-                               width=PREVIEW_W * 0.7, height=PREVIEW_H, alignment=ft.Alignment.CENTER,
-                               bgcolor=SOFT, border_radius=28)
-    left = ft.Column([picture, camera_line], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=12)
-    right = ft.Column(
+def idle_screen(lang: str, on_join: Callable) -> ft.Control:
+    """"Hold your code here" and a big Join button, right of the viewfinder (kiosk/viewfinder.py)."""
+    return ft.Column(
         [text(t("kiosk.hold_code", lang), H1 + 4, weight=ft.FontWeight.BOLD, color=TEAL),
          text(t("kiosk.hold_code_hint", lang), BODY, color=MUTED),
          ft.Container(height=40),
          text(t("kiosk.join_hint", lang), BODY, color=INK),
          big_button(t("kiosk.join_button", lang), on_join, width=360)],
-        spacing=16, expand=True)
-    return ft.Row([left, right], spacing=56, vertical_alignment=ft.CrossAxisAlignment.CENTER)
+        spacing=16, alignment=ft.MainAxisAlignment.CENTER)
 
 
 def stamp_card(on_card: int, per_card: int, lang: str, compact: bool = False) -> ft.Control:

@@ -58,6 +58,8 @@ def load_config() -> Config:
     camera = os.environ.get("LOYALTY_CAMERA", station.get("camera"))
     if isinstance(camera, str) and camera.isdigit():
         camera = int(camera)
+    if camera == "":
+        camera = None   # LOYALTY_CAMERA= : no station camera; kiosk tablets use their own
     return Config(
         home=home,
         db_path=Path(os.environ.get("LOYALTY_DB") or station.get("db") or home / "loyalty.db"),

@@ -12,6 +12,7 @@ from typing import Callable
 import flet as ft
 
 from loyalty import events
+from loyalty.adapters.camera_share import CameraShare
 from loyalty.config import Config
 from loyalty.services import current_program, desk, device_id
 from loyalty.services.context import MANAGER, ROLES
@@ -26,6 +27,7 @@ from staff_app import (
     lists,
     member_page,
     members,
+    scan,
     settings,
     signin,
     staff_admin,
@@ -58,11 +60,13 @@ SECTIONS = [
 MODULES = {key: module for key, _, module, _ in SECTIONS}
 
 
-def make_staff_app(config: Config) -> Callable[[ft.Page], None]:
+def make_staff_app(config: Config, share: CameraShare | None = None) -> Callable[[ft.Page], None]:
+    """`share`: the station's CameraShare, so "scan card" borrows the camera of a kiosk in the same browser."""
     idle = float(os.environ.get("LOYALTY_STAFF_IDLE_S") or IDLE_SECONDS)
+    share = share or CameraShare()
 
     def main(page: ft.Page) -> None:
-        StaffApp(page, config, idle).start()
+        StaffApp(page, config, idle, share).start()
     return main
 
 
@@ -73,9 +77,9 @@ def who_line(name: str, role: str) -> str:
 
 
 class StaffApp:
-    def __init__(self, page: ft.Page, config: Config, idle_seconds: float):
+    def __init__(self, page: ft.Page, config: Config, idle_seconds: float, share: CameraShare):
         self.page = page
-        self.ctx = Ctx(page, config, idle_seconds)
+        self.ctx = Ctx(page, config, idle_seconds, share)
         self.ctx.rebuild = self.render
         self.ctx.show = self.show
         self.ctx.open = self.open
@@ -96,17 +100,23 @@ class StaffApp:
         page.padding = 0
         page.theme = theme()
         page.on_keyboard_event = self.on_key
-        page.on_disconnect = lambda e: self.unsubscribe()
-        page.on_close = lambda e: self.unsubscribe()
+        page.on_disconnect = lambda e: self.gone()
+        page.on_close = lambda e: self.gone()
         self.render()
         page.run_task(self.ctx.every, 5.0, self.check_idle)
         page.run_task(self.ctx.every, 0.5, self.poll_check_ins)
         page.run_task(self.ctx.every, SYNC_POLL_SECONDS, self.poll_sync)
 
     # --- layout ------------------------------------------------------------------------
+    def gone(self) -> None:
+        """The browser went away: no more events, and the screen's camera stops."""
+        self.unsubscribe()
+        self.ctx.leave()
+
     def render(self) -> None:
         """The whole page: after sign-in, sign-out and a language switch."""
         ctx = self.ctx
+        ctx.leave()
         self.live_refresh = None
         self.rail = self.holder = None
         if ctx.actor is None:
@@ -134,6 +144,7 @@ class StaffApp:
     def fill(self) -> None:
         """Only the screen area changes when moving between screens; rail and top bar stay."""
         keys = [key for key, _ in self.sections()]
+        self.ctx.leave()
         self.ctx.screen = self.screen
         self.live_refresh = None
         self.sync_details = None
@@ -223,9 +234,9 @@ class StaffApp:
         self.ctx.touch()
         if self.ctx.actor is None:
             return
-        code = members.wedge_key(self.ctx, e.key)
+        code = scan.wedge_key(self.ctx, e.key)
         if code:
-            member_id = members.member_for_code(self.ctx, code)
+            member_id = scan.member_for_code(self.ctx, code)
             if member_id:
                 self.open("member", member_id)
             self.page.update()

@@ -1,42 +1,13 @@
-"""The desk: find a member as you type or by scanning their card, enrol one, watch kiosk check-ins live."""
+"""The desk: find a member as you type or by scanning their card (USB scanner or the tablet's camera),
+enrol one, watch kiosk check-ins live."""
 from __future__ import annotations
-
-import time
 
 import flet as ft
 
-from loyalty.adapters.wedge import WedgeBuffer
-from loyalty.services import desk, enroll, find_card, search
+from loyalty.services import desk, enroll, search
 from staff_app.live_search import LiveSearch
+from staff_app.scan import ScanPanel, member_for_code
 from staff_app.ui import ACCENT, Ctx, card, heading, text_field
-
-# Flutter names a few keys instead of giving their character.
-_KEY_NAMES = {"Colon": ":", "Semicolon": ";", "Minus": "-", "Period": ".", "Space": " ", "Numpad Enter": "Enter"}
-
-
-def wedge_key(ctx: Ctx, key: str) -> str | None:
-    """Feed a page key event to this session's wedge buffer; a complete code when Enter ends one."""
-    buffer = getattr(ctx, "wedge", None)
-    if buffer is None:
-        # Keys reach the server over a websocket: allow for network jitter, not only scanner speed.
-        buffer = ctx.wedge = WedgeBuffer(max_gap_s=1.0)
-    code = buffer.key(_KEY_NAMES.get(key, key), time.monotonic())
-    return code if code and ":" in code else None
-
-
-def member_for_code(ctx: Ctx, code: str) -> str | None:
-    """A scanned card code to the member it belongs to; says why not otherwise."""
-    now = time.monotonic()
-    last = getattr(ctx, "last_scan", (None, 0.0))
-    card_row, problem = find_card(code.strip())
-    if problem:
-        ctx.fail(ctx.raw(f"checkin.{problem}"))
-        return None
-    if last[0] == code and now - last[1] < 2:
-        return None   # the search field and the page both saw the same scan
-    ctx.last_scan = (code, now)
-    ctx.ok(ctx.t("desk.scanned"))
-    return card_row.member_id
 
 
 class Feed:
@@ -110,8 +81,10 @@ def build(ctx: Ctx) -> ft.Control:
                        expand=False, width=560)
     left = ft.Column([
         ft.Row([heading(ctx.t("desk.title")),
-                ft.Button(ctx.t("desk.new_member"), icon=ft.Icons.PERSON_ADD,
-                          on_click=lambda e: open_enrol())], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+                ft.Row([ft.Button(ctx.t("scan.button"), icon=ft.Icons.QR_CODE_SCANNER, on_click=lambda e: open_scan()),
+                        ft.Button(ctx.t("desk.new_member"), icon=ft.Icons.PERSON_ADD,
+                                  on_click=lambda e: open_enrol())], spacing=10)],
+               alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
         box, ft.Text(ctx.t("desk.scan_hint"), color="#555555"), results,
     ], expand=3, spacing=10)
     right = card(heading(ctx.t("desk.live"), 18), ctx.feed.column, expand=2)
@@ -122,8 +95,17 @@ def build(ctx: Ctx) -> ft.Control:
         ctx.touch()
         holder.content = enrol_form(ctx, on_cancel=lambda: restore())
 
+    def open_scan() -> None:
+        ctx.touch()
+        panel = ScanPanel(ctx, on_close=restore)
+        ctx.on_leave.append(panel.stop)
+        holder.content = panel.control
+        ctx.page.update()
+        ctx.page.run_task(panel.start)
+
     def restore() -> None:
         holder.content = layout
+        ctx.page.update()
 
     return holder
 

@@ -1,4 +1,5 @@
-"""Program settings (manager): rules, tiers, catalogue, rewards, the compliance profile as a table.
+"""Settings (manager): the kiosk camera; the program's rules, tiers, catalogue, rewards, and the
+compliance profile as a table.
 
 A save goes through `loyalty.services.settings`, validated like the TOML file; it is in force at
 once in kiosk and staff app. The whole program can also be edited as TOML (to add items or rewards).
@@ -11,9 +12,10 @@ from loyalty.compliance import CATEGORIES, REWARD_KINDS
 from loyalty.errors import Refused
 from loyalty.program_edit import RULES, rule_values
 from loyalty.services import current_program
+from loyalty.services.cameras import KIOSK_CAMERAS, kiosk_camera, set_kiosk_camera
 from loyalty.services.context import require_manager
 from loyalty.services.settings import SettingInvalid, compliance_table, program_toml, replace_program, update_settings
-from staff_app.ui import ACCENT, Ctx, card, heading, text_field
+from staff_app.ui import ACCENT, FIELD_LABEL, Ctx, card, heading, text_field
 
 
 def build(ctx: Ctx) -> ft.Control:
@@ -119,6 +121,7 @@ def build(ctx: Ctx) -> ft.Control:
                             style=ft.ButtonStyle(bgcolor=ACCENT, color="white"))
     return ft.Column([
         ft.Row([heading(ctx.t("nav.settings")), save_button], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        camera_choice(ctx),
         ft.Text(ctx.t("settings.hint")),
         card(heading(ctx.t("settings.rules"), 18), rules),
         card(heading(ctx.t("settings.compliance", profile=ctx.name(program.compliance.name)), 18),
@@ -158,3 +161,24 @@ def compliance(ctx: Ctx) -> ft.Control:
         ft.DataTable(columns=[ft.DataColumn(ft.Text(c, weight=ft.FontWeight.BOLD)) for c in columns], rows=rows),
         *needs_item, ft.Text(ctx.t("settings.perks_note")),
     ])
+
+
+def camera_choice(ctx: Ctx) -> ft.Control:
+    """Which camera the kiosk tablets read cards with; saved as soon as it is picked."""
+    station = ctx.config.camera
+    if station is not None:
+        return card(heading(ctx.t("settings.kiosk_camera"), 18),
+                    ft.Text(ctx.t("settings.kiosk_camera_station", camera=station), size=16))
+
+    def chosen(e) -> None:
+        choice = ctx.attempt(set_kiosk_camera, e.control.value, ctx.actor)
+        if choice is not None:
+            ctx.ok(ctx.t("settings.kiosk_camera_saved", choice=ctx.t(f"settings.camera_{choice}")))
+
+    picker = ft.Dropdown(value=kiosk_camera(), width=360, enable_filter=False, enable_search=False,
+                         label=ctx.t("settings.kiosk_camera"), label_style=FIELD_LABEL,
+                         tooltip=ctx.t("settings.kiosk_camera"), on_select=chosen,
+                         options=[ft.DropdownOption(key=c, text=ctx.t(f"settings.camera_{c}")) for c in KIOSK_CAMERAS])
+    return card(heading(ctx.t("settings.kiosk_camera"), 18), ft.Text(ctx.t("settings.kiosk_camera_hint"), size=16),
+                picker)
+

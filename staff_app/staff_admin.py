@@ -14,7 +14,7 @@ ACTIONS = ("sign_in", "sign_in_failed", "award", "treatment", "redeem", "refund"
            "reissue", "export", "erase", "import", "program_change", "staff_create", "staff_role",
            "staff_pin_reset", "staff_deactivate", "consent", "profile", "join_plan", "use_benefit", "cancel_plan",
            "feedback", "follow_up_closed", "message_checked", "recall_override", "flag_resolved", "device_offer",
-           "device_paired", "device_revoke")
+           "device_paired", "device_revoke", "kiosk_camera")
 
 
 def build(ctx: Ctx) -> ft.Control:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import flet as ft
 
 from loyalty import i18n
+from loyalty.adapters.camera_share import CameraShare
 from loyalty.config import Config
 from loyalty.errors import Refused
 from loyalty.services import Actor, current_program
@@ -46,9 +47,11 @@ def theme() -> ft.Theme:
 class Ctx:
     """One browser session of the staff app."""
 
-    def __init__(self, page: ft.Page, config: Config, idle_seconds: float):
+    def __init__(self, page: ft.Page, config: Config, idle_seconds: float, share: CameraShare | None = None):
         self.page = page
         self.config = config
+        self.share = share or CameraShare()
+        self.on_leave: list[Callable[[], None]] = []   # a screen's clean-up (a camera to stop) when it goes
         self.lang = config.language if config.language in i18n.LANGUAGES else "de"
         self.idle_seconds = idle_seconds
         self.actor: Actor | None = None
@@ -109,6 +112,12 @@ class Ctx:
     def clear(self) -> None:
         self.status.value = ""
         self.undo_slot.controls = []
+
+    def leave(self) -> None:
+        """The screen is being replaced (or the browser went away): run its clean-ups once."""
+        cleanups, self.on_leave = self.on_leave, []
+        for cleanup in cleanups:
+            cleanup()
 
     def attempt(self, service: Callable[..., Any], /, *args, **kwargs) -> Any:
         """Run a service call; a refusal becomes a message on the status line and None."""

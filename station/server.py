@@ -17,6 +17,7 @@ import flet.fastapi as flet_fastapi
 import uvicorn
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from loyalty.adapters.camera_share import CameraShare
 from loyalty.adapters.flet_sessions import mend_lost_disconnects
 from loyalty.config import Config
 from loyalty.i18n import t
@@ -40,13 +41,15 @@ def create_app(config: Config, apps: tuple[str, ...] = APPS):
     mend_lost_disconnects()
     app = flet_fastapi.FastAPI()
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    share = CameraShare()   # a kiosk tab lends its tablet camera to the staff-app tab of the same browser
 
     if "kiosk" in apps:
         from kiosk.app import make_kiosk
-        app.mount("/kiosk", flet_fastapi.app(guarded(make_kiosk(config), "kiosk"), no_cdn=True, app_name="Kiosk"))
+        app.mount("/kiosk", flet_fastapi.app(guarded(make_kiosk(config, share), "kiosk"), no_cdn=True,
+                                             app_name="Kiosk"))
     if "staff" in apps:
         from staff_app.app import make_staff_app
-        app.mount("/staff", flet_fastapi.app(guarded(make_staff_app(config), "staff"), no_cdn=True,
+        app.mount("/staff", flet_fastapi.app(guarded(make_staff_app(config, share), "staff"), no_cdn=True,
                                              app_name="Staff"))
 
         @app.get("/download/{token}")

@@ -127,6 +127,13 @@ def chromium(playwright=None, args: tuple[str, ...] = (), env: dict[str, str] | 
         browser.close()
 
 
+def camera_args(video: Path) -> tuple[str, ...]:
+    """Chromium's flags for a camera that plays `video` (y4m or MJPEG, looping) as its only camera.
+    Flags are per launch, so a browser with a camera is a browser of its own; the person's answer
+    to the browser's question is per context (`permissions=["camera"]` allowed, without it refused)."""
+    return ("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}")
+
+
 def open_flet_page(browser, url: str, viewport=(1280, 800)):
     """A new page with the Flet app loaded, its accessibility tree on and the app's first screen in it
     (the kiosk, the staff app and the console start with a button), drawing frames.
@@ -156,7 +163,7 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
 
 
 def _load_flet_page(browser, url: str, viewport):
-    page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's)
+    page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's, a device's tabs)
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(url)
@@ -198,6 +205,20 @@ def type_in(page, label: str, text: str) -> None:
     expect(box).to_have_value(text)
 
 
+def pick(page, dropdown: str, option: str) -> None:
+    """Open the dropdown whose name starts with `dropdown` and pick `option`; the menu closing
+    afterwards means the choice was taken."""
+    from playwright.sync_api import expect
+    item = page.get_by_role("button", name=option, exact=True)
+    tap_until(page.get_by_role("button", name=re.compile("^" + re.escape(dropdown))), item)
+    item.click()
+    expect(item).to_have_count(0)
+
+
+FRAMES = "n => new Promise(done => { const next = k => k ? requestAnimationFrame(() => next(k - 1)) : done(); " \
+         "next(n); })"   # let n animation frames pass
+
+
 def tap_until(target, shown, tries: int = 3) -> None:
     """Tap `target` until `shown` is on screen: a tap that lands while the screen is redrawn (a
     result list replaced as the search runs, a filter menu after the last choice) is lost. Tapped
@@ -213,16 +234,17 @@ def tap_until(target, shown, tries: int = 3) -> None:
     expect(shown).to_be_visible()
 
 
-def shot(page, path) -> None:
+def shot(page, path, tries: int = 40) -> None:
     """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
     ahead of the canvas (the first frames of a new page are empty), and a dialog fades in or a
     scrolled column glides for a few frames after its nodes are there. Two pictures in a row that
     match and are not one flat colour mean it is drawn and nothing moves any more (a blinking
-    cursor can make one pair differ, so more pairs are tried)."""
+    cursor can make one pair differ, so more pairs are tried). A live camera picture never holds
+    still: then the last of `tries` is kept."""
     from PIL import Image
     picture = page.screenshot()
-    for _ in range(40):
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    for _ in range(tries):
+        page.evaluate(FRAMES, 2)
         again = page.screenshot()
         low, high = Image.open(io.BytesIO(again)).convert("L").getextrema()
         if again == picture and low != high:

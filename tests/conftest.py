@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh station database per test on a real SQLite file, actors, a movable clock."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,10 +89,19 @@ def playwright():
 
 @pytest.fixture(scope="session")
 def browser(playwright):
-    """One headless Chromium for the whole run, trusting nothing but the public roots."""
+    """One headless Chromium for the whole run, without a camera, trusting nothing but the public roots."""
     from tests.browser import chromium
     with chromium(playwright) as instance:
         yield instance
+
+
+@pytest.fixture
+def camera_browser(playwright):
+    """`camera_browser(video)`: a Chromium of its own whose only camera plays `video` (tests/fake_camera.py),
+    launched by the session's Playwright and closed after the test."""
+    from tests.browser import camera_args, chromium
+    with ExitStack() as launched:
+        yield lambda video: launched.enter_context(chromium(playwright, camera_args(video)))
 
 
 @pytest.fixture(scope="session")

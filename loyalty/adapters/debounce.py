@@ -38,6 +38,13 @@ class Debouncer:
                 accepted.append(text)
         return accepted
 
+    def step(self, texts: set[str], now: float, hold: bool = False) -> list[str]:
+        """One frame: `feed` it, or only `hold` it while a result is on screen (then nothing is accepted)."""
+        if hold:
+            self.hold(texts, now)
+            return []
+        return self.feed(texts, now)
+
     def hold(self, texts: set[str], now: float) -> None:
         """Record a frame without accepting anything (kiosk busy showing a welcome screen).
 

@@ -102,11 +102,8 @@ class Scanner:
             decoded = []
         now = time.monotonic()
         texts = {d.text for d in decoded}
-        if self.paused:
-            self.debouncer.hold(texts, now)
-        else:
-            for text in self.debouncer.feed(texts, now):
-                self._call(self.on_code, text)
+        for text in self.debouncer.step(texts, now, hold=self.paused):
+            self._call(self.on_code, text)
         if self.on_frame is not None and now >= self._next_preview:
             self._next_preview = now + self.preview_period
             self._call(self.on_frame, self._preview(frame, decoded))

@@ -1,4 +1,4 @@
-"""Station-wide values in the `setting` table: device id, card keys, HQ link, the clock, language."""
+"""Station-wide values in the `setting` table: device id, card keys, HQ link, the clock, kiosk camera."""
 from __future__ import annotations
 
 from loyalty.store import queries
@@ -6,6 +6,7 @@ from loyalty.store.models import Setting
 
 DEVICE_ID, OWN_CARD_KEY, HLC = "device_id", "card_key", "hlc"
 GROUP_CARD_KEY, HOME_LOCATION, HQ_SECRET = "hq.card_key", "hq.location_id", "hq.secret"
+KIOSK_CAMERA = "kiosk.camera"
 
 
 def get_setting(key: str, default: str | None = None) -> str | None:

@@ -6,6 +6,7 @@ import flet as ft
 import pytest
 
 from kiosk.screens import card_screen, idle_screen, notice_screen, placeholder_jpeg
+from kiosk.viewfinder import SCANNER, STATION, Viewfinder
 from loyalty.services.checkin import NOT_OURS
 from tests.flet_tree import heard_twice
 
@@ -13,8 +14,7 @@ from tests.flet_tree import heard_twice
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_a_refused_code_and_the_idle_screen_say_their_title_once(lang):
     screens = [notice_screen(lang, status, lambda e: None) for status in NOT_OURS]
-    screens.append(idle_screen(lang, None, ft.Text(""), lambda e: None))                  # a kiosk without camera
-    screens.append(idle_screen(lang, ft.Image(src=placeholder_jpeg(), semantics_label="camera"), ft.Text(""),
-                               lambda e: None))
+    for mode in (SCANNER, STATION):          # a kiosk without camera, and the station camera's picture
+        screens.append(ft.Stack([idle_screen(lang, lambda e: None), Viewfinder(mode, lang).control]))
     screens.append(card_screen(lang, "Zoë", placeholder_jpeg(), 50, [], lambda e: None))
     assert [heard_twice(screen) for screen in screens] == [[] for _ in screens]
