@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from loyalty.services import award_purchase, create_staff, deactivate, redeem, refund, reset_pin, store_program
+from loyalty import clock
+from loyalty.kpis import local_date
+from loyalty.services import (
+    award_purchase,
+    create_staff,
+    current_program,
+    deactivate,
+    redeem,
+    refund,
+    reset_pin,
+    store_program,
+)
 from loyalty.services.feedback import submit_feedback
 from loyalty.services.followups import close_follow_up, open_follow_ups
 from loyalty.store import Flag, LedgerEntry, Member, queries
@@ -119,10 +130,14 @@ def test_dashboard_figure_explains_its_formula(manager, artefacts):
     shot(manager, artefacts / "staff-dashboard.png")
 
 
-def test_dashboard_on_tablet_and_desktop_in_both_languages(manager, artefacts):
+def test_dashboard_on_tablet_and_desktop_in_both_languages(manager, desk, artefacts):
     """Screenshots to look at: labels of the date fields whole, week labels apart, at 1280 x 800 and
-    1920 x 1080, German and English; a figure still explains its formula on tap in English."""
-    year_ago = date.today() - timedelta(days=363)
+    1920 x 1080, German and English; a figure still explains its formula on tap in English.
+    The periods end on the station's day, in its program's time zone: from 23:00 UTC on, Berlin's
+    day is already this machine's tomorrow."""
+    with desk.db():
+        today = local_date(clock.now(), current_program().timezone)
+    year_ago = today - timedelta(days=363)
     nav(manager, "Kennzahlen")
     manager.get_by_role("button", name="Letzte 52 Wochen").click()
     status(manager, f"Kennzahlen vom {year_ago.strftime('%d.%m.%Y')}")
@@ -130,7 +145,7 @@ def test_dashboard_on_tablet_and_desktop_in_both_languages(manager, artefacts):
     shot(manager, artefacts / "staff-dashboard-1280-de.png")
     resize(manager, 1920, 1080)
     manager.get_by_role("button", name="Letzte 12 Wochen").click()
-    status(manager, f"Kennzahlen vom {(date.today() - timedelta(days=83)).strftime('%d.%m.%Y')}")
+    status(manager, f"Kennzahlen vom {(today - timedelta(days=83)).strftime('%d.%m.%Y')}")
     shot(manager, artefacts / "staff-dashboard-1920-de.png")
     manager.get_by_role("button", name="English").click()
     nav(manager, "Dashboard")
