@@ -20,6 +20,7 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "artefacts"          # screenshots to look at, and what a failed wait saw
 CHROMIUM = "/usr/bin/chromium"
 # --disable-3d-apis: no WebGL, so Flutter's CanvasKit draws each page in software in the page's own
 # process. With WebGL every page drew through SwiftShader in the one GPU process the whole run
@@ -183,58 +184,79 @@ def _load_flet_page(browser, url: str, viewport):
                 raise
 
 
+def load_after_autofocus(page, url: str) -> None:
+    """Load the app and switch its accessibility tree on only once a field has taken its autofocus:
+    the order a screen reader makes (it comes to a page already drawn), and the one a loaded
+    machine made in whole runs."""
+    page.goto(url)
+    page.locator("input.flt-text-editing").wait_for(state="attached")
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+
+
 # The value of Flutter's own editing box when it holds the keyboard focus (else null): an app that
 # focused a field before its accessibility tree was switched on (autofocus) keeps editing there.
 OWN_EDITING_BOX = "(e => e && e.classList.contains('flt-text-editing') ? e.value : null)(document.activeElement)"
 
 
-def type_in(page, label: str, text: str) -> None:
+def type_in(page, label: str, text: str, keys: bool = False) -> None:
     """Type into a field as a person does and make sure the app has it. A tap that lands while the
     screen is redrawn gives the field no focus, and a fill while the focus moves can reach the
     browser's input box but not the app: so the value is read back once the field has lost the
     focus (it then shows what the app holds), and typed again until it is right. Keys go to the
     focused window, so the page is brought to the front first (two phones are two windows).
 
-    A page whose field took its autofocus before the accessibility tree was on (the console's
-    sign-in, when the app drew faster than the test switched the tree on) edits every field in
-    Flutter's own box: the field's node never takes the focus and shows no value. There the keys
-    go to that box and its value is what is checked. The last two tries press the keys one by one:
-    once, under a load of 12 on two cores, four fills in a row left a field empty. If the field
-    does not take the text, the error says what each try saw, and a screenshot is kept in artefacts/."""
-    from playwright.sync_api import expect
+    `keys` presses the keys one by one in every try: the patients' app on a phone in a background
+    window did not take a filled value. Otherwise the last two tries press keys: once, under a load
+    of 12 on two cores, four fills in a row left a field empty. If the field does not take the text,
+    the error says what each try saw, and a screenshot is kept in artefacts/."""
     box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
     seen = []
     for attempt in range(4):
         page.bring_to_front()
         box.click()
-        try:
-            expect(box).to_be_focused(timeout=10_000)
-        except AssertionError:
-            if page.evaluate(OWN_EDITING_BOX) is None:
-                seen.append("no focus")
-                continue
-            _press_keys(page, text)
-            try:
-                page.wait_for_function(f"{OWN_EDITING_BOX} === {json.dumps(text)}", timeout=10_000)
-                return
-            except PlaywrightTimeout:
-                seen.append(f"Flutter's own box {page.evaluate(OWN_EDITING_BOX)!r}")
-                continue
-        if attempt < 2:
-            box.fill(text)
-        else:
-            _press_keys(page, text)
-        try:
-            expect(box).to_have_value(text, timeout=10_000)
-            box.evaluate("input => input.blur()")
-            expect(box).to_have_value(text, timeout=10_000)
+        missed = _typed(page, box, text, keys=keys or attempt >= 2)
+        if missed is None:
             return
-        except AssertionError:
-            seen.append(f"value {box.input_value(timeout=5_000)!r}")
-    shot = ROOT / "artefacts" / f"type_in-failed-{re.sub(r'[^A-Za-z0-9]+', '-', label)}-{int(time.time())}.png"
+        seen.append(missed)
+    shot = ARTEFACTS / f"type_in-failed-{re.sub(r'[^A-Za-z0-9]+', '-', label)}-{int(time.time())}.png"
     shot.parent.mkdir(exist_ok=True)
     page.screenshot(path=shot)
     raise AssertionError(f"the field {label!r} did not take {text!r}: {'; '.join(seen)} (screenshot {shot.name})")
+
+
+def _typed(page, box, text: str, keys: bool) -> str | None:
+    """One try at typing into the tapped field: None once the app holds the text, else what was seen."""
+    from playwright.sync_api import expect
+    try:
+        expect(box).to_be_focused(timeout=10_000)
+    except AssertionError:
+        return _typed_in_own_box(page, text)
+    if keys:
+        _press_keys(page, text)
+    else:
+        box.fill(text)
+    try:
+        expect(box).to_have_value(text, timeout=10_000)
+        box.evaluate("input => input.blur()")
+        expect(box).to_have_value(text, timeout=10_000)
+        return None
+    except AssertionError:
+        return f"value {box.input_value(timeout=5_000)!r}"
+
+
+def _typed_in_own_box(page, text: str) -> str | None:
+    """A page whose field took its autofocus before the accessibility tree was on (the sign-in of the
+    console and of the patients' app, when the app drew faster than the tree was switched on) edits
+    every field in Flutter's own box: the field's node never takes the focus and shows no value.
+    There the keys go to that box and its value is what is checked."""
+    if page.evaluate(OWN_EDITING_BOX) is None:
+        return "no focus"
+    _press_keys(page, text)
+    try:
+        page.wait_for_function(f"{OWN_EDITING_BOX} === {json.dumps(text)}", timeout=10_000)
+        return None
+    except PlaywrightTimeout:
+        return f"Flutter's own box {page.evaluate(OWN_EDITING_BOX)!r}"
 
 
 def _press_keys(page, text: str) -> None:

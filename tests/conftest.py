@@ -12,8 +12,7 @@ from loyalty import clock as clock_module
 from loyalty.program import ASSETS
 from loyalty.services import Actor, create_staff, init_station, sign_in
 from loyalty.store import close_database, open_database
-
-ARTEFACTS = Path(__file__).resolve().parent.parent / "artefacts"
+from tests.browser import ARTEFACTS
 
 
 @dataclass

@@ -11,6 +11,7 @@ from loyalty.store import Card, Member
 from sync.client import HqError
 from sync.hq import admins
 from sync.hq.db import hq_db
+from tests.browser import load_after_autofocus
 
 from console_helpers import (
     PASSWORD,
@@ -68,9 +69,7 @@ def test_sign_in_works_when_the_accessibility_tree_comes_after_the_autofocus(bro
     page = browser.new_page()
     try:
         page.set_viewport_size({"width": 1280, "height": 800})
-        page.goto(hq.url + "/console/")
-        page.locator("input.flt-text-editing").wait_for(state="attached")     # the autofocus took place
-        page.locator("flt-semantics-placeholder").dispatch_event("click")
+        load_after_autofocus(page, hq.url + "/console/")
         sign_in(page, owner)
         expect(page.get_by_text(f"Willkommen, {owner.name}.")).to_be_visible(timeout=20_000)
         page.screenshot(path=artefacts / "console-signed-in-tree-after-autofocus.png")

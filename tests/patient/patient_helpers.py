@@ -21,7 +21,8 @@ from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
 from sync.station import enrol_station
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, OWN_EDITING_BOX, station_database
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, station_database
+from tests.browser import type_in as browser_type_in
 from tests.staff.conftest import sign_in_as
 
 
@@ -209,26 +210,9 @@ def staff_page(browser, base: str, name: str = "Maria Manager", pin: str = "2468
 
 
 def type_in(page, label: str, text: str) -> None:
-    """Type on a phone as a person does: keys go to the focused window, so the page comes to the
-    front first (two phones are two windows), and the field is checked to show the text. Keys, not
-    `fill`: the app's field on a window in the background did not take a filled value. A field that
-    took its autofocus before the accessibility tree was on is edited in Flutter's own box and its
-    node shows no value: that box is read then (see `tests.browser.type_in`)."""
-    box = page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
-    page.bring_to_front()
-    for _ in range(3):
-        box.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=5000)
-            return
-        except AssertionError:
-            if page.evaluate(OWN_EDITING_BOX) == text:
-                return
-            continue
-    expect(box).to_have_value(text)
+    """Type on a phone: keys in every try, since the app's field on a window in the background did
+    not take a filled value."""
+    browser_type_in(page, label, text, keys=True)
 
 
 def open_tab(page, name: str) -> None:

@@ -15,7 +15,7 @@ from loyalty.services import award_purchase, check_in
 from loyalty.store import Appointment, ErasureRequest, FollowUp, LedgerEntry
 from sync.hq.db import AppCode, AppPhoto, AppSession, hq_db
 from sync.hq.patients.home import home
-from tests.browser import shot, station_process
+from tests.browser import load_after_autofocus, shot, station_process
 
 from patient_helpers import (
     answered_at_hq,
@@ -177,9 +177,7 @@ def test_a_patient_signs_in_when_the_accessibility_tree_comes_after_the_autofocu
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
         try:
             phone = context.new_page()
-            phone.goto(hq.url + "/app/")
-            phone.locator("input.flt-text-editing").wait_for(state="attached")    # the autofocus took place
-            phone.locator("flt-semantics-placeholder").dispatch_event("click")
+            load_after_autofocus(phone, hq.url + "/app/")
             sign_in_by_mail(phone, smtp, "anna@example.org")
             expect(phone.get_by_role("tab", name="Termine")).to_be_visible()
             shot(phone, artefacts / "patient-signed-in-tree-after-autofocus-phone.png")
