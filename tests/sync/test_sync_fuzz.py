@@ -48,12 +48,17 @@ def device(hq) -> DeviceSignature:
 
 
 def _no_5xx(hq, auth, mode: GenerationMode, examples: int) -> list[str]:
-    """Every operation of HQ's OpenAPI description, `examples` generated requests; returns what was sent."""
+    """Every operation of HQ's OpenAPI description, `examples` generated requests; returns what was sent.
+
+    The same requests every run (`derandomize`): drawn at random, 4 to 12 of 100 valid requests were
+    pushes HQ merged, and once in a whole run none was, so the check that fuzzing reached the merge
+    failed by chance."""
     api = schemathesis.openapi.from_url(hq.url + "/openapi.json")
     sent = []
 
     @given(case=api.as_strategy(mode))
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
     def run(case):
         response = case.call(base_url=hq.url, auth=auth, timeout=30)
         sent.append(f"{case.method} {case.path} {response.status_code}")
