@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             local = requests.Session()
             tablet = requests.Session()
             tablet.verify = str(station.ca_file)
+            tablet.trust_env = False     # else REQUESTS_CA_BUNDLE, where set, takes the place of `verify`
             tablet.cookies.set("loyalty_device", credential)
 
             def fresh() -> None:
