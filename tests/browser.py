@@ -163,11 +163,17 @@ def open_flet_page(browser, url: str, viewport=(1280, 800)):
             page.close()
 
 
-
 def _load_flet_page(browser, url: str, viewport):
     page = browser.new_page()          # a Browser or a BrowserContext (a paired tablet's, a device's tabs)
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(ACTION_TIMEOUT_MS)
+    load_flet_app(page, url)
+    return page
+
+
+def load_flet_app(page, url: str) -> None:
+    """Load the app into this page (a phone's kept profile opens with its own tab) and switch its
+    accessibility tree on, clicking the placeholder until the tree is there (see `open_flet_page`)."""
     page.goto(url)
     placeholder = page.locator("flt-semantics-placeholder")
     tree = page.locator("flt-semantics-host flt-semantics[role=button]").first
@@ -178,7 +184,7 @@ def _load_flet_page(browser, url: str, viewport):
             placeholder.dispatch_event("click")
         try:
             tree.wait_for(state="attached", timeout=5_000)
-            return page
+            return
         except PlaywrightTimeout:
             if time.monotonic() > deadline:
                 raise

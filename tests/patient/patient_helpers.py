@@ -21,7 +21,7 @@ from loyalty.store import close_database, open_database
 from sync.client import HqClient
 from sync.hq.db import Row, hq_db
 from sync.station import enrol_station
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, station_database
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, load_flet_app, open_flet_page, station_database
 from tests.browser import type_in as browser_type_in
 from tests.staff.conftest import sign_in_as
 
@@ -93,9 +93,7 @@ def app_page(browser, hq, viewport=(390, 844), locale: str = "de-DE", profile: P
                                                                  args=CHROMIUM_ARGS, viewport=size, locale=locale)
     page = context.pages[0] if context.pages else context.new_page()     # a kept profile opens with one tab
     page.bring_to_front()
-    page.goto(hq.url + "/app/")
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    load_flet_app(page, hq.url + "/app/")
     return page
 
 
@@ -201,10 +199,7 @@ def hq_refusal(function, *args) -> str:
 
 def staff_page(browser, base: str, name: str = "Maria Manager", pin: str = "2468"):
     """The station's staff app at tablet size, signed in."""
-    desk = browser.new_page(viewport={"width": 1280, "height": 800})
-    desk.goto(base + "/staff/")
-    desk.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    desk.locator("flt-semantics-placeholder").dispatch_event("click")
+    desk = open_flet_page(browser, base + "/staff/")
     sign_in_as(desk, name, pin)
     return desk
 
