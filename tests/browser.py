@@ -243,11 +243,29 @@ def _typed(page, box, text: str, keys: bool) -> str | None:
         box.fill(text)
     try:
         expect(box).to_have_value(text, timeout=10_000)
-        box.evaluate("input => input.blur()")
+    except AssertionError:
+        return f"value {box.input_value(timeout=5_000)!r}"
+    held = app_holds(box, text)
+    return None if held is None else f"the app holds {held!r}"
+
+
+def app_holds(box, text: str) -> str | None:
+    """None if the app, not only the browser's input box, holds `text`; else what it holds.
+
+    A fill can reach the box while Flutter is not yet listening to it: the box then shows the text
+    and the app has none (a whole run once signed in with an empty password while every box read
+    right). So the box is emptied without telling the app and tapped again: Flutter then writes
+    what it holds back into the box. The field is left without the focus, as a person leaves it."""
+    from playwright.sync_api import expect
+    box.evaluate("input => { input.blur(); input.value = ''; }")
+    box.click()
+    try:
         expect(box).to_have_value(text, timeout=10_000)
         return None
     except AssertionError:
-        return f"value {box.input_value(timeout=5_000)!r}"
+        return box.input_value(timeout=5_000)
+    finally:
+        box.evaluate("input => input.blur()")
 
 
 def _typed_in_own_box(page, text: str) -> str | None:

@@ -11,7 +11,7 @@ from loyalty.store import Card, Member
 from sync.client import HqError
 from sync.hq import admins
 from sync.hq.db import hq_db
-from tests.browser import load_after_autofocus
+from tests.browser import app_holds, load_after_autofocus
 
 from console_helpers import (
     PASSWORD,
@@ -56,6 +56,22 @@ def test_owner_signs_in_with_password_and_code_a_wrong_code_and_a_locked_account
         said(page, "Konto ist für 15 Minuten gesperrt")
         expect(page.get_by_text("Willkommen")).to_have_count(0)
         page.screenshot(path=artefacts / "console-signin-locked.png")
+    finally:
+        page.close()
+
+
+def test_typing_checks_what_the_app_holds_not_what_the_browser_box_shows(browser, hq):
+    """A whole run once refused a sign-in as a wrong password while every box read right: a fill
+    had reached the browser's box before Flutter listened to it. The check behind `type_in` asks
+    the app: a box filled behind the app's back does not pass, a typed one does."""
+    page = open_console(browser, hq)
+    try:
+        box = page.get_by_role("textbox", name="Passwort")
+        box.evaluate("input => { input.blur(); input.value = 'long enough secret 42'; }")
+        expect(box).to_have_value("long enough secret 42")
+        assert app_holds(box, "long enough secret 42") == ""
+        type_in(page, "Passwort", "long enough secret 42")
+        assert app_holds(box, "long enough secret 42") is None
     finally:
         page.close()
 

@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
-from tests.browser import open_flet_page, resize, shot, station_process, tap_until, wait_until
+from tests.browser import open_flet_page, resize, shot, station_process, tap_until, type_in, wait_until
 
 import imagegen
 
@@ -33,23 +33,6 @@ def ledger_size() -> int:
 def stamps(member_id: str) -> int:
     from loyalty.services import member_status
     return member_status(member_id).stamps_on_card
-
-
-def type_into(page, name: str, value: str) -> None:
-    """Type into a field as a patient does and make sure the app has it: the field's value is read
-    back once it has lost the focus, when it shows what Flutter holds rather than what the
-    browser's input box holds (a fill while the focus moves can reach the box and not the app)."""
-    field = page.get_by_role("textbox", name=name)
-    for _attempt in range(3):
-        field.click()
-        field.fill(value)
-        field.evaluate("box => box.blur()")
-        try:
-            expect(field).to_have_value(value, timeout=10_000)
-            return
-        except AssertionError:
-            continue
-    expect(field).to_have_value(value)
 
 
 def back_to_idle(page, lang: str = "de") -> None:
@@ -134,7 +117,7 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
         kiosk_page.get_by_text("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (freiwillig)")
     ).to_be_visible()
     kiosk_page.get_by_role("button", name="3", exact=True).click()
-    type_into(kiosk_page, "Möchten Sie uns noch etwas sagen?", "Die Stelle ist seit gestern geschwollen.")
+    type_in(kiosk_page, "Möchten Sie uns noch etwas sagen?", "Die Stelle ist seit gestern geschwollen.")
     shot(kiosk_page, artefacts / "kiosk-feedback-de.png")
     kiosk_page.get_by_role("button", name="Senden").click()
     expect(kiosk_page.get_by_text("Vielen Dank! Ihre Antwort hilft uns.")).to_be_visible()
@@ -148,11 +131,11 @@ def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     join_now = kiosk_page.get_by_role("button", name="Join now")
     kiosk_page.get_by_role("button", name="English").click()
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
-    type_into(kiosk_page, "First name", "Jo")
+    type_in(kiosk_page, "First name", "Jo")
     tap_until(join_now, kiosk_page.get_by_text("Please give an e-mail address or a mobile number (one is enough)."))
-    type_into(kiosk_page, "E-mail", "not-an-address")
+    type_in(kiosk_page, "E-mail", "not-an-address")
     tap_until(join_now, kiosk_page.get_by_text("This e-mail address does not look right. Please check it."))
-    type_into(kiosk_page, "E-mail", "jo@example.org")
+    type_in(kiosk_page, "E-mail", "jo@example.org")
     tap_until(join_now, kiosk_page.get_by_text("Please agree to the loyalty program terms to join."))
     shot(kiosk_page, artefacts / "kiosk-join-validation-en.png")
     # German keeps what was typed: labels change, values stay
@@ -170,11 +153,11 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, enrol, printer_s
     _friend_id, friend_token = enrol("Frieda")
     kiosk_page.get_by_role("button", name="English").click()
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
-    type_into(kiosk_page, "First name", "Zoë")
-    type_into(kiosk_page, "E-mail", "zoe@example.org")
-    type_into(kiosk_page, "Mobile number", "0171 2345678")
-    type_into(kiosk_page, "Day", "14")
-    type_into(kiosk_page, "Month", "3")
+    type_in(kiosk_page, "First name", "Zoë")
+    type_in(kiosk_page, "E-mail", "zoe@example.org")
+    type_in(kiosk_page, "Mobile number", "0171 2345678")
+    type_in(kiosk_page, "Day", "14")
+    type_in(kiosk_page, "Month", "3")
     kiosk_page.get_by_role("checkbox", name=re.compile("^I agree to the terms")).click()
     kiosk_page.get_by_text("I am at least 18 years old.").click()   # the label ticks the box too
     camera.show(imagegen.held_card(friend_token, size=(1280, 720)))
@@ -206,8 +189,8 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(browser, tmp_path, artefact
         kiosk_page = open_flet_page(browser, f"{base}/kiosk/")
         kiosk_page.get_by_role("button", name="English").click()
         kiosk_page.get_by_role("button", name="Join", exact=True).click()
-        type_into(kiosk_page, "First name", "Halb")
-        type_into(kiosk_page, "E-mail", "halb@example")
+        type_in(kiosk_page, "First name", "Halb")
+        type_in(kiosk_page, "E-mail", "halb@example")
         shot(kiosk_page, artefacts / "kiosk-half-typed-en.png")
         expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible()   # back to the start
         kiosk_page.get_by_role("button", name="Join", exact=True).click()

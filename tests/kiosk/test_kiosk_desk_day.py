@@ -14,9 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import open_flet_page, shot
-
-from test_kiosk_browser import type_into
+from tests.browser import open_flet_page, shot, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +89,8 @@ def test_join_offers_care_reminders_on_their_own_unticked(page, station_db, arte
     care_box = page.get_by_role("checkbox", name=re.compile("^" + re.escape(care_label)))
     expect(care_box).not_to_be_checked()
     expect(page.get_by_role("checkbox", name=re.compile(terms))).not_to_be_checked()
-    type_into(page, first, name)
-    type_into(page, mail, email)
+    type_in(page, first, name)
+    type_in(page, mail, email)
     tick(page.get_by_role("checkbox", name=re.compile(terms)))
     tick(page.get_by_role("checkbox", name=age))
     if care:
@@ -111,8 +109,8 @@ def test_the_card_screen_masks_the_address_and_promises_no_mail_already_sent(pag
     name, email = unique("Ilse")
     page.get_by_role("button", name="English").click()
     page.get_by_role("button", name="Join", exact=True).click()
-    type_into(page, "First name", name)
-    type_into(page, "E-mail", email)
+    type_in(page, "First name", name)
+    type_in(page, "E-mail", email)
     tick(page.get_by_role("checkbox", name=re.compile("^I agree to the terms")))
     tick(page.get_by_role("checkbox", name="I am at least 18 years old."))
     page.get_by_role("button", name="Join now").click()
