@@ -318,6 +318,14 @@ def tap_until(target, shown, tries: int = 3) -> None:
     expect(shown).to_be_visible()
 
 
+def switch_language(page, to: str) -> None:
+    """Switch the app to English or German with its button in the top bar. The switch is done
+    once the button offers the way back; a tap in the frames after a new window size can be lost
+    (a fresh run's switch after a phone-size picture never came), so it is tapped again then."""
+    back = {"English": "Deutsch", "Deutsch": "English"}[to]
+    tap_until(page.get_by_role("button", name=to, exact=True), page.get_by_role("button", name=back, exact=True))
+
+
 def shot(page, path, tries: int = 40) -> None:
     """A screenshot of what a person sees once the screen has settled: the accessibility tree runs
     ahead of the canvas (the first frames of a new page are empty), and a dialog fades in or a

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import fake_camera
-from tests.browser import resize, shot
+from tests.browser import resize, shot, switch_language
 from tests.camera.conftest import (
     CAMERA_PLAYING,
     UNPLUG,
@@ -54,7 +54,7 @@ def test_phone_screen_shown_to_the_tablet_camera_checks_the_patient_in(camera_st
     video = fake_camera.write_y4m(tmp_path / "phone-screen.y4m", clip)
     tablet = device(camera_browser(video))
     page = open_kiosk(tablet, camera_station)
-    page.get_by_role("button", name="English").click()
+    switch_language(page, "English")
     expect(page.get_by_text("Welcome, Mira!")).to_be_visible(timeout=20_000)
     shot(page, artefacts / "camera-kiosk-phone-screen-en.png")
     assert camera_station.visits(token) == 1
@@ -94,7 +94,7 @@ def test_camera_refused_shows_what_to_do_and_the_scanner_still_checks_in(camera_
     resize(page, 390, 844)
     shot(page, artefacts / "camera-kiosk-refused-phone-de.png")
     resize(page, 1280, 800)
-    page.get_by_role("button", name="English").click()
+    switch_language(page, "English")
     expect(page.get_by_text("The browser may not use the camera.", exact=False)).to_be_visible()
     shot(page, artefacts / "camera-kiosk-refused-en.png")
     page.keyboard.type(token, delay=8)

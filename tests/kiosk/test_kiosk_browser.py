@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
-from tests.browser import open_flet_page, resize, shot, station_process, tap_until, type_in, wait_until
+from tests.browser import open_flet_page, resize, shot, station_process, switch_language, tap_until, type_in, wait_until
 
 import imagegen
 
@@ -129,7 +129,7 @@ def test_kiosk_welcome_asks_about_the_last_visit_and_keeps_the_answer(kiosk_page
 
 def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     join_now = kiosk_page.get_by_role("button", name="Join now")
-    kiosk_page.get_by_role("button", name="English").click()
+    switch_language(kiosk_page, "English")
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
     type_in(kiosk_page, "First name", "Jo")
     tap_until(join_now, kiosk_page.get_by_text("Please give an e-mail address or a mobile number (one is enough)."))
@@ -139,10 +139,10 @@ def test_kiosk_join_validation_next_to_the_field(kiosk_page, artefacts):
     tap_until(join_now, kiosk_page.get_by_text("Please agree to the loyalty program terms to join."))
     shot(kiosk_page, artefacts / "kiosk-join-validation-en.png")
     # German keeps what was typed: labels change, values stay
-    kiosk_page.get_by_role("button", name="Deutsch").click()
+    switch_language(kiosk_page, "Deutsch")
     expect(kiosk_page.get_by_role("textbox", name="Vorname")).to_have_value("Jo")
     expect(kiosk_page.get_by_text("Bitte stimmen Sie", exact=False)).to_be_visible()
-    kiosk_page.get_by_role("button", name="English").click()
+    switch_language(kiosk_page, "English")
     kiosk_page.get_by_role("button", name="Cancel").click()
     expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible()
 
@@ -151,7 +151,7 @@ def test_kiosk_join_flow_shows_the_new_card(kiosk_page, camera, enrol, printer_s
     from loyalty.services import find_card, member_status
     from loyalty.store import Member
     _friend_id, friend_token = enrol("Frieda")
-    kiosk_page.get_by_role("button", name="English").click()
+    switch_language(kiosk_page, "English")
     kiosk_page.get_by_role("button", name="Join", exact=True).click()
     type_in(kiosk_page, "First name", "Zoë")
     type_in(kiosk_page, "E-mail", "zoe@example.org")
@@ -187,7 +187,7 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(browser, tmp_path, artefact
     (tmp_path / "station.toml").write_text("[station]\nlanguage = \"de\"\n\n[kiosk]\nidle_s = 10\n", encoding="utf-8")
     with station_process(tmp_path, apps="kiosk") as base:
         kiosk_page = open_flet_page(browser, f"{base}/kiosk/")
-        kiosk_page.get_by_role("button", name="English").click()
+        switch_language(kiosk_page, "English")
         kiosk_page.get_by_role("button", name="Join", exact=True).click()
         type_in(kiosk_page, "First name", "Halb")
         type_in(kiosk_page, "E-mail", "halb@example")
@@ -198,7 +198,7 @@ def test_kiosk_idle_timeout_clears_a_half_typed_form(browser, tmp_path, artefact
         expect(kiosk_page.get_by_role("textbox", name="E-mail")).to_have_value("")
         kiosk_page.get_by_role("button", name="Cancel").click()
         expect(kiosk_page.get_by_role("button", name="Join", exact=True)).to_be_visible()
-        kiosk_page.get_by_role("button", name="Deutsch").click()
+        switch_language(kiosk_page, "Deutsch")
         expect(kiosk_page.get_by_role("button", name="Mitmachen")).to_be_visible()
         shot(kiosk_page, artefacts / "kiosk-idle-de.png")
         resize(kiosk_page, 1920, 1080)                                 # a 24" counter screen

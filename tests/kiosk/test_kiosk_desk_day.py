@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import open_flet_page, shot, type_in
+from tests.browser import open_flet_page, shot, switch_language, type_in
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +107,7 @@ def test_join_offers_care_reminders_on_their_own_unticked(page, station_db, arte
 
 def test_the_card_screen_masks_the_address_and_promises_no_mail_already_sent(page, station_db, artefacts):
     name, email = unique("Ilse")
-    page.get_by_role("button", name="English").click()
+    switch_language(page, "English")
     page.get_by_role("button", name="Join", exact=True).click()
     type_in(page, "First name", name)
     type_in(page, "E-mail", email)
@@ -177,7 +177,7 @@ def test_ready_rewards_and_perks_are_named_only_when_public(page, station_db, ar
     shot(page, artefacts / "kiosk-rewards-perks-de.png")
     for private in ("Hyaluron-Serum", "Guthaben", "Beratungsgespräch"):
         assert page.get_by_text(private, exact=False).count() == 0
-    page.get_by_role("button", name="English").click()
+    switch_language(page, "English")
     expect(page.get_by_text("Your benefits: Priority booking, Lounge and coffee before your appointment")
            ).to_be_visible()
     shot(page, artefacts / "kiosk-rewards-perks-en.png")

@@ -15,7 +15,7 @@ from loyalty.services import award_purchase, check_in
 from loyalty.store import Appointment, ErasureRequest, FollowUp, LedgerEntry
 from sync.hq.db import AppCode, AppPhoto, AppSession, hq_db
 from sync.hq.patients.home import home
-from tests.browser import load_after_autofocus, shot, station_process
+from tests.browser import load_after_autofocus, shot, station_process, switch_language
 
 from patient_helpers import (
     answered_at_hq,
@@ -127,7 +127,7 @@ def test_two_members_on_two_phones_see_only_their_own(browser, hq, smtp, tmp_pat
     expect(phones["Ben"].get_by_text("Dieses Gerät")).to_be_visible()
     expect(phones["Ben"].get_by_role("button", name=re.compile("abmelden$"))).to_have_count(0)   # no device of Anna's
     shot(phones["Ben"], artefacts / "patient-more-phone.png")
-    phones["Ben"].get_by_role("button", name="English").click()             # in the top bar, on every screen
+    switch_language(phones["Ben"], "English")             # in the top bar, on every screen
     phones["Ben"].get_by_role("tab", name="Card").click()
     expect(phones["Ben"].get_by_text("Hello Ben")).to_be_visible()
     expect(phones["Ben"].get_by_text("50 points", exact=True)).to_be_visible()

@@ -25,7 +25,7 @@ from loyalty.services import (
 from loyalty.services.feedback import submit_feedback
 from loyalty.services.followups import close_follow_up, open_follow_ups
 from loyalty.store import Flag, LedgerEntry, Member, queries
-from tests.browser import pick, resize, shot
+from tests.browser import pick, resize, shot, switch_language
 from tests.staff.conftest import (
     desk_server,
     download,
@@ -147,7 +147,7 @@ def test_dashboard_on_tablet_and_desktop_in_both_languages(manager, desk, artefa
     manager.get_by_role("button", name="Letzte 12 Wochen").click()
     status(manager, f"Kennzahlen vom {(today - timedelta(days=83)).strftime('%d.%m.%Y')}")
     shot(manager, artefacts / "staff-dashboard-1920-de.png")
-    manager.get_by_role("button", name="English").click()
+    switch_language(manager, "English")
     nav(manager, "Dashboard")
     status(manager, "Tap a figure")
     tap_until(manager.get_by_role("button", name=re.compile("^How Retention rate is calculated")),

@@ -18,7 +18,7 @@ from sync.hq.db import Event as StoredEvent
 from sync.hq.db import Stream, hq_db
 from sync.protocol import Event
 from sync.station import CURSOR, enrol_station
-from tests.browser import resize, shot, station_process
+from tests.browser import resize, shot, station_process, switch_language
 from tests.staff.conftest import Desk, prepare_home, signed_in_page
 
 from hostile import example, now_hlc, stored_unchecked
@@ -121,7 +121,7 @@ def test_staff_app_shows_what_the_station_set_aside(browser, hq, tmp_path, artef
         resize(page, 390, 844)
         shot(page, artefacts / "staff-sync-set-aside-390-de.png")
         resize(page, 1280, 800)
-        page.get_by_role("button", name="English").click()
+        switch_language(page, "English")
         expect(page.get_by_text("3 entries from other locations could not be applied here",
                                 exact=False)).to_be_visible()
         expect(page.get_by_text(re.compile(r"^• Member profile from device …d108ab, .*: its time stamp lies far "
