@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from loyalty.text import storable
+
 PROTOCOL = 1
 MAX_BATCH = 500
 MAX_PAGE = 1000
@@ -23,15 +25,6 @@ SECONDS = dict(ge=0, le=1e11, allow_inf_nan=False)   # a moment as seconds since
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-def storable(text: str) -> bool:
-    """PostgreSQL text holds no NUL, and a lone surrogate (JSON allows "\\ud800") cannot be encoded for it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _storable_text(text: str) -> str:

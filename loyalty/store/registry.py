@@ -65,6 +65,7 @@ from loyalty.store.models import (
     Staff,
     Treatment,
 )
+from loyalty.text import storable
 
 
 class Scope(Enum):
@@ -326,7 +327,7 @@ def _bad_value(kind: RecordType, name: str, column: pw.Field, value) -> str | No
         return None if low <= value <= high else "out_of_range"
     if isinstance(column, pw.FloatField):
         return None if isinstance(value, (int, float)) and math.isfinite(value) else "not_number"
-    if not isinstance(value, str) or "\x00" in value:
+    if not isinstance(value, str) or not storable(value):
         return "not_text"
     if isinstance(column, UtcDateTimeField):
         return None if _MOMENT.fullmatch(value) and _moment(value) else "not_a_time"

@@ -17,6 +17,7 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 from loyalty.private_files import private_database, private_dir
 from loyalty.store.registry import RECORDS
+from loyalty.text import storable
 
 hq_db = pw.DatabaseProxy()
 
@@ -56,12 +57,14 @@ def lock_records(keys: set[tuple[str, str]]) -> None:
     Every writer of `hq_row` takes it before reading the rows it merges, so two merges into one
     record take turns even when the record does not exist yet. The locks are taken in hash order,
     before the stream row, so writers never deadlock. SQLite has one writer at a time anyway.
+    A key no record can have (a hostile payload's member id with a NUL) is not locked: its event is
+    refused, and PostgreSQL would refuse the text with an error.
     """
-    if not keys or not is_postgres():
+    names = [name for name in (f"{table}/{record_id}" for table, record_id in keys) if storable(name)]
+    if not names or not is_postgres():
         return
     hq_db.execute_sql("SELECT pg_advisory_xact_lock(%s::int, h) FROM (SELECT DISTINCT hashtext(k) AS h "
-                      "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered",
-                      (RECORD_LOCKS, [f"{table}/{record_id}" for table, record_id in keys]))
+                      "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered", (RECORD_LOCKS, names))
 
 
 def lock_exclusive(key: int) -> None:

@@ -20,6 +20,7 @@ from loyalty import hlc
 from loyalty.program import ProgramError, parse_program
 from loyalty.store import registry
 from loyalty.store.registry import RECORDS, Author
+from loyalty.text import storable
 from sync import merge, signing
 from sync.hq import erasure, programs, rollups, station_only, stations
 from sync.hq.auth import SignedRequest, authenticate
@@ -57,7 +58,6 @@ from sync.protocol import (
     Receipt,
     make_cursor,
     parse_cursor,
-    storable,
 )
 from sync.protocol import Event as WireEvent
 from sync.signing import token_hash

@@ -137,6 +137,8 @@ def test_a_rename_from_another_location_is_normal_but_cannot_outrank_later_edits
     ({"colour": "red"}, "unknown_field:colour"),
     ({"member": "nobody-knows-this-member"}, "unknown_reference:member"),
     ({"staff_id": 42}, "not_text:staff_id"),
+    ({"member": "\x00"}, "not_text:member"),            # was a 500: PostgreSQL refused its lock's name
+    ({"reason": "Bonus \ud800"}, "not_text:reason"),    # was a 500: PostgreSQL's JSON refused the lone surrogate
     ({"created_at": "1970-01-01T00:00:00.000000Z"}, "not_a_time:created_at"),
     ({"device_id": "another-device"}, "device_mismatch"),
 ])
