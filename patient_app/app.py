@@ -49,6 +49,7 @@ class PatientApp:
         self.prefs: ft.SharedPreferences | None = None
         self.token: str | None = None
         self.screen = "card"
+        self.asked = 0     # screens asked for so far: only the last one asked is drawn
         self.tabs = SCREENS
         self.holder = ft.Container(padding=ft.Padding.symmetric(horizontal=16, vertical=12))
         self.title = ft.Text("", size=20, weight=ft.FontWeight.BOLD, color="white")
@@ -117,9 +118,17 @@ class PatientApp:
         await self.show(self.tabs[index][0])
 
     async def show(self, screen: str) -> None:
-        """Draw a screen for the signed-in member, after checking the device is still signed in."""
+        """Draw a screen for the signed-in member, after checking the device is still signed in.
+
+        Two taps in quick succession build their screens side by side. Only the last one asked for
+        is drawn: a slow first screen finishing late covered the one the patient had tapped (a fresh
+        run's test tapped "Karte" then "Termine" and was left on the card)."""
         ctx, page = self.ctx, self.page
+        self.asked += 1
+        asked = self.asked
         found = await ctx.call(signin_case.session, self.token)
+        if asked != self.asked:
+            return
         if found is None:
             ctx.member_id = ctx.session_id = None
             page.navigation_bar = None
@@ -129,10 +138,12 @@ class PatientApp:
             return
         ctx.member_id, ctx.session_id = found.member_id, found.session_id
         cared = await ctx.call(aftercare.has_treatments, found.member_id)
-        self.tabs = [tab for tab in SCREENS if tab[0] != "care" or cared]     # aftercare only after a treatment
-        self.screen = screen
         module = INNER[screen][0] if screen in INNER else dict((key, mod) for key, _, mod in SCREENS)[screen]
         content = await module.build(ctx)
+        if asked != self.asked:
+            return
+        self.tabs = [tab for tab in SCREENS if tab[0] != "care" or cared]     # aftercare only after a treatment
+        self.screen = screen
         self.frame()
         page.navigation_bar = self.navigation()
         self.holder.content = ft.Column([content, ctx.status], spacing=12,
