@@ -96,7 +96,7 @@ def _push(hq, node, events: list[dict]) -> requests.Response:
                              node.device.device_id, get_setting(SECRET), "POST", "/v1/sync/push", body, time.time())})
 
 
-def _real_events(node) -> list[dict]:
+def _real_events() -> list[dict]:
     """A station's real events under new ids, so HQ stores them rather than answering `duplicate`."""
     return [dict(e.model_dump(), id=str(uuid.uuid4())) for e in pending_events(50)]
 
@@ -119,7 +119,7 @@ def _hostile_events(hq, node, data):
     The same draws every run (`derandomize`), so a run answers for the code, not for its luck: drawn
     at random, one run in four met a NUL in a ledger entry's member, a 500 then (see the sweep below,
     which now puts every edge value into every field)."""
-    events = _real_events(node)
+    events = _real_events()
     event = data.draw(st.sampled_from(events))
     part = data.draw(st.sampled_from(["record_id", "seq", "hlc", "fields", "payload", "table", "id"]))
     if part == "payload":
@@ -147,7 +147,7 @@ def test_every_edge_value_in_every_field_of_real_events_gets_an_answer(hq, templ
     A NUL as a ledger entry's member was a 500 (its member's lock was asked of PostgreSQL before the
     record was checked), and a lone surrogate in a name a 500 when PostgreSQL read the stored JSON."""
     node = _station_with_members(template, tmp_path, hq)
-    events = _real_events(node)
+    events = _real_events()
     variants = [dict(event, id=str(uuid.uuid4()), payload={**event["payload"], name: edge})
                 for event in events for name in event["payload"]]
     answer = _push(hq, node, variants)
