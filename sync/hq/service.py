@@ -7,6 +7,7 @@ schema, authors, creator, fixed fields, location), its references, and its clock
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
@@ -89,13 +90,21 @@ def create_location(name: str) -> str:
     return location_id
 
 
+def enrolment_code() -> str:
+    """128 random bits in base32 (A-Z, 2-7; 26 characters) for a manager to type after `loyalty hq join URL`.
+
+    URL-safe base64 began with "-" once in 64 codes, and the command line took "-YZVJ..." for an option.
+    """
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
+
+
 def create_enrolment(location: str) -> str:
     """A one-time code for one station of `location` (name or id), valid for 15 minutes."""
     with transaction():
         row = Location.get_or_none((Location.name == location) | (Location.id == location))
         if row is None:
             raise ApiError(404, "unknown_location", f"No location {location!r}.")
-        code = secrets.token_urlsafe(16)
+        code = enrolment_code()
         moment = now()
         Enrolment.create(code_hash=token_hash(code), location=row.id, created_at=moment,
                          expires_at=moment + ENROLMENT_TTL)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -9,9 +10,11 @@ import requests
 
 from loyalty.services import enroll
 from loyalty.store.settings import get_setting
+from station.cli import build_parser
 from sync import signing
 from sync.client import HqClient, HqError
 from sync.hq.db import Event, hq_db
+from sync.hq.service import enrolment_code
 from sync.protocol import MAX_BODY_BYTES, PullRequest
 from sync.station import SECRET, pending_events, sync_round
 
@@ -40,6 +43,16 @@ def test_enrolment_code_works_once(hq, template, tmp_path):
         HqClient(hq.url).enrol(code, "third-device")
     assert refused.value.status == 403 and refused.value.code == "bad_code"
     assert node.sync().pulled == 0
+
+
+def test_an_enrolment_code_is_typed_after_the_join_command_as_it_is():
+    """A fresh run drew "-YZVJMxwmz3-QpQfX1fZBQ", and `loyalty hq join URL CODE` took it for an option."""
+    parser = build_parser()
+    codes = [enrolment_code() for _ in range(1000)]
+    assert len(set(codes)) == 1000
+    for code in codes:
+        assert re.fullmatch(r"[A-Z2-7]{26}", code), code
+        assert parser.parse_args(["hq", "join", "https://hq.example.org", code]).code == code
 
 
 def test_forged_signature_is_refused_and_writes_nothing(hq, template, tmp_path):
